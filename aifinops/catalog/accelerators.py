@@ -1,0 +1,85 @@
+"""Accelerated instance families for EC2 and SageMaker (data in accelerators.yaml)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from aifinops.catalog._data import read_yaml
+
+SAGEMAKER_PREFIX = "ml."
+
+
+class AcceleratorFamily(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    kind: Literal["gpu", "neuron"]
+    accelerator: str
+    memory_gib: int = Field(gt=0, description="memory per accelerator")
+    sagemaker: bool
+    sizes: dict[str, int]
+
+
+class AcceleratorCatalog(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: str
+    as_of: str
+    families: tuple[AcceleratorFamily, ...]
+
+    def family(self, name: str) -> AcceleratorFamily | None:
+        return next((f for f in self.families if f.name == name), None)
+
+    def family_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.families)
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """A parsed instance type: `g5.xlarge` or `ml.g5.xlarge`."""
+
+    sagemaker: bool
+    family: str
+    size: str | None
+
+    @property
+    def name(self) -> str:
+        base = self.family if self.size is None else f"{self.family}.{self.size}"
+        return SAGEMAKER_PREFIX + base if self.sagemaker else base
+
+
+def parse_instance_type(value: str) -> InstanceType:
+    """Split `[ml.]family[.size]`; the size is None when only a family is given."""
+    sagemaker = value.startswith(SAGEMAKER_PREFIX)
+    rest = value[len(SAGEMAKER_PREFIX) :] if sagemaker else value
+    family, _, size = rest.partition(".")
+    return InstanceType(sagemaker=sagemaker, family=family, size=size or None)
+
+
+def accelerator_problem(value: str) -> str | None:
+    """Why `value` is not a known accelerated family or instance type, or None when it is."""
+    catalog = accelerator_catalog()
+    parsed = parse_instance_type(value)
+    family = catalog.family(parsed.family)
+    if family is None:
+        return f"'{value}' is not an accelerated instance family; known families: {', '.join(catalog.family_names())}"
+    if parsed.sagemaker and not family.sagemaker:
+        return f"'{value}': SageMaker does not offer the {family.name} family"
+    if parsed.size is not None and parsed.size not in family.sizes:
+        return f"'{value}': unknown size; {family.name} sizes are {', '.join(family.sizes)}"
+    return None
+
+
+def accelerator_count(instance_type: str) -> int | None:
+    parsed = parse_instance_type(instance_type)
+    family = accelerator_catalog().family(parsed.family)
+    if family is None or parsed.size is None:
+        return None
+    return family.sizes.get(parsed.size)
+
+
+@cache
+def accelerator_catalog() -> AcceleratorCatalog:
+    return AcceleratorCatalog.model_validate(read_yaml("accelerators.yaml"))

@@ -1,0 +1,313 @@
+"""The one schema of finops.yaml, and `load()`.
+
+Every model is frozen and refuses unknown keys. Cross-field rules (references resolve, instance
+types are allowed where they run) live in `FinOpsConfig._cross_check`, which reports each problem
+at its own field so `load()` can print the file line of every one.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
+
+from aifinops.catalog import model_catalog, parse_instance_type
+from aifinops.config_errors import ConfigError, ConfigIssue
+from aifinops.config_source import Loc, dotted, line_of, read_source
+from aifinops.config_types import (
+    AccountId,
+    Accelerator,
+    Email,
+    Name,
+    OuId,
+    PrincipalArnPattern,
+    Region,
+    RoleArn,
+    RootId,
+    TagKey,
+    TagValue,
+    Tier,
+    Usd,
+)
+from aifinops.config_validation import translate_errors
+from aifinops.config_workloads import (
+    WORKLOAD_TYPES,
+    BedrockAccessWorkload,
+    GpuInferenceEndpointWorkload,
+    GpuNotebookWorkload,
+    GpuTrainingQueueWorkload,
+)
+
+DEFAULT_REQUIRED_TAGS = ("team", "project", "model", "environment", "task-type")
+# Keys whose values the pack checks against the config; budgets filter on `team`, guards read `environment`.
+TEAM, PROJECT, MODEL, ENVIRONMENT, TASK_TYPE = DEFAULT_REQUIRED_TAGS
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ScpLimits(_Model):
+    """AWS quotas since May 2026; orgs may configure the older, stricter numbers (5,120 / 5)."""
+
+    max_characters: StrictInt = Field(10_240, ge=1_000, le=10_240)
+    max_per_target: StrictInt = Field(10, ge=1, le=10)
+    already_attached: StrictInt = Field(1, ge=0, description="SCPs already on each target (FullAWSAccess)")
+
+
+class Organization(_Model):
+    management_account: AccountId
+    root_id: RootId | None = None
+    regions: tuple[Region, ...] = Field(min_length=1)
+    break_glass: tuple[PrincipalArnPattern, ...] = ()
+    scp_limits: ScpLimits = ScpLimits()
+
+
+class CostTagRules(_Model):
+    required: tuple[TagKey, ...] = DEFAULT_REQUIRED_TAGS
+    task_types: tuple[TagValue, ...] = (
+        "generation", "classification", "analysis", "embedding", "training", "fine-tuning", "evaluation",
+    )
+    # Values of the `model` tag allowed besides catalog model ids (self-hosted models, mixed use).
+    model_values: tuple[TagValue, ...] = ("none", "multiple")
+
+
+class Environment(_Model):
+    ou_ids: tuple[OuId, ...] = ()
+    accounts: tuple[AccountId, ...] = ()
+    production: StrictBool = False
+    max_model_tier: Tier
+    accelerators: tuple[Accelerator, ...] = ()
+    max_training_hours: StrictInt = Field(ge=1, le=672, description="SageMaker caps jobs at 28 days")
+    guard_mode: Literal["notify", "stop"] = "notify"
+    provisioned_throughput: StrictBool = False
+
+    def allows_instance_type(self, instance_type: str) -> bool:
+        """True when an `accelerators` entry names this exact type or its family, on the same service."""
+        wanted = parse_instance_type(instance_type)
+        for entry in self.accelerators:
+            allowed = parse_instance_type(entry)
+            if allowed.sagemaker == wanted.sagemaker and allowed.family == wanted.family and (
+                allowed.size is None or allowed.size == wanted.size
+            ):
+                return True
+        return False
+
+
+class BudgetAction(_Model):
+    approval: Literal["automatic", "manual"] | None = Field(
+        None, description="Default: manual for critical teams, automatic otherwise")
+    roles: tuple[RoleArn, ...] = Field(min_length=1)
+
+
+class Team(_Model):
+    name: Name
+    owners: tuple[Email, ...] = Field(min_length=1, max_length=10,
+                                      description="AWS Budgets allows 10 e-mail subscribers a notification")
+    monthly_budget_usd: Usd
+    projects: dict[Name, Usd | None] = Field(default_factory=dict, description="project -> monthly budget")
+    critical: StrictBool = False
+    accounts: tuple[AccountId, ...] = ()
+    budget_action: BudgetAction | None = None
+
+    @property
+    def approval(self) -> Literal["automatic", "manual"]:
+        if self.budget_action and self.budget_action.approval:
+            return self.budget_action.approval
+        return "manual" if self.critical else "automatic"
+
+
+class UntaggedPolicy(_Model):
+    grace_minutes: StrictInt = Field(60, ge=0, le=10_080)
+
+
+class IdlePolicy(_Model):
+    window_minutes: StrictInt = Field(120, ge=30, le=1_440)
+    gpu_percent: float = Field(5, ge=0, le=100)
+    cpu_percent: float = Field(5, ge=0, le=100)
+    network_bytes_per_second: float = Field(10_000, ge=0)
+
+
+class GuardSettings(_Model):
+    schedule_minutes: StrictInt = Field(15, ge=5, le=1_440)
+    untagged: UntaggedPolicy = UntaggedPolicy()
+    idle: IdlePolicy = IdlePolicy()
+    no_signal: Literal["notify", "ignore"] = "notify"
+    exemption_max_days: StrictInt = Field(30, ge=1, le=365)
+    notebook_max_hours: StrictInt = Field(12, ge=1, le=720, description="non-production notebooks")
+
+
+Workload = Annotated[
+    BedrockAccessWorkload | GpuInferenceEndpointWorkload | GpuTrainingQueueWorkload | GpuNotebookWorkload,
+    Field(discriminator="kind"),
+]
+
+
+def workload_kinds() -> tuple[str, ...]:
+    return tuple(typing.get_args(t.model_fields["kind"].annotation)[0] for t in WORKLOAD_TYPES)
+
+
+class FinOpsConfig(_Model):
+    organization: Organization
+    tags: CostTagRules = CostTagRules()
+    environments: dict[Name, Environment] = Field(min_length=1)
+    teams: tuple[Team, ...] = Field(min_length=1)
+    guard: GuardSettings = GuardSettings()
+    workloads: tuple[Workload, ...] = ()
+
+    def team(self, name: str) -> Team:
+        return next(t for t in self.teams if t.name == name)
+
+    def environment_of_account(self, account: str) -> str | None:
+        return next((n for n, e in self.environments.items() if account in e.accounts), None)
+
+    @model_validator(mode="after")
+    def _check_references(self, info: Any) -> FinOpsConfig:
+        problems = list(self._cross_check())
+        sink = (info.context or {}).get("cross_issues") if info.context else None
+        if sink is not None:
+            sink.extend(problems)  # load() turns these into file:line issues
+        elif problems:
+            raise ValueError("; ".join(f"{dotted(loc)}: {msg}" for loc, msg in problems))
+        return self
+
+    def _cross_check(self) -> Iterator[tuple[Loc, str]]:
+        yield from _check_tags(self)
+        yield from _check_environments(self)
+        yield from _check_teams(self)
+        yield from _check_workloads(self)
+
+
+def _check_tags(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    required = cfg.tags.required
+    for key in (TEAM, ENVIRONMENT):
+        if key not in required:
+            yield ("tags", "required"), f"must include '{key}' (budgets filter on team, guards read environment)"
+    yield from _duplicates(required, ("tags", "required"), "tag key")
+    yield from _duplicates(cfg.tags.task_types, ("tags", "task_types"), "task type")
+
+
+def _check_environments(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    owner: dict[str, str] = {}
+    for name, env in cfg.environments.items():
+        if not env.ou_ids and not env.accounts:
+            yield ("environments", name), "needs ou_ids or accounts, so guardrails know where it applies"
+        for field, ids in (("ou_ids", env.ou_ids), ("accounts", env.accounts)):
+            for i, ident in enumerate(ids):
+                if ident in owner and owner[ident] != name:
+                    yield ("environments", name, field, i), f"'{ident}' is already in environment '{owner[ident]}'"
+                owner.setdefault(ident, name)
+            yield from _duplicates(ids, ("environments", name, field), "id")
+        if cfg.organization.management_account in env.accounts:
+            yield ("environments", name, "accounts"), (
+                "the management account cannot be a workload environment: SCPs never apply to it")
+
+
+def _check_teams(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    yield from _duplicates([t.name for t in cfg.teams], ("teams",), "team name", suffix="name")
+    for i, team in enumerate(cfg.teams):
+        budgeted = sum(v for v in team.projects.values() if v is not None)
+        if budgeted > team.monthly_budget_usd:
+            yield ("teams", i, "projects"), (
+                f"project budgets add up to {budgeted:g} USD, above the team's monthly_budget_usd "
+                f"{team.monthly_budget_usd:g}")
+        yield from _duplicates(team.owners, ("teams", i, "owners"), "owner")
+
+
+def _check_workloads(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    yield from _duplicates([w.name for w in cfg.workloads], ("workloads",), "workload name", suffix="name")
+    teams = {t.name: t for t in cfg.teams}
+    catalog = model_catalog()
+    for i, w in enumerate(cfg.workloads):
+        loc: Loc = ("workloads", i)
+        team = teams.get(w.team)
+        if team is None:
+            yield (*loc, "team"), f"unknown team '{w.team}'; teams are {_names(teams)}"
+        elif team.projects and w.project not in team.projects:
+            yield (*loc, "project"), f"'{w.project}' is not a project of team '{w.team}'; its projects are " \
+                f"{_names(team.projects)}"
+        if w.task_type not in cfg.tags.task_types:
+            yield (*loc, "task_type"), f"'{w.task_type}' is not an allowed task type; allowed: " \
+                f"{', '.join(cfg.tags.task_types)}"
+        env = cfg.environments.get(w.environment)
+        if env is None:
+            yield (*loc, "environment"), f"unknown environment '{w.environment}'; environments are " \
+                f"{_names(cfg.environments)}"
+            continue
+        if not hasattr(w, "models") and catalog.family_of(w.model_tag) is None \
+                and w.model_tag not in cfg.tags.model_values:
+            yield (*loc, "model"), f"'{w.model_tag}' is neither a catalog model id nor one of tags.model_values " \
+                f"({', '.join(cfg.tags.model_values)})"
+        for j, model in enumerate(getattr(w, "models", ())):
+            tier = catalog.tier_of(model)
+            if tier is not None and catalog.tier_rank(tier) > catalog.tier_rank(env.max_model_tier):
+                yield (*loc, "models", j), (
+                    f"'{model}' is {tier} tier, above the {env.max_model_tier} maximum of environment "
+                    f"'{w.environment}'")
+        for instance_type, field in _instance_types(w):
+            if not env.allows_instance_type(instance_type):
+                yield (*loc, field), (
+                    f"'{instance_type}' is not allowed in environment '{w.environment}'; allowed: "
+                    f"{', '.join(env.accelerators) or 'none'}")
+
+
+def _instance_types(w: Any) -> Iterator[tuple[str, str]]:
+    value = getattr(w, "instance_type", None)
+    if isinstance(value, str):
+        yield value, "instance_type"
+    for i, value in enumerate(getattr(w, "instance_types", ()) or ()):
+        yield value, f"instance_types[{i}]"
+
+
+def _duplicates(values: Any, loc: Loc, what: str, suffix: str | None = None) -> Iterator[tuple[Loc, str]]:
+    first: dict[Any, int] = {}
+    for i, value in enumerate(values):
+        if value in first:
+            at: Loc = (*loc, i, suffix) if suffix else (*loc, i)
+            yield at, f"duplicate {what} '{value}' (also at index {first[value]})"
+        first.setdefault(value, i)
+
+
+def _names(values: Mapping[str, Any]) -> str:
+    return ", ".join(values) or "none"
+
+
+def parse(data: Any, file: str = "<config>", lines: Mapping[Loc, int] | None = None) -> FinOpsConfig:
+    """Validate already-parsed data; raise ConfigError with one issue per problem."""
+    lines = lines or {}
+    cross: list[tuple[Loc, str]] = []
+    try:
+        config = FinOpsConfig.model_validate(data, context={"cross_issues": cross})
+    except ValidationError as exc:
+        raise ConfigError(translate_errors(exc, data, file, lines)) from None
+    if cross:
+        raise ConfigError([ConfigIssue(file, line_of(lines, loc), dotted(loc), msg) for loc, msg in cross])
+    return config
+
+
+def load(path: str | Path) -> FinOpsConfig:
+    """Read and validate a finops.yaml; raise ConfigError naming file, line and field of each problem."""
+    source = read_source(path)
+    return parse(source.data, source.path, source.lines)
+
+
+DEFAULT_CONFIG = Path("finops.yaml")
+
+
+__all__ = [
+    "BedrockAccessWorkload",
+    "GpuInferenceEndpointWorkload",
+    "GpuNotebookWorkload",
+    "GpuTrainingQueueWorkload",
+    "ConfigError",
+    "Environment",
+    "FinOpsConfig",
+    "Team",
+    "Workload",
+    "DEFAULT_CONFIG",
+    "load",
+    "parse",
+]

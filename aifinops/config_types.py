@@ -1,0 +1,94 @@
+"""Constrained value types of finops.yaml: AWS ids, names, tag keys and values.
+
+Each type's error message says what is allowed, so a bad value needs no second look at the docs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, Field
+
+from aifinops.catalog import accelerator_problem, model_catalog
+
+# Characters AWS allows in tag keys and values: Unicode letters, digits, whitespace and _ . : / = + - @
+_TAG_PUNCTUATION = set("_.:/=+-@")
+
+
+def _tag_text_problem(value: str) -> str | None:
+    bad = sorted({c for c in value if not (c in _TAG_PUNCTUATION or unicodedata.category(c)[0] in "LNZ")})
+    if bad:
+        return f"contains {''.join(bad)!r}; AWS tags allow letters, digits, spaces and _ . : / = + - @"
+    return None
+
+
+def _check_tag_key(value: str) -> str:
+    if not 1 <= len(value) <= 128:
+        raise ValueError(f"tag key '{value}' must be 1 to 128 characters")
+    if value.lower().startswith("aws:"):
+        raise ValueError(f"tag key '{value}' must not start with 'aws:' (reserved by AWS)")
+    if problem := _tag_text_problem(value):
+        raise ValueError(f"tag key '{value}' {problem}")
+    return value
+
+
+def check_tag_value(value: str) -> str:
+    if len(value) > 256:
+        raise ValueError(f"tag value is {len(value)} characters; AWS allows at most 256")
+    if problem := _tag_text_problem(value):
+        raise ValueError(f"tag value '{value}' {problem}")
+    return value
+
+
+def _pattern(regex: str, what: str) -> AfterValidator:
+    compiled = re.compile(regex)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"'{value}' is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _check_tier(value: str) -> str:
+    tiers = model_catalog().tiers
+    if value not in tiers:
+        raise ValueError(f"unknown model tier '{value}'; tiers are {', '.join(tiers)} (cheapest first)")
+    return value
+
+
+def _check_accelerator(value: str) -> str:
+    if problem := accelerator_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+def _check_model_id(value: str) -> str:
+    if model_catalog().family_of(value) is None:
+        families = ", ".join(f.name for f in model_catalog().families)
+        raise ValueError(f"'{value}' matches no model family in the catalog ({families})")
+    return value
+
+
+AccountId = Annotated[str, _pattern(r"\d{12}", "an AWS account id (12 digits, quoted)")]
+OuId = Annotated[str, _pattern(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "an OU id (ou-xxxx-xxxxxxxx)")]
+RootId = Annotated[str, _pattern(r"r-[0-9a-z]{4,32}", "an organization root id (r-xxxx)")]
+Region = Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "an AWS region (like us-east-1)")]
+# Lower-case names become parts of stack, resource and budget names.
+Name = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,29}", "a name: 1-30 of a-z, 0-9 and -, starting with a letter")]
+PrincipalArnPattern = Annotated[str, _pattern(
+    r"arn:aws[a-z-]*:iam::(\d{12}|\*):(role|user)/\S+",
+    "an IAM role or user ARN pattern (arn:aws:iam::<account or *>:role/<path and name, * allowed>)",
+)]
+RoleArn = Annotated[str, _pattern(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
+                                  "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")]
+TagKey = Annotated[str, AfterValidator(_check_tag_key)]
+TagValue = Annotated[str, AfterValidator(check_tag_value)]
+Tier = Annotated[str, AfterValidator(_check_tier)]
+Accelerator = Annotated[str, AfterValidator(_check_accelerator)]
+ModelId = Annotated[str, AfterValidator(_check_model_id)]
+Email = EmailStr
+Usd = Annotated[float, Field(gt=0, le=100_000_000)]

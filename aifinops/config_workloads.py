@@ -1,0 +1,88 @@
+"""Workload entries of finops.yaml: declarative instances of the AI workload constructs."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+
+from aifinops.config_types import Accelerator, ModelId, Name, RoleArn, TagValue
+
+
+class WorkloadBase(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: Name
+    team: Name
+    environment: Name
+    project: Name
+    task_type: TagValue = "generation"
+
+    @property
+    def model_tag(self) -> str:
+        return "none"
+
+
+class BedrockAccessWorkload(WorkloadBase):
+    """Per-team Bedrock access through tagged application inference profiles."""
+
+    kind: Literal["bedrock_access"]
+    models: tuple[ModelId, ...] = Field(min_length=1)
+    roles: tuple[RoleArn, ...] = Field((), description="roles the invoke policy is attached to")
+
+    @property
+    def model_tag(self) -> str:
+        return self.models[0] if len(self.models) == 1 else "multiple"
+
+
+class GpuInferenceEndpointWorkload(WorkloadBase):
+    """A SageMaker real-time endpoint on an accelerated ml.* instance type."""
+
+    kind: Literal["gpu_inference_endpoint"]
+    model: TagValue = Field(description="value of the model cost tag: a catalog id or tags.model_values")
+    image_uri: str = Field(min_length=1)
+    model_data_url: str | None = None
+    instance_type: Accelerator
+    min_instances: StrictInt = Field(0, ge=0, le=100, description="0 lets a non-production endpoint go idle")
+    max_instances: StrictInt = Field(1, ge=1, le=100)
+    idle_mode: Literal["scale_to_zero", "schedule", "none"] | None = Field(
+        None, description="Default: scale_to_zero outside production, none in production")
+
+    @property
+    def model_tag(self) -> str:
+        return self.model
+
+
+class GpuTrainingQueueWorkload(WorkloadBase):
+    """An AWS Batch queue on Spot GPU instances with a hard vCPU cap."""
+
+    kind: Literal["gpu_training_queue"]
+    model: TagValue = "none"
+    image_uri: str = Field(min_length=1)
+    instance_types: tuple[Accelerator, ...] = Field(min_length=1)
+    max_vcpus: StrictInt = Field(256, ge=1, le=100_000)
+    on_demand_fallback: StrictBool = False
+    task_type: TagValue = "training"
+
+    @property
+    def model_tag(self) -> str:
+        return self.model
+
+
+class GpuNotebookWorkload(WorkloadBase):
+    """A SageMaker notebook instance that stops itself when idle."""
+
+    kind: Literal["gpu_notebook"]
+    model: TagValue = "none"
+    instance_type: Accelerator
+    idle_minutes: StrictInt = Field(60, ge=10, le=1_440)
+    direct_internet: StrictBool = False
+    volume_gib: StrictInt = Field(50, ge=5, le=16_384)
+    task_type: TagValue = "analysis"
+
+    @property
+    def model_tag(self) -> str:
+        return self.model
+
+
+WORKLOAD_TYPES = (BedrockAccessWorkload, GpuInferenceEndpointWorkload, GpuTrainingQueueWorkload, GpuNotebookWorkload)
