@@ -1,0 +1,86 @@
+"""`aifinops`: validate finops.yaml and report on a synthesized deployment.
+
+Exit codes: 0 success, 1 a check failed, 2 bad input (config, paths, flags).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from aifinops.config import DEFAULT_CONFIG, ConfigError, FinOpsConfig, load
+from aifinops.report import CdkOutError, DeploymentSummary, summarize
+
+BAD_INPUT = 2
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+# Reports are read in CI logs too: do not squeeze tables to 80 columns there.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+def load_or_exit(path: Path) -> FinOpsConfig:
+    """Every command that reads the config: print file:line problems and exit 2 on bad input."""
+    try:
+        return load(path)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            err.print(str(issue), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(BAD_INPUT) from None
+
+
+@app.command()
+def validate(config: Path = typer.Argument(DEFAULT_CONFIG, help="finops.yaml to check")) -> None:
+    """Check a finops.yaml; print each problem as FILE:LINE: field: message and exit 2 if any."""
+    cfg = load_or_exit(config)
+    out.print(f"{config}: OK ({len(cfg.environments)} environments, {len(cfg.teams)} teams, "
+              f"{len(cfg.workloads)} workloads)", markup=False, highlight=False)
+
+
+@app.command()
+def report(cdk_out: Path = typer.Argument(Path("cdk.out"), help="synthesized cloud assembly")) -> None:
+    """Summarise what a synthesized deployment enforces: stacks, resources, cost tag coverage."""
+    try:
+        summary = summarize(cdk_out)
+    except CdkOutError as exc:
+        err.print(str(exc), markup=False)
+        raise typer.Exit(BAD_INPUT) from None
+    _print_summary(summary)
+    if summary.violations:
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: DeploymentSummary) -> None:
+    stacks = Table(title="Stacks", title_justify="left")
+    for column in ("stack", "account", "region", "resources", "cost tags", "fully tagged"):
+        stacks.add_column(column)
+    for s in summary.stacks:
+        enforced = f"{len(s.cost_tags_required)} keys enforced" if s.cost_tags_required else "not enforced"
+        coverage = f"{s.fully_tagged}/{s.tagged}" if s.cost_tags_required else "-"
+        stacks.add_row(s.name, s.account, s.region, str(sum(s.resources.values())), enforced, coverage)
+    out.print(stacks)
+    profiles = Table(title="Bedrock application inference profiles (team spend on the bill)",
+                     title_justify="left")
+    for column in ("stack", "profile", "team", "model"):
+        profiles.add_column(column)
+    for s in summary.stacks:
+        for name, model, team in s.profiles:
+            profiles.add_row(s.name, name, team, model)
+    if profiles.row_count:
+        out.print(profiles)
+    if not summary.validation:
+        out.print("Validation: no plugin findings (validation-report.json has no failures)")
+    for plugin in summary.validation:
+        out.print(f"Validation {plugin.get('pluginName')}: {plugin.get('conclusion')}, "
+                  f"{len(plugin.get('violations', []))} violation(s)")
+
+
+def main() -> None:
+    sys.exit(app())  # pragma: no cover
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""Stacks of the reference deployment, composed from finops.yaml. Entry point: `build(app, config)`."""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+
+from aifinops.config import FinOpsConfig
+from aifinops.infra.workload_stack import WorkloadStack
+from aifinops.policies.plugins.cost_tag_validation import CostTagValidation
+
+STACK_PREFIX = "aifinops"
+
+
+def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True) -> list[cdk.Stack]:
+    """Create every stack of the deployment; `enforce_tags=False` exists for benchmarks only."""
+    if enforce_tags:
+        cdk.Validations.of(app).add_plugins(CostTagValidation(config))
+    stacks: list[cdk.Stack] = []
+    regions = config.organization.regions
+    for env_name, env in config.environments.items():
+        if not any(w.environment == env_name for w in config.workloads):
+            continue
+        account = env.accounts[0] if len(env.accounts) == 1 else None
+        for region in regions:
+            suffix = f"-{region}" if len(regions) > 1 else ""
+            stacks.append(WorkloadStack(
+                app, f"{STACK_PREFIX}-workloads-{env_name}{suffix}", config=config, environment=env_name,
+                env=cdk.Environment(account=account, region=region),
+                description=f"aifinops: AI workloads of environment {env_name} (cost-tagged)"))
+    return stacks
+
+
+__all__ = ["STACK_PREFIX", "WorkloadStack", "build"]

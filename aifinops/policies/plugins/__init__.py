@@ -1,0 +1,1 @@
+"""CDK policy validation plugins (CDK-specific by nature, like nag/)."""

@@ -1,0 +1,112 @@
+"""Fail synthesis when a resource of a cost-tagged stack lacks a required tag or has a wrong value.
+
+A policy validation plugin, not an aspect: it fails both `python app.py` and `cdk synth`, reads the
+synthesized templates (what really deploys, escape hatches included) and lands its findings in
+`cdk.out/validation-report.json`. Stacks opt in with `enforce_cost_tags(stack)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from constructs import IConstruct
+
+from aifinops.config import FinOpsConfig
+from aifinops.policies.cost_tags import RULES, TagProblem, check_tags
+
+PLUGIN_NAME = "AiFinOpsCostTags"
+METADATA_KEY = "aifinops:cost-tags"  # template Metadata marker of a stack under enforcement
+
+
+def enforce_cost_tags(stack: cdk.Stack, required: Sequence[str]) -> None:
+    """Mark a stack so the plugin checks every taggable resource in it; the template records the keys."""
+    stack.add_metadata(METADATA_KEY, {"required": list(required)})
+
+
+@jsii.implements(cdk.IPolicyValidationPlugin)
+class CostTagValidation:
+    """Checks required cost tags on every taggable resource of the marked stacks."""
+
+    def __init__(self, config: FinOpsConfig) -> None:
+        self._config = config
+
+    @property
+    def name(self) -> str:
+        return PLUGIN_NAME
+
+    @property
+    def version(self) -> str:
+        return "1.0.0"
+
+    @property
+    def rule_ids(self) -> list[str]:
+        return list(RULES)
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        taggable = _taggable_resources(context.app_construct) if context.app_construct else {}
+        grouped: dict[TagProblem, list[cdk.PolicyViolatingResource]] = defaultdict(list)
+        for template_path in context.template_paths:
+            template = json.loads(Path(template_path).read_text(encoding="utf-8"))
+            if METADATA_KEY not in template.get("Metadata", {}):
+                continue
+            for logical_id, resource in template.get("Resources", {}).items():
+                found = taggable.get((Path(template_path).name, logical_id))
+                if found is None:
+                    continue
+                path, tag_property = found
+                tags = read_template_tags(resource.get("Properties", {}).get(tag_property))
+                for problem in check_tags(tags, self._config):
+                    grouped[problem].append(cdk.PolicyViolatingResource(
+                        construct_path=path, resource_logical_id=logical_id, template_path=template_path,
+                        locations=[f"Properties/{tag_property}"]))
+        violations = [
+            cdk.PolicyViolation(rule_name=p.rule, description=p.message, fix=p.fix, severity="error",
+                                violating_resources=resources)
+            for p, resources in sorted(grouped.items())
+        ]
+        return cdk.PolicyValidationPluginReport(success=not violations, violations=violations,
+                                                plugin_version=self.version)
+
+
+def _taggable_resources(root: IConstruct) -> dict[tuple[str, str], tuple[str, str]]:
+    """(template file, logical id) -> (construct path, tags property) of every taggable L1 resource.
+    Built from the tree, not from aws:cdk:path metadata, which `python app.py` does not write."""
+    found = {}
+    for node in root.node.find_all():
+        if not isinstance(node, cdk.CfnResource):
+            continue
+        if cdk.TagManager.is_taggable_v2(node):
+            manager = node.cdk_tag_manager  # type: ignore[attr-defined]
+        elif cdk.TagManager.is_taggable(node):
+            manager = node.tags  # type: ignore[attr-defined]
+        else:
+            continue
+        stack = cdk.Stack.of(node)
+        logical_id = stack.resolve(node.logical_id)
+        # The manager names the property as in the CDK (camelCase); templates use PascalCase.
+        name = manager.tag_property_name
+        found[(stack.template_file, logical_id)] = (node.node.path, name[:1].upper() + name[1:])
+    return found
+
+
+def read_template_tags(value: Any) -> dict[str, str | None]:
+    """Tags as rendered in a template: a list of {Key, Value} or a map. Unresolved values -> None."""
+    if isinstance(value, dict) and not _is_intrinsic(value):
+        return {str(k): v if isinstance(v, str) else None for k, v in value.items()}
+    if isinstance(value, list):
+        tags: dict[str, str | None] = {}
+        for item in value:
+            if isinstance(item, dict) and isinstance(item.get("Key"), str):
+                tags[item["Key"]] = item["Value"] if isinstance(item.get("Value"), str) else None
+        return tags
+    return {}
+
+
+def _is_intrinsic(value: dict[str, Any]) -> bool:
+    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref"))

@@ -1,0 +1,74 @@
+"""Read a synthesized cdk.out and summarise what the deployment enforces."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aifinops.policies.plugins.cost_tag_validation import METADATA_KEY, read_template_tags
+
+
+class CdkOutError(Exception):
+    """cdk.out is missing or not a cloud assembly."""
+
+
+@dataclass
+class StackSummary:
+    name: str
+    account: str
+    region: str
+    resources: Counter[str] = field(default_factory=Counter)
+    cost_tags_required: tuple[str, ...] | None = None  # None: stack not under cost tag enforcement
+    tagged: int = 0  # resources with a tags property
+    fully_tagged: int = 0  # ... that carry every required key
+    profiles: list[tuple[str, str, str]] = field(default_factory=list)  # (name, model, team)
+
+
+@dataclass
+class DeploymentSummary:
+    stacks: list[StackSummary]
+    validation: list[dict[str, Any]]  # plugin reports from validation-report.json
+
+    @property
+    def violations(self) -> int:
+        return sum(len(r.get("violations", [])) for r in self.validation)
+
+
+def summarize(cdk_out: Path) -> DeploymentSummary:
+    manifest_path = cdk_out / "manifest.json"
+    if not manifest_path.is_file():
+        raise CdkOutError(f"{cdk_out}: no manifest.json; run `make synth` (or `npx cdk synth`) first")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    stacks = []
+    for name, artifact in sorted(manifest.get("artifacts", {}).items()):
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        template = json.loads((cdk_out / artifact["properties"]["templateFile"]).read_text(encoding="utf-8"))
+        stacks.append(_stack_summary(name, artifact.get("environment", ""), template))
+    report_path = cdk_out / "validation-report.json"
+    validation = json.loads(report_path.read_text()).get("pluginReports", []) if report_path.is_file() else []
+    return DeploymentSummary(stacks, validation)
+
+
+def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> StackSummary:
+    _, _, where = environment.partition("://")
+    account, _, region = where.partition("/")
+    marker = template.get("Metadata", {}).get(METADATA_KEY)
+    required = tuple(marker["required"]) if isinstance(marker, dict) else None
+    summary = StackSummary(name, account, region, cost_tags_required=required)
+    for resource in template.get("Resources", {}).values():
+        kind = resource.get("Type", "?")
+        summary.resources[kind] += 1
+        props = resource.get("Properties", {})
+        if "Tags" in props:
+            tags = read_template_tags(props["Tags"])
+            summary.tagged += 1
+            summary.fully_tagged += all(k in tags for k in (required or ()))
+        if kind == "AWS::Bedrock::ApplicationInferenceProfile":
+            tags = read_template_tags(props.get("Tags"))
+            summary.profiles.append((str(props.get("InferenceProfileName")), str(tags.get("model")),
+                                     str(tags.get("team"))))
+    return summary
