@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -33,7 +34,7 @@ def load_or_exit(path: Path) -> FinOpsConfig:
 
 
 @app.command()
-def validate(config: Path = typer.Argument(DEFAULT_CONFIG, help="finops.yaml to check")) -> None:
+def validate(config: Annotated[Path, typer.Argument(help="finops.yaml to check")] = DEFAULT_CONFIG) -> None:
     """Check a finops.yaml; print each problem as FILE:LINE: field: message and exit 2 if any."""
     cfg = load_or_exit(config)
     out.print(f"{config}: OK ({len(cfg.environments)} environments, {len(cfg.teams)} teams, "
@@ -41,7 +42,7 @@ def validate(config: Path = typer.Argument(DEFAULT_CONFIG, help="finops.yaml to 
 
 
 @app.command()
-def report(cdk_out: Path = typer.Argument(Path("cdk.out"), help="synthesized cloud assembly")) -> None:
+def report(cdk_out: Annotated[Path, typer.Argument(help="synthesized cloud assembly")] = Path("cdk.out")) -> None:
     """Summarise what a synthesized deployment enforces: stacks, resources, cost tag coverage."""
     try:
         summary = summarize(cdk_out)

@@ -18,8 +18,8 @@ from aifinops.catalog import model_catalog, parse_instance_type
 from aifinops.config_errors import ConfigError, ConfigIssue
 from aifinops.config_source import Loc, dotted, line_of, read_source
 from aifinops.config_types import (
-    AccountId,
     Accelerator,
+    AccountId,
     Email,
     Name,
     OuId,
@@ -298,16 +298,16 @@ DEFAULT_CONFIG = Path("finops.yaml")
 
 
 __all__ = [
+    "DEFAULT_CONFIG",
     "BedrockAccessWorkload",
-    "GpuInferenceEndpointWorkload",
-    "GpuNotebookWorkload",
-    "GpuTrainingQueueWorkload",
     "ConfigError",
     "Environment",
     "FinOpsConfig",
+    "GpuInferenceEndpointWorkload",
+    "GpuNotebookWorkload",
+    "GpuTrainingQueueWorkload",
     "Team",
     "Workload",
-    "DEFAULT_CONFIG",
     "load",
     "parse",
 ]

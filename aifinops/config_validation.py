@@ -64,12 +64,18 @@ def _message(error: ErrorDetails, loc: Loc, root: type[BaseModel]) -> str:
     if kind == "literal_error":
         return f"{value!r} is not allowed; allowed: {ctx.get('expected', '')}"
     if kind == "union_tag_invalid":
-        return f"unknown kind {ctx.get('tag')!r}; kinds are {ctx.get('expected_tags')}"
+        return f"unknown kind {ctx.get('tag')!r}; kinds are {_workload_kinds()}"
     if kind == "union_tag_not_found":
         return f"missing 'kind'; kinds are {_workload_kinds()}"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         what = "the file" if not loc else "this field"
         return f"{what} must be a mapping of keys to values, not {_describe(value)}"
+    if kind in ("too_short", "too_long"):
+        short = kind == "too_short"
+        limit = ctx.get("min_length" if short else "max_length")
+        items = "item" if limit == 1 else "items"
+        bound = "at least" if short else "at most"
+        return f"must have {bound} {limit} {items}, not {ctx.get('actual_length')}"
     if kind in ("list_type", "tuple_type"):
         return f"must be a list, not {_describe(value)}"
     if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):

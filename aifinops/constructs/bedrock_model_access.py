@@ -87,6 +87,10 @@ class BedrockModelAccess(Construct):
             profile_resources.append(profile.attr_inference_profile_arn)
             sources.append(source)
             model_resources.append(f"arn:{stack.partition}:bedrock:*::foundation-model/{model_id}")
+            if routing == "global":
+                # Global profiles route to the region-less ARN; whether `*` matches an empty region
+                # is unconfirmed, so name it explicitly.
+                model_resources.append(f"arn:{stack.partition}:bedrock:::foundation-model/{model_id}")
             cdk.CfnOutput(self, f"ProfileArn{index}", value=profile.attr_inference_profile_arn,
                           description=f"pass as modelId to invoke {model_id}")
         self.policy = iam.ManagedPolicy(self, "InvokePolicy", description=(

@@ -50,8 +50,8 @@ def check_tags(tags: Mapping[str, str | None], config: FinOpsConfig) -> list[Tag
 
 def _missing(key: str, config: FinOpsConfig, tags: Mapping[str, str]) -> TagProblem:
     allowed = _describe_allowed(key, config, tags)
-    return TagProblem(MISSING, key, f"required cost tag '{key}' is missing; allowed values: {allowed}",
-                      f"pass cost_tags=CostTags(...) to the construct or its stack, or Tags.of(scope).add('{key}', ...)")
+    fix = f"pass cost_tags=CostTags(...) to the construct or its stack, or Tags.of(scope).add('{key}', ...)"
+    return TagProblem(MISSING, key, f"required cost tag '{key}' is missing; allowed values: {allowed}", fix)
 
 
 def _value_problem(key: str, value: str, config: FinOpsConfig, tags: Mapping[str, str]) -> list[TagProblem]:

@@ -1,0 +1,37 @@
+"""The reference deployment from finops.yaml: a workload stack per environment, fully tagged, valid."""
+
+from __future__ import annotations
+
+from aifinops.config import FinOpsConfig
+from aifinops.policies.cost_tags import check_tags
+from aifinops.policies.plugins.cost_tag_validation import METADATA_KEY, read_template_tags
+from tests.conftest import Assembly
+
+
+def test_one_workload_stack_per_environment(reference_assembly: Assembly, config: FinOpsConfig) -> None:
+    assert reference_assembly.stacks() == sorted(f"aifinops-workloads-{env}" for env in config.environments)
+
+
+def test_synthesis_passes_validation(reference_assembly: Assembly) -> None:
+    reports = reference_assembly.validation_report()["pluginReports"]
+    assert all(r["conclusion"] == "success" for r in reports), reports
+
+
+def test_every_tagged_resource_has_allowed_cost_tags(reference_assembly: Assembly, config: FinOpsConfig) -> None:
+    checked = 0
+    for stack in reference_assembly.stacks():
+        template = reference_assembly.template(stack)
+        assert template["Metadata"][METADATA_KEY] == {"required": list(config.tags.required)}
+        for resource in template["Resources"].values():
+            if "Tags" in resource.get("Properties", {}):
+                assert check_tags(read_template_tags(resource["Properties"]["Tags"]), config) == []
+                checked += 1
+    assert checked >= len(config.workloads)
+
+
+def test_each_bedrock_workload_has_a_profile_per_model(reference_assembly: Assembly, config: FinOpsConfig) -> None:
+    profiles = [r for s in reference_assembly.stacks()
+                for r in reference_assembly.template(s)["Resources"].values()
+                if r["Type"] == "AWS::Bedrock::ApplicationInferenceProfile"]
+    expected = sum(len(w.models) for w in config.workloads if w.kind == "bedrock_access")
+    assert len(profiles) == expected

@@ -1,0 +1,46 @@
+"""The `aifinops` CLI: validate and report (the broken-config corpus lives in test_config_corpus.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from aifinops.cli import app
+from tests.conftest import REFERENCE_CONFIG, Assembly
+
+runner = CliRunner()
+
+
+def test_validate_ok() -> None:
+    result = runner.invoke(app, ["validate", str(REFERENCE_CONFIG)])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"{REFERENCE_CONFIG}: OK (3 environments, 4 teams, 4 workloads)"
+
+
+def test_report_lists_stacks_coverage_and_profiles(reference_assembly: Assembly) -> None:
+    result = runner.invoke(app, ["report", str(reference_assembly.outdir)])
+    assert result.exit_code == 0, result.output
+    for stack in reference_assembly.stacks():
+        assert stack in result.stdout
+    assert "5 keys enforced" in result.stdout
+    assert "search-query-rewrite-dev-amazon-nova-lite-v1-0" in result.stdout
+    assert "Validation: no plugin findings" in result.stdout
+
+
+def test_report_without_assembly_is_bad_input(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["report", str(tmp_path / "cdk.out")])
+    assert result.exit_code == 2
+    assert "no manifest.json" in result.stderr
+
+
+def test_report_fails_when_validation_failed(reference_assembly: Assembly, tmp_path: Path) -> None:
+    copy = tmp_path / "cdk.out"
+    shutil.copytree(reference_assembly.outdir, copy)
+    (copy / "validation-report.json").write_text(json.dumps({"pluginReports": [
+        {"pluginName": "AiFinOpsCostTags", "conclusion": "failure", "violations": [{"ruleName": "x"}]}]}))
+    result = runner.invoke(app, ["report", str(copy)])
+    assert result.exit_code == 1
+    assert "AiFinOpsCostTags: failure, 1 violation(s)" in result.stdout

@@ -1,0 +1,91 @@
+"""The finops.yaml schema: the reference file, defaults, references, and errors with lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from aifinops.config import ConfigError, FinOpsConfig, load, parse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def reference_data() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((ROOT / "finops.yaml").read_text())
+    return data
+
+
+def test_reference_config_describes_a_small_fictitious_org(config: FinOpsConfig) -> None:
+    assert list(config.environments) == ["dev", "staging", "prod"]
+    assert len(config.teams) == 4
+    assert config.tags.required == ("team", "project", "model", "environment", "task-type")
+    accounts = [a for env in config.environments.values() for a in env.accounts]
+    assert all(len(set(a)) == 1 for a in [*accounts, config.organization.management_account])
+
+
+def test_defaults_are_safe() -> None:
+    data = reference_data()
+    del data["environments"]["prod"]["guard_mode"]
+    del data["organization"]["scp_limits"]
+    del data["guard"]
+    cfg = parse(data)
+    assert cfg.environments["prod"].guard_mode == "notify"
+    assert cfg.organization.scp_limits.max_characters == 10_240
+    assert cfg.organization.scp_limits.max_per_target == 10
+    assert cfg.guard.schedule_minutes == 15 and cfg.guard.untagged.grace_minutes == 60
+
+
+def test_models_are_frozen(config: FinOpsConfig) -> None:
+    with pytest.raises(ValidationError):
+        config.teams[0].monthly_budget_usd = 1  # type: ignore[misc]
+
+
+def test_budget_approval_follows_criticality(config: FinOpsConfig) -> None:
+    assert config.team("assistant").approval == "manual"
+    assert config.team("search").approval == "automatic"
+
+
+@pytest.mark.parametrize(("entry", "instance_type", "allowed"), [
+    ("g5", "g5.12xlarge", True),
+    ("g5", "ml.g5.xlarge", False),
+    ("ml.g5", "ml.g5.xlarge", True),
+    ("ml.g5.xlarge", "ml.g5.2xlarge", False),
+    ("g6", "g6e.xlarge", False),
+])
+def test_environment_allows_instance_type(entry: str, instance_type: str, allowed: bool) -> None:
+    data = reference_data()
+    data["environments"]["dev"]["accelerators"] = [entry]
+    assert parse(data).environments["dev"].allows_instance_type(instance_type) is allowed
+
+
+def test_programmatic_construction_runs_the_cross_checks() -> None:
+    data = reference_data()
+    data["workloads"][0]["team"] = "ghosts"
+    with pytest.raises(ValidationError, match="unknown team 'ghosts'"):
+        FinOpsConfig.model_validate(data)
+
+
+def test_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    text = (ROOT / "finops.yaml").read_text().replace("monthly_budget_usd: 20000", "monthly_budget_usd: -5")
+    path = tmp_path / "finops.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "monthly_budget_usd: -5" in row)
+    assert [str(i) for i in caught.value.issues] == [
+        f"{path}:{line}: teams[0].monthly_budget_usd: input should be greater than 0 (got -5)"]
+
+
+def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
+    data = reference_data()
+    data["workloads"][0]["team"] = "ghosts"
+    data["workloads"][1]["environment"] = "qa"
+    path = tmp_path / "finops.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    assert [i.path for i in caught.value.issues] == ["workloads[0].team", "workloads[1].environment"]
