@@ -5,6 +5,7 @@ from aifinops.catalog.accelerators import (
     accelerator_count,
     accelerator_problem,
     parse_instance_type,
+    vcpus_of,
 )
 from aifinops.catalog.models import model_catalog, strip_geo_prefix
 from aifinops.catalog.prices import HOURS_PER_MONTH, hourly_price, price_list
@@ -19,4 +20,5 @@ __all__ = [
     "parse_instance_type",
     "price_list",
     "strip_geo_prefix",
+    "vcpus_of",
 ]

@@ -80,6 +80,24 @@ def accelerator_count(instance_type: str) -> int | None:
     return family.sizes.get(parsed.size)
 
 
+def vcpus_of(instance_type: str) -> int | None:
+    """vCPUs of an accelerated instance: AWS sizes them 4 per `xlarge` unit (g5.12xlarge = 48,
+    p5.48xlarge = 192, trn1.32xlarge = 128)."""
+    parsed = parse_instance_type(instance_type)
+    family = accelerator_catalog().family(parsed.family)
+    if family is None or parsed.size is None or parsed.size not in family.sizes:
+        return None
+    units = _xlarge_units(parsed.size)
+    return 4 * units if units else None
+
+
+def _xlarge_units(size: str) -> int | None:
+    if size == "xlarge":
+        return 1
+    head = size.removesuffix("xlarge")
+    return int(head) if head.isdigit() and size.endswith("xlarge") else None
+
+
 @cache
 def accelerator_catalog() -> AcceleratorCatalog:
     return AcceleratorCatalog.model_validate(read_yaml("accelerators.yaml"))
