@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 
 from aifinops.catalog import model_catalog, parse_instance_type
 from aifinops.config_errors import ConfigError, ConfigIssue
-from aifinops.config_source import Loc, dotted, line_of, read_source
+from aifinops.config_source import Loc, Source, dotted, line_of, read_source
 from aifinops.config_types import (
     Accelerator,
     AccountId,
@@ -202,7 +202,7 @@ def _check_environments(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
                 owner.setdefault(ident, name)
             yield from _duplicates(ids, ("environments", name, field), "id")
         if cfg.organization.management_account in env.accounts:
-            yield ("environments", name, "accounts"), (
+            yield ("environments", name, "accounts", env.accounts.index(cfg.organization.management_account)), (
                 "the management account cannot be a workload environment: SCPs never apply to it")
 
 
@@ -275,23 +275,25 @@ def _names(values: Mapping[str, Any]) -> str:
     return ", ".join(values) or "none"
 
 
-def parse(data: Any, file: str = "<config>", lines: Mapping[Loc, int] | None = None) -> FinOpsConfig:
-    """Validate already-parsed data; raise ConfigError with one issue per problem."""
-    lines = lines or {}
+def parse(data: Any, source: Source | None = None) -> FinOpsConfig:
+    """Validate parsed data; raise ConfigError with one issue per problem. `source` (from read_source)
+    supplies the file name, lines and raw scalars for the messages."""
+    source = source or Source("<config>", data)
     cross: list[tuple[Loc, str]] = []
     try:
         config = FinOpsConfig.model_validate(data, context={"cross_issues": cross})
     except ValidationError as exc:
-        raise ConfigError(translate_errors(exc, data, file, lines)) from None
+        raise ConfigError(translate_errors(exc, source)) from None
     if cross:
-        raise ConfigError([ConfigIssue(file, line_of(lines, loc), dotted(loc), msg) for loc, msg in cross])
+        raise ConfigError([ConfigIssue(source.path, line_of(source.lines, loc), dotted(loc), msg)
+                           for loc, msg in cross])
     return config
 
 
 def load(path: str | Path) -> FinOpsConfig:
     """Read and validate a finops.yaml; raise ConfigError naming file, line and field of each problem."""
     source = read_source(path)
-    return parse(source.data, source.path, source.lines)
+    return parse(source.data, source)
 
 
 DEFAULT_CONFIG = Path("finops.yaml")

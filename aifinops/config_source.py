@@ -24,6 +24,7 @@ class Source:
     path: str
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
+    raw: dict[Loc, str] = field(default_factory=dict)  # scalars as written (012 stays '012', yes stays 'yes')
 
 
 def line_of(lines: Mapping[Loc, int], loc: Loc) -> int:
@@ -55,8 +56,7 @@ def parse_source(text: str, name: str) -> Source:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        problem = exc.problem or "invalid YAML"
-        raise ConfigError([ConfigIssue(name, line, "", f"YAML syntax error: {problem}")]) from None
+        raise ConfigError([ConfigIssue(name, line, "", f"YAML syntax error: {_yaml_problem(exc)}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigIssue(name, 1, "", f"YAML error: {exc}")]) from None
     if node is None:
@@ -68,6 +68,20 @@ def parse_source(text: str, name: str) -> Source:
     if issues:
         raise ConfigError(issues)
     return source
+
+
+def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
+    """PyYAML's wording, translated where it is parser jargon, with where the construct began."""
+    problem = exc.problem or "invalid YAML"
+    if "'\\t'" in problem or "\t" in problem:
+        problem = "a tab character; indent with spaces"
+    elif "expected <block end>" in problem:
+        problem = "bad indentation (a line is indented more or less than its neighbours)"
+    elif "mapping values are not allowed here" in problem:
+        problem = "a ':' where a value was expected (quote values that contain ': ')"
+    if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+        problem += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
+    return problem
 
 
 class _Builder:
@@ -84,6 +98,7 @@ class _Builder:
             return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        self.source.raw[loc] = node.value
         return self.loader.construct_object(node, deep=True)
 
     def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, Any]:

@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from aifinops.config_errors import ConfigIssue
-from aifinops.config_source import Loc, dotted, line_of
+from aifinops.config_source import Loc, Source, dotted, line_of
+
+# Constraint errors whose message gains the field's documented reason ("AWS Budgets allows 10 ...").
+_LIMIT_ERRORS = {"less_than", "less_than_equal", "too_long"}
 
 
-def translate_errors(exc: ValidationError, data: Any, file: str, lines: Mapping[Loc, int]) -> list[ConfigIssue]:
+def translate_errors(exc: ValidationError, source: Source) -> list[ConfigIssue]:
     root = _root_model()
-    located = [(_data_loc(e["loc"], data), e) for e in exc.errors(include_url=False)]
+    located = [(_data_loc(e, source.data), e) for e in exc.errors(include_url=False)]
     issues = []
     for loc, error in located:
         # A list whose item failed is also reported as too short: keep only the specific error.
         if any(other[: len(loc)] == loc and len(other) > len(loc) for other, _ in located):
             continue
-        issues.append(ConfigIssue(file, line_of(lines, loc), dotted(loc), _message(error, loc, root)))
+        message = _Message(error, loc, root, source).text()
+        issues.append(ConfigIssue(source.path, line_of(source.lines, loc), dotted(loc), message))
     return issues
 
 
@@ -32,17 +36,19 @@ def _root_model() -> type[BaseModel]:
     return FinOpsConfig
 
 
-def _data_loc(loc: tuple[int | str, ...], data: Any) -> Loc:
+def _data_loc(error: ErrorDetails, data: Any) -> Loc:
     """Drop pydantic's bookkeeping parts (union tags, '[key]') so the path matches the file."""
     out: list[str | int] = []
     node = data
-    for part in loc:
+    for part in error["loc"]:
         if part == "[key]":
             continue
         if isinstance(node, dict) and isinstance(part, str) and part not in node and node.get("kind") == part:
             continue  # the discriminator of a tagged union
         out.append(part)
         node = _child(node, part)
+    if error["type"] == "union_tag_invalid":
+        out.append("kind")
     return tuple(out)
 
 
@@ -54,36 +60,72 @@ def _child(node: Any, part: str | int) -> Any:
     return None
 
 
-def _message(error: ErrorDetails, loc: Loc, root: type[BaseModel]) -> str:
-    kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
-    if kind == "missing":
-        return "required field is missing"
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(root, loc[:-1])
-        return f"unknown key '{loc[-1]}'" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
-    if kind == "literal_error":
-        return f"{value!r} is not allowed; allowed: {ctx.get('expected', '')}"
-    if kind == "union_tag_invalid":
-        return f"unknown kind {ctx.get('tag')!r}; kinds are {_workload_kinds()}"
-    if kind == "union_tag_not_found":
-        return f"missing 'kind'; kinds are {_workload_kinds()}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        what = "the file" if not loc else "this field"
-        return f"{what} must be a mapping of keys to values, not {_describe(value)}"
-    if kind in ("too_short", "too_long"):
-        short = kind == "too_short"
-        limit = ctx.get("min_length" if short else "max_length")
-        items = "item" if limit == 1 else "items"
-        bound = "at least" if short else "at most"
-        return f"must have {bound} {limit} {items}, not {ctx.get('actual_length')}"
-    if kind in ("list_type", "tuple_type"):
-        return f"must be a list, not {_describe(value)}"
-    if kind == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
-        return f"must be a string; quote it: '{value}' (YAML reads unquoted digits as a number)"
-    if kind == "value_error":
-        return str(ctx.get("error", error["msg"]))
-    msg = error["msg"].replace("Tuple", "List").replace("tuple", "list")
-    return f"{msg[0].lower()}{msg[1:]} (got {_describe(value)})"
+class _Message:
+    def __init__(self, error: ErrorDetails, loc: Loc, root: type[BaseModel], source: Source) -> None:
+        self.error, self.loc, self.root, self.source = error, loc, root, source
+        self.kind = error["type"]
+        self.ctx: dict[str, Any] = dict(error.get("ctx", {}))
+        self.value = error.get("input")
+        self.raw = source.raw.get(loc)  # the scalar as written in the file
+
+    def text(self) -> str:
+        message = self._base()
+        reason = _field_description(self.root, self.loc, self.source.data)
+        if self.kind in _LIMIT_ERRORS and reason:
+            message += f" ({reason})"
+        return message
+
+    def _base(self) -> str:
+        kind, ctx, value = self.kind, self.ctx, self.value
+        if kind == "missing":
+            return "required field is missing"
+        if kind == "extra_forbidden":
+            model = _model_at(self.root, self.loc[:-1], self.source.data)
+            allowed = list(model.model_fields) if model else []
+            return f"unknown key '{self.loc[-1]}'" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+        if kind == "literal_error":
+            return f"{self._shown()} is not allowed; allowed: {ctx.get('expected', '')}"
+        if kind in ("union_tag_invalid", "union_tag_not_found"):
+            what = f"unknown kind {ctx.get('tag')!r}" if kind == "union_tag_invalid" else "missing 'kind'"
+            return f"{what}; kinds are {_workload_kinds()}"
+        if kind in ("dict_type", "model_type", "model_attributes_type"):
+            what = "the file" if not self.loc else "this field"
+            return f"{what} must be a mapping of keys to values, not {_describe(value)}"
+        if kind in ("too_short", "too_long"):
+            limit = ctx.get("min_length" if kind == "too_short" else "max_length")
+            bound = "at least" if kind == "too_short" else "at most"
+            return f"must have {bound} {limit} item{'' if limit == 1 else 's'}, not {ctx.get('actual_length')}"
+        if kind in ("list_type", "tuple_type"):
+            return f"must be a list, not {_describe(value)}"
+        if kind == "string_type" and isinstance(value, int | float | bool):
+            read_as = "true/false" if isinstance(value, bool) else "a number"
+            return f"must be a string; quote it: '{self.raw or value}' (unquoted, YAML reads it as {read_as})"
+        if kind in ("int_type", "int_parsing", "float_type", "float_parsing") and isinstance(value, str):
+            return f"must be a number, not the string {value!r}" + (
+                "; write it without quotes" if _is_number(value) else "")
+        if kind in ("bool_type", "bool_parsing"):
+            return f"must be true or false, not {self._shown()}"
+        if kind == "value_error":
+            reason = str(ctx.get("error", self.error["msg"]))
+            if reason.startswith("value is not a valid email address"):
+                return f"{value!r} is not a valid e-mail address:{reason.partition(':')[2]}"
+            return reason
+        msg = self.error["msg"].replace("Input should be", "must be")
+        return f"{msg[0].lower()}{msg[1:]}, not {self._shown()}"
+
+    def _shown(self) -> str:
+        """The value as written in the file; strings quoted, numbers and booleans not."""
+        if self.raw is None:
+            return _describe(self.value)
+        return repr(self.raw) if isinstance(self.value, str) else self.raw
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _describe(value: Any) -> str:
@@ -97,18 +139,24 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _allowed_keys(root: type[BaseModel], loc: Loc) -> list[str]:
-    model = _model_at(root, loc)
-    return list(model.model_fields) if model else []
+def _field_description(root: type[BaseModel], loc: Loc, data: Any) -> str | None:
+    if not loc or not isinstance(loc[-1], str):
+        return None
+    model = _model_at(root, loc[:-1], data)
+    field: FieldInfo | None = model.model_fields.get(loc[-1]) if model else None
+    return field.description if field else None
 
 
-def _model_at(annotation: Any, loc: Loc) -> type[BaseModel] | None:
-    """Follow field annotations along `loc` to the model that holds the last part."""
+def _model_at(annotation: Any, loc: Loc, data: Any) -> type[BaseModel] | None:
+    """Follow field annotations along `loc` to the model that holds the last part; `data` picks the
+    member of a tagged union (workload kinds) by its `kind`."""
+    node = data
     for part in loc:
-        annotation = _step(_unwrap(annotation), part)
+        annotation = _step(_unwrap(annotation, node), part)
+        node = _child(node, part)
         if annotation is None:
             return None
-    target = _unwrap(annotation)
+    target = _unwrap(annotation, node)
     return target if isinstance(target, type) and issubclass(target, BaseModel) else None
 
 
@@ -124,17 +172,25 @@ def _step(annotation: Any, part: str | int) -> Any:
     return None
 
 
-def _unwrap(annotation: Any) -> Any:
-    """Strip Annotated and Optional; for a union of models return the first model (workload kinds share keys)."""
+def _unwrap(annotation: Any, node: Any) -> Any:
+    """Strip Annotated and Optional; of a union of models take the one whose `kind` matches the data."""
     while True:
         origin = typing.get_origin(annotation)
         if origin is typing.Annotated:
             annotation = typing.get_args(annotation)[0]
         elif origin in (typing.Union, types.UnionType):
             members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            annotation = members[0]
+            kind = node.get("kind") if isinstance(node, dict) else None
+            annotation = next((m for m in members if _kind_of(m) == kind), members[0])
         else:
             return annotation
+
+
+def _kind_of(model: Any) -> str | None:
+    if not (isinstance(model, type) and issubclass(model, BaseModel)) or "kind" not in model.model_fields:
+        return None
+    args = typing.get_args(model.model_fields["kind"].annotation)
+    return str(args[0]) if args else None
 
 
 def _workload_kinds() -> str:

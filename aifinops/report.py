@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aifinops.policies.plugins.cost_tag_validation import METADATA_KEY, read_template_tags
+from aifinops.policies.cost_tags import METADATA_KEY, read_template_tags
 
 
 class CdkOutError(Exception):

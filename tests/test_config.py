@@ -77,7 +77,7 @@ def test_errors_name_file_line_and_field(tmp_path: Path) -> None:
         load(path)
     line = next(i for i, row in enumerate(text.splitlines(), 1) if "monthly_budget_usd: -5" in row)
     assert [str(i) for i in caught.value.issues] == [
-        f"{path}:{line}: teams[0].monthly_budget_usd: input should be greater than 0 (got -5)"]
+        f"{path}:{line}: teams[0].monthly_budget_usd: must be greater than 0, not -5"]
 
 
 def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aifinops.catalog import model_catalog
 from aifinops.config import ENVIRONMENT, MODEL, PROJECT, TASK_TYPE, TEAM, FinOpsConfig
@@ -11,6 +12,7 @@ from aifinops.config import ENVIRONMENT, MODEL, PROJECT, TASK_TYPE, TEAM, FinOps
 MISSING = "cost-tag-missing"
 WRONG_VALUE = "cost-tag-value"
 RULES = (MISSING, WRONG_VALUE)
+METADATA_KEY = "aifinops:cost-tags"  # template Metadata of a stack under enforcement: {"required": [...]}
 
 
 @dataclass(frozen=True, order=True)
@@ -76,3 +78,20 @@ def _describe_allowed(key: str, config: FinOpsConfig, tags: Mapping[str, str]) -
         return f"a catalog model id ({families}) or one of {', '.join(config.tags.model_values)}"
     allowed = allowed_values(key, config, tags)
     return ", ".join(allowed) if allowed is not None else "any valid AWS tag value"
+
+
+def read_template_tags(value: Any) -> dict[str, str | None]:
+    """Tags as rendered in a template: a list of {Key, Value} or a map. Unresolved values -> None."""
+    if isinstance(value, dict) and not _is_intrinsic(value):
+        return {str(k): v if isinstance(v, str) else None for k, v in value.items()}
+    if isinstance(value, list):
+        tags: dict[str, str | None] = {}
+        for item in value:
+            if isinstance(item, dict) and isinstance(item.get("Key"), str):
+                tags[item["Key"]] = item["Value"] if isinstance(item.get("Value"), str) else None
+        return tags
+    return {}
+
+
+def _is_intrinsic(value: dict[str, Any]) -> bool:
+    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref"))

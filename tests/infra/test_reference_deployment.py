@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from aifinops.config import FinOpsConfig
-from aifinops.policies.cost_tags import check_tags
-from aifinops.policies.plugins.cost_tag_validation import METADATA_KEY, read_template_tags
+from aifinops.policies.cost_tags import METADATA_KEY, check_tags, read_template_tags
 from tests.conftest import Assembly
 
 

@@ -11,17 +11,15 @@ import json
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
 import jsii
 from constructs import IConstruct
 
 from aifinops.config import FinOpsConfig
-from aifinops.policies.cost_tags import RULES, TagProblem, check_tags
+from aifinops.policies.cost_tags import METADATA_KEY, RULES, TagProblem, check_tags, read_template_tags
 
 PLUGIN_NAME = "AiFinOpsCostTags"
-METADATA_KEY = "aifinops:cost-tags"  # template Metadata marker of a stack under enforcement
 
 
 def enforce_cost_tags(stack: cdk.Stack, required: Sequence[str]) -> None:
@@ -93,20 +91,3 @@ def _taggable_resources(root: IConstruct) -> dict[tuple[str, str], tuple[str, st
         name = manager.tag_property_name
         found[(stack.template_file, logical_id)] = (node.node.path, name[:1].upper() + name[1:])
     return found
-
-
-def read_template_tags(value: Any) -> dict[str, str | None]:
-    """Tags as rendered in a template: a list of {Key, Value} or a map. Unresolved values -> None."""
-    if isinstance(value, dict) and not _is_intrinsic(value):
-        return {str(k): v if isinstance(v, str) else None for k, v in value.items()}
-    if isinstance(value, list):
-        tags: dict[str, str | None] = {}
-        for item in value:
-            if isinstance(item, dict) and isinstance(item.get("Key"), str):
-                tags[item["Key"]] = item["Value"] if isinstance(item.get("Value"), str) else None
-        return tags
-    return {}
-
-
-def _is_intrinsic(value: dict[str, Any]) -> bool:
-    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref"))
