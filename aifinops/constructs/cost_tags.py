@@ -17,6 +17,10 @@ class CostTags:
 
     Example::
 
+        import aws_cdk as cdk
+        from aifinops.constructs import CostTags
+
+        stack = cdk.Stack(cdk.App(), "SearchAi")
         tags = CostTags(team="search", project="ranker", model="anthropic.claude-haiku-4-5-20251001-v1:0",
                         environment="dev", task_type="generation")
         tags.apply(stack)   # every taggable resource below `stack` gets all five
