@@ -20,6 +20,7 @@ from aifinops.config_source import Loc, Source, dotted, line_of, read_source
 from aifinops.config_types import (
     Accelerator,
     AccountId,
+    AvailabilityZone,
     Email,
     Name,
     OuId,
@@ -27,10 +28,12 @@ from aifinops.config_types import (
     Region,
     RoleArn,
     RootId,
+    SubnetId,
     TagKey,
     TagValue,
     Tier,
     Usd,
+    VpcId,
 )
 from aifinops.config_validation import translate_errors
 from aifinops.config_workloads import (
@@ -75,6 +78,15 @@ class CostTagRules(_Model):
     model_values: tuple[TagValue, ...] = ("none", "multiple")
 
 
+class Network(_Model):
+    """An existing VPC of the environment's account for VPC-bound workloads (Batch, notebooks without
+    direct internet). Imported, never created: networks are owned by the platform, not by one team."""
+
+    vpc_id: VpcId
+    availability_zones: tuple[AvailabilityZone, ...] = Field(min_length=1)
+    private_subnet_ids: tuple[SubnetId, ...] = Field(min_length=1, description="one per availability zone")
+
+
 class Environment(_Model):
     ou_ids: tuple[OuId, ...] = ()
     accounts: tuple[AccountId, ...] = ()
@@ -84,6 +96,7 @@ class Environment(_Model):
     max_training_hours: StrictInt = Field(ge=1, le=672, description="SageMaker caps jobs at 28 days")
     guard_mode: Literal["notify", "stop"] = "notify"
     provisioned_throughput: StrictBool = False
+    network: Network | None = None
 
     def allows_instance_type(self, instance_type: str) -> bool:
         """True when an `accelerators` entry names this exact type or its family, on the same service."""
@@ -201,6 +214,10 @@ def _check_environments(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
                     yield ("environments", name, field, i), f"'{ident}' is already in environment '{owner[ident]}'"
                 owner.setdefault(ident, name)
             yield from _duplicates(ids, ("environments", name, field), "id")
+        if env.network and len(env.network.private_subnet_ids) != len(env.network.availability_zones):
+            yield ("environments", name, "network", "private_subnet_ids"), (
+                f"{len(env.network.private_subnet_ids)} subnets for {len(env.network.availability_zones)} "
+                "availability zones; give one private subnet per zone, in the same order")
         if cfg.organization.management_account in env.accounts:
             yield ("environments", name, "accounts", env.accounts.index(cfg.organization.management_account)), (
                 "the management account cannot be a workload environment: SCPs never apply to it")
@@ -247,11 +264,18 @@ def _check_workloads(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
                 yield (*loc, "models", j), (
                     f"'{model}' is {tier} tier, above the {env.max_model_tier} maximum of environment "
                     f"'{w.environment}'")
+        if _needs_network(w) and env.network is None:
+            yield (*loc, "kind"), (f"a {w.kind} workload runs in a VPC: add environments.{w.environment}.network "
+                                   "(vpc_id, availability_zones, private_subnet_ids)")
         for instance_type, field in _instance_types(w):
             if not env.allows_instance_type(instance_type):
                 yield (*loc, field), (
                     f"'{instance_type}' is not allowed in environment '{w.environment}'; allowed: "
                     f"{', '.join(env.accelerators) or 'none'}")
+
+
+def _needs_network(w: Any) -> bool:
+    return isinstance(w, GpuTrainingQueueWorkload) or (isinstance(w, GpuNotebookWorkload) and not w.direct_internet)
 
 
 def _instance_types(w: Any) -> Iterator[tuple[str, str]]:
@@ -308,6 +332,7 @@ __all__ = [
     "GpuInferenceEndpointWorkload",
     "GpuNotebookWorkload",
     "GpuTrainingQueueWorkload",
+    "Network",
     "Team",
     "Workload",
     "load",

@@ -85,6 +85,9 @@ PrincipalArnPattern = Annotated[str, _pattern(
 )]
 RoleArn = Annotated[str, _pattern(r"arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+",
                                   "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")]
+VpcId = Annotated[str, _pattern(r"vpc-[0-9a-f]{8}([0-9a-f]{9})?", "a VPC id (vpc- and 8 or 17 hex digits)")]
+SubnetId = Annotated[str, _pattern(r"subnet-[0-9a-f]{8}([0-9a-f]{9})?", "a subnet id (subnet- and 8 or 17 hex digits)")]
+AvailabilityZone = Annotated[str, _pattern(r"[a-z]{2}(-gov)?-[a-z]+-\d[a-z]", "an availability zone (like us-east-1a)")]
 TagKey = Annotated[str, AfterValidator(_check_tag_key)]
 TagValue = Annotated[str, AfterValidator(check_tag_value)]
 Tier = Annotated[str, AfterValidator(_check_tier)]
