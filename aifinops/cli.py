@@ -72,11 +72,32 @@ def _print_summary(summary: DeploymentSummary) -> None:
             profiles.add_row(s.name, name, team, model)
     if profiles.row_count:
         out.print(profiles)
+    _print_costs(summary)
     if not summary.validation:
         out.print("Validation: no plugin findings (validation-report.json has no failures)")
     for plugin in summary.validation:
         out.print(f"Validation {plugin.get('pluginName')}: {plugin.get('conclusion')}, "
                   f"{len(plugin.get('violations', []))} violation(s)")
+
+
+def _print_costs(summary: DeploymentSummary) -> None:
+    costs = [c for s in summary.stacks for c in s.costs]
+    if not costs:
+        return
+    table = Table(title="Workloads: estimated monthly on-demand cost (730 h)", title_justify="left")
+    for column in ("stack", "workload", "instance type", "instances", "USD/h", "minimum", "full", "notes"):
+        table.add_column(column)
+    for c in costs:
+        notes = [n for n in (c.note, "EC2 price of the same hardware; SageMaker costs more" if c.estimate else "",
+                             f"price of {c.price_date}" if c.price_date else "no catalog price") if n]
+        table.add_row(c.stack, c.workload, c.instance_type, f"{c.min_instances:g}-{c.max_instances:g}",
+                      _usd(c.hourly_usd), _usd(c.monthly(c.min_instances)), _usd(c.monthly(c.max_instances)),
+                      "; ".join(notes))
+    out.print(table)
+
+
+def _usd(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
 
 
 def main() -> None:

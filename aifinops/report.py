@@ -8,11 +8,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aifinops.policies.cost_tags import METADATA_KEY, read_template_tags
+from aifinops.catalog import HOURS_PER_MONTH, hourly_price
+from aifinops.policies.cost_tags import read_template_tags
+from aifinops.template_metadata import CAPACITY as CAPACITY_METADATA
+from aifinops.template_metadata import COST_TAGS as METADATA_KEY
 
 
 class CdkOutError(Exception):
     """cdk.out is missing or not a cloud assembly."""
+
+
+@dataclass(frozen=True)
+class WorkloadCost:
+    """Monthly on-demand estimate of one workload at minimum and full capacity (None: no catalog price)."""
+
+    stack: str
+    workload: str
+    instance_type: str
+    min_instances: float
+    max_instances: float
+    hourly_usd: float | None
+    estimate: bool  # the catalog has no price for this exact offering (SageMaker ml.*)
+    price_date: str | None
+    note: str
+
+    def monthly(self, instances: float) -> float | None:
+        return None if self.hourly_usd is None else self.hourly_usd * instances * HOURS_PER_MONTH
 
 
 @dataclass
@@ -25,6 +46,7 @@ class StackSummary:
     tagged: int = 0  # resources with a tags property
     fully_tagged: int = 0  # ... that carry every required key
     profiles: list[tuple[str, str, str]] = field(default_factory=list)  # (name, model, team)
+    costs: list[WorkloadCost] = field(default_factory=list)
 
 
 @dataclass
@@ -67,8 +89,20 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
             tags = read_template_tags(props["Tags"])
             summary.tagged += 1
             summary.fully_tagged += all(k in tags for k in (required or ()))
+        capacity = resource.get("Metadata", {}).get(CAPACITY_METADATA)
+        if capacity:
+            summary.costs.append(_workload_cost(name, capacity))
         if kind == "AWS::Bedrock::ApplicationInferenceProfile":
             tags = read_template_tags(props.get("Tags"))
             summary.profiles.append((str(props.get("InferenceProfileName")), str(tags.get("model")),
                                      str(tags.get("team"))))
     return summary
+
+
+def _workload_cost(stack: str, capacity: dict[str, Any]) -> WorkloadCost:
+    price = hourly_price(capacity["instanceType"])
+    return WorkloadCost(
+        stack=stack, workload=capacity["workload"], instance_type=capacity["instanceType"],
+        min_instances=capacity["minInstances"], max_instances=capacity["maxInstances"],
+        hourly_usd=price.usd if price else None, estimate=price.estimate if price else False,
+        price_date=price.as_of if price else None, note=capacity.get("note", ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
-CAPACITY_METADATA = "aifinops:capacity"
+from aifinops.template_metadata import CAPACITY as CAPACITY_METADATA
 
 
 def record_capacity(resource: cdk.CfnResource, *, workload: str, instance_type: str, min_instances: float,

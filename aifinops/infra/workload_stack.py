@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -23,9 +24,23 @@ class WorkloadStack(cdk.Stack):
         enforce_cost_tags(self, config.tags.required)
         self.config = config
         self.environment_name = environment
+        self._vpc: ec2.IVpc | None = None
         for workload in config.workloads:
             if workload.environment == environment:
                 _BUILDERS[type(workload)](self, workload)
+
+
+    @property
+    def vpc(self) -> ec2.IVpc:
+        """The environment's existing VPC (finops.yaml `network`), imported once; creates no resource."""
+        if self._vpc is None:
+            network = self.config.environments[self.environment_name].network
+            if network is None:  # the config's cross-checks refuse such workloads first
+                raise ValueError(f"environment {self.environment_name} has no network")
+            self._vpc = ec2.Vpc.from_vpc_attributes(
+                self, "Network", vpc_id=network.vpc_id, availability_zones=list(network.availability_zones),
+                private_subnet_ids=list(network.private_subnet_ids))
+        return self._vpc
 
 
 def cost_tags_of(workload: Any) -> CostTags:

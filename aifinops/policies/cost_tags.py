@@ -12,7 +12,7 @@ from aifinops.config import ENVIRONMENT, MODEL, PROJECT, TASK_TYPE, TEAM, FinOps
 MISSING = "cost-tag-missing"
 WRONG_VALUE = "cost-tag-value"
 RULES = (MISSING, WRONG_VALUE)
-METADATA_KEY = "aifinops:cost-tags"  # template Metadata of a stack under enforcement: {"required": [...]}
+
 
 
 @dataclass(frozen=True, order=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from aifinops.config import FinOpsConfig
-from aifinops.policies.cost_tags import METADATA_KEY, check_tags, read_template_tags
+from aifinops.policies.cost_tags import check_tags, read_template_tags
+from aifinops.template_metadata import COST_TAGS as METADATA_KEY
 from tests.conftest import Assembly
 
 

@@ -17,7 +17,8 @@ import jsii
 from constructs import IConstruct
 
 from aifinops.config import FinOpsConfig
-from aifinops.policies.cost_tags import METADATA_KEY, RULES, TagProblem, check_tags, read_template_tags
+from aifinops.policies.cost_tags import RULES, TagProblem, check_tags, read_template_tags
+from aifinops.template_metadata import COST_TAGS as METADATA_KEY
 
 PLUGIN_NAME = "AiFinOpsCostTags"
 

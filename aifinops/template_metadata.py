@@ -1,0 +1,5 @@
+"""Keys of the metadata aifinops writes into templates: the contract between the constructs that
+write them and `aifinops report` / external checks that read cdk.out. Pure; no aws_cdk import."""
+
+COST_TAGS = "aifinops:cost-tags"  # template Metadata of a stack under enforcement: {"required": [...]}
+CAPACITY = "aifinops:capacity"  # resource Metadata of a workload's billable heart (see constructs/capacity.py)
