@@ -1,0 +1,58 @@
+"""`aifinops report` internals: stacks, tag coverage and cost estimates read from a cloud assembly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aifinops.report import CdkOutError, summarize
+from aifinops.template_metadata import CAPACITY, COST_TAGS
+
+
+def write_assembly(outdir: Path, resources: dict[str, object]) -> Path:
+    outdir.mkdir()
+    template = {"Metadata": {COST_TAGS: {"required": ["team", "project"]}}, "Resources": resources}
+    (outdir / "s.template.json").write_text(json.dumps(template))
+    (outdir / "manifest.json").write_text(json.dumps({"artifacts": {"s": {
+        "type": "aws:cloudformation:stack", "environment": "aws://222222222222/us-east-1",
+        "properties": {"templateFile": "s.template.json"}}}}))
+    return outdir
+
+
+def capacity(workload: str, instance_type: str, low: float, high: float) -> dict[str, object]:
+    return {CAPACITY: {"workload": workload, "instanceType": instance_type, "minInstances": low,
+                       "maxInstances": high, "note": ""}}
+
+
+def test_costs_come_from_the_catalog_with_date_and_estimate_flag(tmp_path: Path) -> None:
+    outdir = write_assembly(tmp_path / "cdk.out", {
+        "Queue": {"Type": "AWS::Batch::ComputeEnvironment", "Metadata": capacity("train", "g5.12xlarge", 0, 2.5)},
+        "Endpoint": {"Type": "AWS::SageMaker::Endpoint", "Metadata": capacity("serve", "ml.g5.xlarge", 1, 2)},
+        "Odd": {"Type": "AWS::SageMaker::NotebookInstance", "Metadata": capacity("nb", "ml.g7e.2xlarge", 0, 1)},
+    })
+    [stack] = summarize(outdir).stacks
+    train, serve, odd = stack.costs
+    assert train.monthly(train.min_instances) == 0
+    assert train.monthly(train.max_instances) == pytest.approx(5.672 * 2.5 * 730)
+    assert not train.estimate and train.price_date == "2026-09-24"
+    assert serve.estimate and serve.monthly(2) == pytest.approx(1.006 * 2 * 730)
+    assert odd.hourly_usd is None and odd.monthly(1) is None
+
+
+def test_tag_coverage_counts_resources_missing_a_required_key(tmp_path: Path) -> None:
+    outdir = write_assembly(tmp_path / "cdk.out", {
+        "A": {"Type": "AWS::SNS::Topic", "Properties": {"Tags": [{"Key": "team", "Value": "x"},
+                                                                {"Key": "project", "Value": "y"}]}},
+        "B": {"Type": "AWS::SNS::Topic", "Properties": {"Tags": [{"Key": "team", "Value": "x"}]}},
+        "C": {"Type": "AWS::IAM::ManagedPolicy", "Properties": {}},
+    })
+    [stack] = summarize(outdir).stacks
+    assert (stack.tagged, stack.fully_tagged, stack.cost_tags_required) == (2, 1, ("team", "project"))
+    assert (stack.account, stack.region) == ("222222222222", "us-east-1")
+
+
+def test_missing_assembly_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(CdkOutError, match=r"no manifest\.json"):
+        summarize(tmp_path)
