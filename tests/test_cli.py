@@ -9,15 +9,17 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from aifinops.cli import app
+from aifinops.config import FinOpsConfig
 from tests.conftest import REFERENCE_CONFIG, Assembly
 
 runner = CliRunner()
 
 
-def test_validate_ok() -> None:
+def test_validate_ok(config: FinOpsConfig) -> None:
     result = runner.invoke(app, ["validate", str(REFERENCE_CONFIG)])
     assert result.exit_code == 0
-    assert result.stdout.strip() == f"{REFERENCE_CONFIG}: OK (3 environments, 4 teams, 4 workloads)"
+    counts = f"3 environments, 4 teams, {len(config.workloads)} workloads"
+    assert result.stdout.strip() == f"{REFERENCE_CONFIG}: OK ({counts})"
 
 
 def test_report_lists_stacks_coverage_and_profiles(reference_assembly: Assembly) -> None:

@@ -20,6 +20,7 @@ class AcceleratorFamily(BaseModel):
     accelerator: str
     memory_gib: int = Field(gt=0, description="memory per accelerator")
     sagemaker: bool
+    local_storage: bool = Field(description="volumes on local NVMe instance storage, not EBS")
     sizes: dict[str, int]
 
 

@@ -3,5 +3,7 @@
 from aifinops.constructs.bedrock_model_access import BedrockModelAccess
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import ConstructPropError
+from aifinops.constructs.gpu_endpoint_rules import BusinessHours
+from aifinops.constructs.gpu_inference_endpoint import GpuInferenceEndpoint
 
-__all__ = ["BedrockModelAccess", "ConstructPropError", "CostTags"]
+__all__ = ["BedrockModelAccess", "BusinessHours", "ConstructPropError", "CostTags", "GpuInferenceEndpoint"]

@@ -10,8 +10,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from aifinops.config import BedrockAccessWorkload, FinOpsConfig
-from aifinops.constructs import BedrockModelAccess, CostTags
+from aifinops.config import BedrockAccessWorkload, FinOpsConfig, GpuInferenceEndpointWorkload
+from aifinops.constructs import BedrockModelAccess, CostTags, GpuInferenceEndpoint
 from aifinops.policies.plugins.cost_tag_validation import enforce_cost_tags
 
 
@@ -56,6 +56,14 @@ def _bedrock_access(stack: WorkloadStack, w: BedrockAccessWorkload) -> None:
                        max_model_tier=env.max_model_tier, roles=roles)
 
 
+def _gpu_inference_endpoint(stack: WorkloadStack, w: GpuInferenceEndpointWorkload) -> None:
+    GpuInferenceEndpoint(
+        stack, w.name, cost_tags=cost_tags_of(w), environment=stack.config.environments[w.environment],
+        instance_type=w.instance_type, image_uri=w.image_uri, model_data_url=w.model_data_url,
+        min_instances=w.min_instances, max_instances=w.max_instances, idle_mode=w.idle_mode)
+
+
 _BUILDERS: dict[type, Callable[[WorkloadStack, Any], None]] = {
     BedrockAccessWorkload: _bedrock_access,
+    GpuInferenceEndpointWorkload: _gpu_inference_endpoint,
 }
