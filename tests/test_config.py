@@ -58,6 +58,7 @@ def test_budget_approval_follows_criticality(config: FinOpsConfig) -> None:
 ])
 def test_environment_allows_instance_type(entry: str, instance_type: str, allowed: bool) -> None:
     data = reference_data()
+    data["workloads"] = []
     data["environments"]["dev"]["accelerators"] = [entry]
     assert parse(data).environments["dev"].allows_instance_type(instance_type) is allowed
 
