@@ -264,6 +264,10 @@ def _check_workloads(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
                 yield (*loc, "models", j), (
                     f"'{model}' is {tier} tier, above the {env.max_model_tier} maximum of environment "
                     f"'{w.environment}'")
+        if isinstance(w, GpuNotebookWorkload) and w.direct_internet and env.production \
+                and not w.allow_internet_in_production:
+            yield (*loc, "direct_internet"), ("a notebook with direct internet in production must be chosen "
+                                              "explicitly: set allow_internet_in_production: true")
         if _needs_network(w) and env.network is None:
             yield (*loc, "kind"), (f"a {w.kind} workload runs in a VPC: add environments.{w.environment}.network "
                                    "(vpc_id, availability_zones, private_subnet_ids)")

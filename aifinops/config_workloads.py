@@ -74,10 +74,13 @@ class GpuNotebookWorkload(WorkloadBase):
 
     kind: Literal["gpu_notebook"]
     model: TagValue = "none"
-    instance_type: Accelerator
-    idle_minutes: StrictInt = Field(60, ge=10, le=1_440)
+    instance_type: Accelerator = Field(description="ml.<family>.<size> offered for notebook-al2023-v1 notebooks")
+    idle_minutes: StrictInt = Field(60, ge=10, le=1_440,
+                                    description="checked every 5 minutes; GpuNotebook reads these bounds")
     direct_internet: StrictBool = False
-    volume_gib: StrictInt = Field(50, ge=5, le=16_384)
+    allow_internet_in_production: StrictBool = Field(
+        False, description="direct_internet in a production environment must be chosen explicitly")
+    volume_gib: StrictInt = Field(50, ge=5, le=16_384, description="GpuNotebook reads these bounds")
     task_type: TagValue = "analysis"
 
     @property

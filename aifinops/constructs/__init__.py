@@ -5,5 +5,13 @@ from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import ConstructPropError
 from aifinops.constructs.gpu_endpoint_rules import BusinessHours
 from aifinops.constructs.gpu_inference_endpoint import GpuInferenceEndpoint
+from aifinops.constructs.gpu_notebook import GpuNotebook
 
-__all__ = ["BedrockModelAccess", "BusinessHours", "ConstructPropError", "CostTags", "GpuInferenceEndpoint"]
+__all__ = [
+    "BedrockModelAccess",
+    "BusinessHours",
+    "ConstructPropError",
+    "CostTags",
+    "GpuInferenceEndpoint",
+    "GpuNotebook",
+]

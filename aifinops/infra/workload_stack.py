@@ -10,8 +10,8 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from aifinops.config import BedrockAccessWorkload, FinOpsConfig, GpuInferenceEndpointWorkload
-from aifinops.constructs import BedrockModelAccess, CostTags, GpuInferenceEndpoint
+from aifinops.config import BedrockAccessWorkload, FinOpsConfig, GpuInferenceEndpointWorkload, GpuNotebookWorkload
+from aifinops.constructs import BedrockModelAccess, CostTags, GpuInferenceEndpoint, GpuNotebook
 from aifinops.policies.plugins.cost_tag_validation import enforce_cost_tags
 
 
@@ -40,6 +40,9 @@ class WorkloadStack(cdk.Stack):
             self._vpc = ec2.Vpc.from_vpc_attributes(
                 self, "Network", vpc_id=network.vpc_id, availability_zones=list(network.availability_zones),
                 private_subnet_ids=list(network.private_subnet_ids))
+            # No construct here routes traffic, so the subnets' route tables are never needed.
+            cdk.Annotations.of(self._vpc).acknowledge_warning(
+                "@aws-cdk/aws-ec2:noSubnetRouteTableId", "imported subnets only host instances; no routes are added")
         return self._vpc
 
 
@@ -63,7 +66,15 @@ def _gpu_inference_endpoint(stack: WorkloadStack, w: GpuInferenceEndpointWorkloa
         min_instances=w.min_instances, max_instances=w.max_instances, idle_mode=w.idle_mode)
 
 
+def _gpu_notebook(stack: WorkloadStack, w: GpuNotebookWorkload) -> None:
+    GpuNotebook(stack, w.name, cost_tags=cost_tags_of(w), environment=stack.config.environments[w.environment],
+                instance_type=w.instance_type, idle_minutes=w.idle_minutes, direct_internet=w.direct_internet,
+                allow_internet_in_production=w.allow_internet_in_production,
+                vpc=None if w.direct_internet else stack.vpc, volume_gib=w.volume_gib)
+
+
 _BUILDERS: dict[type, Callable[[WorkloadStack, Any], None]] = {
     BedrockAccessWorkload: _bedrock_access,
     GpuInferenceEndpointWorkload: _gpu_inference_endpoint,
+    GpuNotebookWorkload: _gpu_notebook,
 }
