@@ -84,15 +84,20 @@ def _print_costs(summary: DeploymentSummary) -> None:
     costs = [c for s in summary.stacks for c in s.costs]
     if not costs:
         return
-    table = Table(title="Workloads: estimated monthly on-demand cost (730 h)", title_justify="left")
-    for column in ("stack", "workload", "instance type", "instances", "USD/h", "minimum", "full", "notes"):
+    dates = sorted({c.price_date for c in costs if c.price_date})
+    table = Table(title=f"Workloads: estimated monthly on-demand cost, 730 h (catalog prices of {', '.join(dates)})",
+                  title_justify="left", caption="* ml.* types priced as the same EC2 hardware: SageMaker costs more",
+                  caption_justify="left")
+    for column in ("stack", "workload", "billed as", "instances", "USD/h", "min/month", "full/month", "notes"):
         table.add_column(column)
     for c in costs:
-        notes = [n for n in (c.note, "EC2 price of the same hardware; SageMaker costs more" if c.estimate else "",
-                             f"price of {c.price_date}" if c.price_date else "no catalog price") if n]
-        table.add_row(c.stack, c.workload, c.instance_type, f"{c.min_instances:g}-{c.max_instances:g}",
-                      _usd(c.hourly_usd), _usd(c.monthly(c.min_instances)), _usd(c.monthly(c.max_instances)),
-                      "; ".join(notes))
+        if c.note == "pay per token":
+            per_token = f"{c.token_price[0]:g} / {c.token_price[1]:g} per 1M tok" if c.token_price else "no price"
+            table.add_row(c.stack, c.workload, c.instance_type, "-", per_token, _usd(0.0), "usage", "pay per token")
+            continue
+        hourly = _usd(c.hourly_usd) + ("*" if c.estimate else "") if c.hourly_usd is not None else "no price"
+        table.add_row(c.stack, c.workload, c.instance_type, f"{c.min_instances:g}-{c.max_instances:g}", hourly,
+                      _usd(c.monthly(c.min_instances)), _usd(c.monthly(c.max_instances)), c.note)
     out.print(table)
 
 

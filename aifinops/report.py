@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aifinops.catalog import HOURS_PER_MONTH, hourly_price
+from aifinops.catalog import HOURS_PER_MONTH, hourly_price, model_catalog
 from aifinops.policies.cost_tags import read_template_tags
 from aifinops.template_metadata import CAPACITY as CAPACITY_METADATA
 from aifinops.template_metadata import COST_TAGS as METADATA_KEY
@@ -31,6 +31,7 @@ class WorkloadCost:
     estimate: bool  # the catalog has no price for this exact offering (SageMaker ml.*)
     price_date: str | None
     note: str
+    token_price: tuple[float, float] | None = None  # USD per 1M input / output tokens (pay-per-token use)
 
     def monthly(self, instances: float) -> float | None:
         return None if self.hourly_usd is None else self.hourly_usd * instances * HOURS_PER_MONTH
@@ -100,6 +101,14 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
 
 
 def _workload_cost(stack: str, capacity: dict[str, Any]) -> WorkloadCost:
+    if "model" in capacity:
+        catalog = model_catalog()
+        family = catalog.family_of(capacity["model"])
+        tokens = family.price_per_mtok if family else None
+        return WorkloadCost(
+            stack=stack, workload=capacity["workload"], instance_type=capacity["model"], min_instances=0,
+            max_instances=0, hourly_usd=None, estimate=False, price_date=catalog.as_of if tokens else None,
+            note="pay per token", token_price=(tokens.input, tokens.output) if tokens else None)
     price = hourly_price(capacity["instanceType"])
     return WorkloadCost(
         stack=stack, workload=capacity["workload"], instance_type=capacity["instanceType"],

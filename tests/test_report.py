@@ -56,3 +56,12 @@ def test_tag_coverage_counts_resources_missing_a_required_key(tmp_path: Path) ->
 def test_missing_assembly_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(CdkOutError, match=r"no manifest\.json"):
         summarize(tmp_path)
+
+
+def test_bedrock_profiles_are_priced_per_token(tmp_path: Path) -> None:
+    outdir = write_assembly(tmp_path / "cdk.out", {"P": {
+        "Type": "AWS::Bedrock::ApplicationInferenceProfile",
+        "Metadata": {CAPACITY: {"workload": "rewrite", "model": "anthropic.claude-haiku-4-5-20251001-v1:0"}}}})
+    [cost] = summarize(outdir).stacks[0].costs
+    assert (cost.workload, cost.token_price, cost.hourly_usd, cost.note) == ("rewrite", (1.0, 5.0), None,
+                                                                             "pay per token")

@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from aifinops.catalog import model_catalog
+from aifinops.constructs.capacity import record_token_pricing
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import PropProblem, raise_if_any
 
@@ -83,6 +84,7 @@ class BedrockModelAccess(Construct):
                     copy_from=source),
             )
             cdk.Tags.of(profile).add("model", model_id, priority=200)
+            record_token_pricing(profile, workload=construct_id, model_id=model_id)
             self.profile_arns[model_id] = profile.attr_inference_profile_arn
             profile_resources.append(profile.attr_inference_profile_arn)
             sources.append(source)

@@ -16,3 +16,9 @@ def record_capacity(resource: cdk.CfnResource, *, workload: str, instance_type: 
         "workload": workload, "instanceType": instance_type, "minInstances": min_instances,
         "maxInstances": max_instances, "note": note,
     })
+
+
+def record_token_pricing(resource: cdk.CfnResource, *, workload: str, model_id: str) -> None:
+    """Mark `resource` (a Bedrock profile) as pay-per-token use of `model_id`: no fixed monthly cost; the
+    report shows the catalog's price per million tokens instead."""
+    resource.add_metadata(CAPACITY_METADATA, {"workload": workload, "model": model_id})

@@ -73,3 +73,15 @@ def test_premium_patterns_cover_both_id_styles() -> None:
 def test_strip_geo_prefix_leaves_plain_ids() -> None:
     assert strip_geo_prefix("us.amazon.nova-lite-v1:0") == "amazon.nova-lite-v1:0"
     assert strip_geo_prefix("amazon.nova-lite-v1:0") == "amazon.nova-lite-v1:0"
+
+
+@pytest.mark.parametrize(("model_id", "price"), [
+    ("anthropic.claude-3-opus-20240229-v1:0", (15.0, 75.0)),
+    ("anthropic.claude-opus-4-1-20250805-v1:0", (15.0, 75.0)),
+    ("anthropic.claude-opus-4-7", (5.0, 25.0)),
+    ("anthropic.claude-haiku-4-5-20251001-v1:0", (1.0, 5.0)),
+])
+def test_token_prices_follow_reference(model_id: str, price: tuple[float, float]) -> None:
+    family = model_catalog().family_of(model_id)
+    assert family is not None and family.price_per_mtok is not None
+    assert (family.price_per_mtok.input, family.price_per_mtok.output) == price
