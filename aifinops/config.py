@@ -268,6 +268,11 @@ def _check_workloads(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
                 and not w.allow_internet_in_production:
             yield (*loc, "direct_internet"), ("a notebook with direct internet in production must be chosen "
                                               "explicitly: set allow_internet_in_production: true")
+        if isinstance(w, GpuTrainingQueueWorkload) and w.job_timeout_hours \
+                and w.job_timeout_hours > env.max_training_hours:
+            yield (*loc, "job_timeout_hours"), (
+                f"{w.job_timeout_hours} is above the {env.max_training_hours} max_training_hours of environment "
+                f"'{w.environment}'")
         if _needs_network(w) and env.network is None:
             yield (*loc, "kind"), (f"a {w.kind} workload runs in a VPC: add environments.{w.environment}.network "
                                    "(vpc_id, availability_zones, private_subnet_ids)")

@@ -60,8 +60,16 @@ class GpuTrainingQueueWorkload(WorkloadBase):
     model: TagValue = "none"
     image_uri: str = Field(min_length=1)
     instance_types: tuple[Accelerator, ...] = Field(min_length=1)
-    max_vcpus: StrictInt = Field(256, ge=1, le=100_000)
+    max_vcpus: StrictInt = Field(256, ge=1, le=100_000, description="hard cap on the Spot compute environment")
     on_demand_fallback: StrictBool = False
+    on_demand_max_vcpus: StrictInt | None = Field(
+        None, ge=1, le=100_000, description="only with on_demand_fallback; default max_vcpus; adds to max_vcpus")
+    job_vcpus: StrictInt = Field(4, ge=1, le=192)
+    job_gpus: StrictInt = Field(1, ge=1, le=16)
+    job_memory_mib: StrictInt | None = Field(None, ge=4, description="default 3,584 MiB per job vCPU")
+    job_timeout_hours: StrictInt | None = Field(
+        None, ge=1, le=672, description="at most the environment's max_training_hours (the default)")
+    retry_attempts: StrictInt = Field(3, ge=1, le=10, description="only lost hosts (Spot reclaim) are retried")
     task_type: TagValue = "training"
 
     @property

@@ -6,6 +6,7 @@ from aifinops.constructs.errors import ConstructPropError
 from aifinops.constructs.gpu_endpoint_rules import BusinessHours
 from aifinops.constructs.gpu_inference_endpoint import GpuInferenceEndpoint
 from aifinops.constructs.gpu_notebook import GpuNotebook
+from aifinops.constructs.gpu_training_queue import GpuTrainingQueue
 
 __all__ = [
     "BedrockModelAccess",
@@ -14,4 +15,5 @@ __all__ = [
     "CostTags",
     "GpuInferenceEndpoint",
     "GpuNotebook",
+    "GpuTrainingQueue",
 ]

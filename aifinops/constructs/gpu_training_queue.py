@@ -26,6 +26,7 @@ from aifinops.constructs.gpu_training_rules import (
     check_props,
     costliest_type,
 )
+from aifinops.constructs.sagemaker_sources import parse_ecr_image
 
 # Batch's own status reason when the host went away (Spot reclaim, host terminated): the CDK's
 # Reason.SPOT_INSTANCE_RECLAIMED and AWS's retry-strategy examples both match it with this glob.
@@ -33,6 +34,8 @@ HOST_EC2_REASON = "Host EC2*"
 # ECS-optimized Amazon Linux 2023 with the NVIDIA driver: Batch picks the GPU AMI by this image type.
 GPU_IMAGE_TYPE = batch.EcsMachineImageType.ECS_AL2023_NVIDIA
 INSTANCE_POLICY = "service-role/AmazonEC2ContainerServiceforEC2Role"
+ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+_L2_PLACEHOLDER_TYPE = "g5.xlarge"
 
 
 class GpuTrainingQueue(Construct):
@@ -107,7 +110,9 @@ class GpuTrainingQueue(Construct):
         :param max_vcpus: the Spot environment's hard cap on running vCPUs; at least the vCPUs of the
             largest listed type. Default: 256.
         :param on_demand_fallback: add an On-Demand environment (``BEST_FIT_PROGRESSIVE``) after the Spot
-            one in the queue, with its own cap that adds to ``max_vcpus``. Default: False - Spot only.
+            one in the queue, with its own cap that adds to ``max_vcpus``. Jobs go there once the Spot
+            environment is at its cap; whether Batch also sends them there while Spot capacity is short
+            is not documented. Default: False - Spot only.
         :param on_demand_max_vcpus: the On-Demand environment's cap; only with ``on_demand_fallback``.
             Default: ``max_vcpus``.
         :param subnet_selection: where the instances run. Default: the VPC's private subnets with egress.
@@ -125,14 +130,15 @@ class GpuTrainingQueue(Construct):
         :param log_retention: retention of the job log group. Default: one month.
         """
         super().__init__(scope, construct_id)
-        selection = subnet_selection or ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
-        timeout = job_timeout or cdk.Duration.hours(environment.max_training_hours)
+        selection = subnet_selection if subnet_selection is not None else ec2.SubnetSelection(
+            subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
+        timeout = job_timeout if job_timeout is not None else cdk.Duration.hours(environment.max_training_hours)
         memory = job_memory_mib if job_memory_mib is not None else job_vcpus * MIB_PER_JOB_VCPU
         od_cap = on_demand_max_vcpus if on_demand_max_vcpus is not None else max_vcpus
         props = QueueProps(
             instance_types=tuple(instance_types), max_vcpus=max_vcpus, on_demand_fallback=on_demand_fallback,
             on_demand_max_vcpus=on_demand_max_vcpus, job_vcpus=job_vcpus, job_gpus=job_gpus,
-            job_memory_mib=memory, job_timeout_seconds=timeout.to_seconds(),
+            job_memory_mib=job_memory_mib, job_timeout_seconds=timeout.to_seconds(),
             job_timeout_text=timeout.to_human_string(), retry_attempts=retry_attempts, image_uri=image_uri)
         raise_if_any(self, [*check_props(props, environment), *_check_subnets(vpc, selection)])
         cost_tags.apply(self)
@@ -152,8 +158,11 @@ class GpuTrainingQueue(Construct):
         common: dict[str, Any] = {
             "vpc": vpc, "vpc_subnets": selection, "security_groups": [self.security_group],
             "instance_role": self.instance_role, "launch_template": self.launch_template,
-            "instance_types": [ec2.InstanceType(t) for t in dict.fromkeys(instance_types)],
-            # False, or the L2 adds "optimal" (C4/M4/R4 CPU instances) to the GPU types.
+            # The L2 parses every instance type name and rejects families ("g6") and hyphenated types
+            # ("p6-b200.48xlarge"), so the listed types are set on the L1 below; this placeholder only
+            # satisfies the L2's "some instance type" check and never reaches the template. False keeps
+            # the L2 from adding "optimal" (C4/M4/R4 CPU instances).
+            "instance_types": [ec2.InstanceType(_L2_PLACEHOLDER_TYPE)],
             "use_optimal_instance_classes": False,
             "images": [batch.EcsMachineImage(image_type=GPU_IMAGE_TYPE)],
             "minv_cpus": 0,
@@ -168,22 +177,26 @@ class GpuTrainingQueue(Construct):
                 self, "OnDemandCompute", spot=False, maxv_cpus=od_cap,
                 allocation_strategy=batch.AllocationStrategy.BEST_FIT_PROGRESSIVE, **common)
             order.append(batch.OrderedComputeEnvironment(compute_environment=self.on_demand_environment, order=2))
+        self.instance_types = list(dict.fromkeys(instance_types))
         for environment_l2 in (self.spot_environment, self.on_demand_environment):
             if environment_l2 is not None:
+                _cfn(environment_l2).add_property_override("ComputeResources.InstanceTypes", self.instance_types)
                 _pin_launch_template_version(environment_l2, self.launch_template)
         self.job_queue = batch.JobQueue(self, "Queue", compute_environments=order, priority=1)
 
-        self.job_role = job_role or iam.Role(
+        self.job_role = job_role if job_role is not None else iam.Role(
             self, "JobRole", assumed_by=iam.ServicePrincipal("ecs-tasks.amazonaws.com"),
             description="The training container of the GPU training queue; grant it its data")
         self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
         self.job_timeout = timeout
+        container = batch.EcsEc2ContainerDefinition(
+            self, "Container", image=ecs.ContainerImage.from_registry(image_uri), cpu=job_vcpus,
+            gpu=job_gpus, memory=cdk.Size.mebibytes(memory), job_role=self.job_role,
+            logging=ecs.LogDriver.aws_logs(stream_prefix="training", log_group=self.log_group))
+        _grant_ecr_pull(container, image_uri)
         self.job_definition = batch.EcsJobDefinition(
             self, "JobDefinition",
-            container=batch.EcsEc2ContainerDefinition(
-                self, "Container", image=ecs.ContainerImage.from_registry(image_uri), cpu=job_vcpus,
-                gpu=job_gpus, memory=cdk.Size.mebibytes(memory), job_role=self.job_role,
-                logging=ecs.LogDriver.aws_logs(stream_prefix="training", log_group=self.log_group)),
+            container=container,
             timeout=timeout,
             retry_attempts=retry_attempts,
             retry_strategies=[
@@ -213,7 +226,7 @@ class GpuTrainingQueue(Construct):
 
     def _record_capacity(self, construct_id: str, props: QueueProps, on_demand_cap: int) -> None:
         worst = costliest_type(props.instance_types)
-        if worst is None:  # unresolved max_vcpus: nothing to price at synth
+        if worst is None:  # no catalog size to price (cannot happen after the type rules)
             return
         instance_type, vcpus = worst
         if not cdk.Token.is_unresolved(props.max_vcpus):
@@ -224,6 +237,21 @@ class GpuTrainingQueue(Construct):
             record_capacity(_cfn(self.on_demand_environment), workload=f"{construct_id} (on-demand fallback)",
                             instance_type=instance_type, min_instances=0, max_instances=on_demand_cap / vcpus,
                             note="On-Demand fallback; adds to the Spot cap")
+
+
+def _grant_ecr_pull(container: batch.EcsEc2ContainerDefinition, image_uri: str) -> None:
+    """An ECR image, kept verbatim in the job definition: its repository (only) may be pulled by the
+    execution role. The instance role's AWS managed policy allows pulls too; which of the two the ECS
+    agent uses is not documented for EC2, so both can."""
+    image = None if cdk.Token.is_unresolved(image_uri) else parse_ecr_image(image_uri)
+    if image is None:
+        return
+    role = container.execution_role
+    role.add_to_principal_policy(iam.PolicyStatement(
+        actions=list(ECR_PULL_ACTIONS), resources=[image.repository_arn(cdk.Stack.of(container).partition)]))
+    role.add_to_principal_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+    cdk.Annotations.of(container).acknowledge_warning(
+        "@aws-cdk/aws-ecs:ecrImageRequiresPolicy", "the execution role may pull the image's ECR repository")
 
 
 def _cfn(environment: batch.ManagedEc2EcsComputeEnvironment) -> batch.CfnComputeEnvironment:
@@ -244,7 +272,10 @@ def _pin_launch_template_version(environment: batch.ManagedEc2EcsComputeEnvironm
 
 def _check_subnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection) -> list[PropProblem]:
     try:
-        subnets = vpc.select_subnets(selection).subnet_ids
+        subnets = vpc.select_subnets(
+            availability_zones=selection.availability_zones, one_per_az=selection.one_per_az,
+            subnet_filters=selection.subnet_filters, subnet_group_name=selection.subnet_group_name,
+            subnet_type=selection.subnet_type, subnets=selection.subnets).subnet_ids
     except Exception as exc:  # jsii raises RuntimeError with the CDK's message
         return [PropProblem("AIF_SUBNETS_NONE", "subnet_selection", _describe(selection),
                             f"a selection that matches subnets of the VPC ({str(exc).splitlines()[0]})")]

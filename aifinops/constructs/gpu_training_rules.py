@@ -36,7 +36,7 @@ class QueueProps:
     on_demand_max_vcpus: int | None
     job_vcpus: int
     job_gpus: int
-    job_memory_mib: int
+    job_memory_mib: int | None  # as given; None: derived from job_vcpus
     job_timeout_seconds: float
     job_timeout_text: str
     retry_attempts: int
@@ -99,7 +99,7 @@ def _check_caps(p: QueueProps, candidates: Sequence[Candidate]) -> Iterator[Prop
                               "only with on_demand_fallback=True")
         caps.append(("on_demand_max_vcpus", p.on_demand_max_vcpus))
     for prop, cap in caps:
-        if cdk.Token.is_unresolved(cap):
+        if not _literal(cap):
             continue
         if cap < 1:
             yield PropProblem("AIF_MAX_VCPUS", prop, cap, "1 or more vCPUs")
@@ -109,17 +109,17 @@ def _check_caps(p: QueueProps, candidates: Sequence[Candidate]) -> Iterator[Prop
 
 
 def _check_job(p: QueueProps, candidates: Sequence[Candidate]) -> Iterator[PropProblem]:
-    if p.retry_attempts < 1 or p.retry_attempts > MAX_RETRY_ATTEMPTS:
+    if _literal(p.retry_attempts) and not 1 <= p.retry_attempts <= MAX_RETRY_ATTEMPTS:
         yield PropProblem("AIF_RETRY_ATTEMPTS", "retry_attempts", p.retry_attempts,
                           f"1 to {MAX_RETRY_ATTEMPTS} attempts (AWS Batch)")
-    if p.job_memory_mib < MIN_JOB_MEMORY_MIB:
+    if p.job_memory_mib is not None and _literal(p.job_memory_mib) and p.job_memory_mib < MIN_JOB_MEMORY_MIB:
         yield PropProblem("AIF_JOB_MEMORY", "job_memory_mib", p.job_memory_mib,
                           f"{MIN_JOB_MEMORY_MIB} MiB or more, within the instance's memory")
     sizes = [("job_vcpus", p.job_vcpus, "AIF_JOB_VCPUS"), ("job_gpus", p.job_gpus, "AIF_JOB_GPUS")]
     for prop, value, code in sizes:
-        if value < 1:
+        if _literal(value) and value < 1:
             yield PropProblem(code, prop, value, "1 or more")
-    if not candidates or p.job_vcpus < 1 or p.job_gpus < 1:
+    if not candidates or not all(_literal(v) and v >= 1 for _, v, _ in sizes):
         return
     most_vcpus = max(candidates, key=lambda c: c.vcpus)
     most_gpus = max(candidates, key=lambda c: c.gpus)
@@ -132,7 +132,7 @@ def _check_job(p: QueueProps, candidates: Sequence[Candidate]) -> Iterator[PropP
     elif not any(c.vcpus >= p.job_vcpus and c.gpus >= p.job_gpus for c in candidates):
         yield PropProblem("AIF_JOB_TOO_LARGE", "job_gpus", p.job_gpus, (
             f"a job size one listed type holds: none has {p.job_gpus} GPUs and {p.job_vcpus} vCPUs"))
-    if not cdk.Token.is_unresolved(p.max_vcpus) and p.job_vcpus > p.max_vcpus >= 1:
+    if _literal(p.max_vcpus) and p.job_vcpus > p.max_vcpus >= 1:
         yield PropProblem("AIF_JOB_ABOVE_CAP", "job_vcpus", p.job_vcpus,
                           f"at most max_vcpus ({p.max_vcpus}): a larger job never starts")
 
@@ -186,6 +186,10 @@ def costliest_type(instance_types: Sequence[str]) -> tuple[str, int] | None:
     else:
         return None
     return worst.name, worst.vcpus
+
+
+def _literal(value: object) -> bool:
+    return not cdk.Token.is_unresolved(value)
 
 
 def _nvidia_families() -> list[str]:

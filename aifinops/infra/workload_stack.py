@@ -10,8 +10,14 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from aifinops.config import BedrockAccessWorkload, FinOpsConfig, GpuInferenceEndpointWorkload, GpuNotebookWorkload
-from aifinops.constructs import BedrockModelAccess, CostTags, GpuInferenceEndpoint, GpuNotebook
+from aifinops.config import (
+    BedrockAccessWorkload,
+    FinOpsConfig,
+    GpuInferenceEndpointWorkload,
+    GpuNotebookWorkload,
+    GpuTrainingQueueWorkload,
+)
+from aifinops.constructs import BedrockModelAccess, CostTags, GpuInferenceEndpoint, GpuNotebook, GpuTrainingQueue
 from aifinops.policies.plugins.cost_tag_validation import enforce_cost_tags
 
 
@@ -73,8 +79,19 @@ def _gpu_notebook(stack: WorkloadStack, w: GpuNotebookWorkload) -> None:
                 vpc=None if w.direct_internet else stack.vpc, volume_gib=w.volume_gib)
 
 
+def _gpu_training_queue(stack: WorkloadStack, w: GpuTrainingQueueWorkload) -> None:
+    GpuTrainingQueue(
+        stack, w.name, cost_tags=cost_tags_of(w), environment=stack.config.environments[w.environment],
+        vpc=stack.vpc, instance_types=w.instance_types, image_uri=w.image_uri, max_vcpus=w.max_vcpus,
+        on_demand_fallback=w.on_demand_fallback, on_demand_max_vcpus=w.on_demand_max_vcpus,
+        job_vcpus=w.job_vcpus, job_gpus=w.job_gpus, job_memory_mib=w.job_memory_mib,
+        job_timeout=None if w.job_timeout_hours is None else cdk.Duration.hours(w.job_timeout_hours),
+        retry_attempts=w.retry_attempts)
+
+
 _BUILDERS: dict[type, Callable[[WorkloadStack, Any], None]] = {
     BedrockAccessWorkload: _bedrock_access,
     GpuInferenceEndpointWorkload: _gpu_inference_endpoint,
     GpuNotebookWorkload: _gpu_notebook,
+    GpuTrainingQueueWorkload: _gpu_training_queue,
 }

@@ -35,3 +35,21 @@ def test_each_bedrock_workload_has_a_profile_per_model(reference_assembly: Assem
                 if r["Type"] == "AWS::Bedrock::ApplicationInferenceProfile"]
     expected = sum(len(w.models) for w in config.workloads if w.kind == "bedrock_access")
     assert len(profiles) == expected
+
+
+def test_reference_uses_every_workload_construct(reference_assembly: Assembly, config: FinOpsConfig) -> None:
+    from aifinops.config import workload_kinds
+
+    assert {w.kind for w in config.workloads} == set(workload_kinds())
+    templates = [reference_assembly.template(s) for s in reference_assembly.stacks()]
+    types = {r["Type"] for t in templates for r in t["Resources"].values()}
+    assert {"AWS::Bedrock::ApplicationInferenceProfile", "AWS::SageMaker::Endpoint",
+            "AWS::SageMaker::InferenceComponent", "AWS::SageMaker::NotebookInstance",
+            "AWS::Batch::ComputeEnvironment", "AWS::Batch::JobQueue", "AWS::Batch::JobDefinition"} <= types
+
+
+def test_every_workload_reports_a_cost(reference_assembly: Assembly, config: FinOpsConfig) -> None:
+    from aifinops.report import summarize
+
+    priced = {c.workload for s in summarize(reference_assembly.outdir).stacks for c in s.costs}
+    assert priced == {w.name for w in config.workloads}
