@@ -18,16 +18,21 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True) -> l
     stacks: list[cdk.Stack] = []
     regions = config.organization.regions
     for env_name, env in config.environments.items():
-        if not any(w.environment == env_name for w in config.workloads):
-            continue
         account = env.accounts[0] if len(env.accounts) == 1 else None
-        for region in regions:
-            suffix = f"-{region}" if len(regions) > 1 else ""
-            stacks.append(WorkloadStack(
-                app, f"{STACK_PREFIX}-workloads-{env_name}{suffix}", config=config, environment=env_name,
-                env=cdk.Environment(account=account, region=region),
-                description=f"aifinops: AI workloads of environment {env_name} (cost-tagged)"))
+        for team in config.teams:
+            if not any(w.environment == env_name and w.team == team.name for w in config.workloads):
+                continue
+            for region in regions:
+                suffix = f"-{region}" if len(regions) > 1 else ""
+                stacks.append(WorkloadStack(
+                    app, workload_stack_name(env_name, team.name) + suffix, config=config, environment=env_name,
+                    team=team.name, env=cdk.Environment(account=account, region=region),
+                    description=f"aifinops: AI workloads of team {team.name} in {env_name} (cost-tagged)"))
     return stacks
 
 
-__all__ = ["STACK_PREFIX", "WorkloadStack", "build"]
+def workload_stack_name(environment: str, team: str) -> str:
+    return f"{STACK_PREFIX}-workloads-{environment}-{team}"
+
+
+__all__ = ["STACK_PREFIX", "WorkloadStack", "build", "workload_stack_name"]

@@ -22,17 +22,20 @@ from aifinops.policies.plugins.cost_tag_validation import enforce_cost_tags
 
 
 class WorkloadStack(cdk.Stack):
-    """Every finops.yaml workload of `environment`; synthesis fails on any missing or wrong cost tag."""
+    """The finops.yaml workloads of one team in one environment; synthesis fails on any missing or wrong
+    cost tag. One stack per team keeps ownership clear and each stack far from CloudFormation's limits
+    (500 resources, 200 outputs), which one stack per environment reached at about 100 teams."""
 
     def __init__(self, scope: Construct, construct_id: str, *, config: FinOpsConfig, environment: str,
-                 **kwargs: Any) -> None:
+                 team: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         enforce_cost_tags(self, config.tags.required)
         self.config = config
         self.environment_name = environment
+        self.team = team
         self._vpc: ec2.IVpc | None = None
         for workload in config.workloads:
-            if workload.environment == environment:
+            if workload.environment == environment and workload.team == team:
                 _BUILDERS[type(workload)](self, workload)
 
 

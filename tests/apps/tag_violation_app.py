@@ -11,6 +11,6 @@ from aifinops.infra.context import CDK_JSON, cdk_json_context
 
 app = cdk.App(context=cdk_json_context())
 stacks = {s.stack_name: s for s in build(app, load(CDK_JSON.with_name("finops.yaml")))}
-cdk.Tags.of(stacks["aifinops-workloads-dev"]).remove("project", priority=300)
-cdk.Tags.of(stacks["aifinops-workloads-staging"]).add("team", "nobody", priority=300)
+cdk.Tags.of(stacks["aifinops-workloads-dev-search"]).remove("project", priority=300)
+cdk.Tags.of(stacks["aifinops-workloads-staging-vision"]).add("team", "nobody", priority=300)
 app.synth()

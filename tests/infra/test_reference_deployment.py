@@ -8,8 +8,10 @@ from aifinops.template_metadata import COST_TAGS as METADATA_KEY
 from tests.conftest import Assembly
 
 
-def test_one_workload_stack_per_environment(reference_assembly: Assembly, config: FinOpsConfig) -> None:
-    assert reference_assembly.stacks() == sorted(f"aifinops-workloads-{env}" for env in config.environments)
+def test_one_workload_stack_per_environment_and_team(reference_assembly: Assembly, config: FinOpsConfig) -> None:
+    expected = {f"aifinops-workloads-{w.environment}-{w.team}" for w in config.workloads}
+    assert reference_assembly.stacks() == sorted(expected)
+    assert {name.split("-")[2] for name in expected} == set(config.environments)
 
 
 def test_synthesis_passes_validation(reference_assembly: Assembly) -> None:

@@ -14,8 +14,8 @@ import pytest
 from tests.conftest import ROOT
 
 APP = ROOT / "tests" / "apps" / "tag_violation_app.py"
-MISSING_PATH = "aifinops-workloads-dev/search-rewrite-dev/Profile0"
-WRONG_PATH = "aifinops-workloads-staging/vision-caption-stg/Profile0"
+MISSING_PATH = "aifinops-workloads-dev-search/search-rewrite-dev/Profile0"
+WRONG_PATH = "aifinops-workloads-staging-vision/vision-caption-stg/Profile0"
 
 
 def assert_names_both_violations(output: str, outdir: Path) -> None:
