@@ -66,6 +66,9 @@ class Organization(_Model):
     root_id: RootId | None = None
     regions: tuple[Region, ...] = Field(min_length=1)
     break_glass: tuple[PrincipalArnPattern, ...] = ()
+    deployment_roles: tuple[PrincipalArnPattern, ...] = Field(
+        ("arn:aws:iam::*:role/cdk-*-cfn-exec-role-*",),
+        description="principals allowed to change what aifinops deploys (default: CDK bootstrap deploy roles)")
     scp_limits: ScpLimits = ScpLimits()
 
 

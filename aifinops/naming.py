@@ -1,0 +1,5 @@
+"""Names and tags that mark what aifinops deploys: guardrail SCPs protect resources carrying them, guards
+and budgets carry them, and external checks read them. Pure; no aws_cdk import."""
+
+NAME_PREFIX = "aifinops"  # stacks, functions, roles, topics, schedules and budgets start with it
+MANAGED_TAG = "aifinops:managed"  # value "true" on every resource of the guardrail stacks
