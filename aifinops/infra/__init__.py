@@ -5,8 +5,8 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from aifinops.config import FinOpsConfig
-from aifinops.naming import NAME_PREFIX
 from aifinops.infra.workload_stack import WorkloadStack
+from aifinops.naming import NAME_PREFIX
 from aifinops.policies.plugins.cost_tag_validation import CostTagValidation
 
 STACK_PREFIX = NAME_PREFIX
