@@ -73,6 +73,7 @@ def _print_summary(summary: DeploymentSummary) -> None:
     if profiles.row_count:
         out.print(profiles)
     _print_costs(summary)
+    _print_scps(summary)
     if not summary.validation:
         out.print("Validation: no plugin findings (validation-report.json has no failures)")
     for plugin in summary.validation:
@@ -99,6 +100,30 @@ def _print_costs(summary: DeploymentSummary) -> None:
         table.add_row(c.stack, c.workload, c.instance_type, f"{c.min_instances:g}-{c.max_instances:g}", hourly,
                       _usd(c.monthly(c.min_instances)), _usd(c.monthly(c.max_instances)), c.note)
     out.print(table)
+
+
+def _print_scps(summary: DeploymentSummary) -> None:
+    by_target = summary.scps_by_target()
+    if not by_target:
+        return
+    table = Table(title="Service control policies per OU / account (size and attachments against the limits)",
+                  title_justify="left")
+    for column in ("target", "environment", "SCP", "characters", "attached"):
+        table.add_column(column)
+    for target, scps in by_target.items():
+        slots = f"{len(scps) + scps[0].already_attached}/{scps[0].max_per_target} (incl. {scps[0].already_attached} "\
+                "already attached)"
+        for i, scp in enumerate(scps):
+            table.add_row(target if i == 0 else "", scp.environment, scp.name,
+                          f"{scp.size:,}/{scp.max_characters:,}", slots if i == 0 else "")
+    out.print(table)
+    denies: dict[str, list[str]] = {}
+    for scp in (p for s in summary.stacks for p in s.scps):
+        denies.setdefault(scp.environment, []).extend(scp.denies)
+    for environment, lines in denies.items():
+        out.print(f"Environment {environment} denies (break-glass principals excepted):", markup=False)
+        for line in lines:
+            out.print(f"  - {line}", markup=False, highlight=False)
 
 
 def _usd(value: float | None) -> str:

@@ -12,6 +12,7 @@ from aifinops.catalog import HOURS_PER_MONTH, hourly_price, model_catalog
 from aifinops.policies.cost_tags import read_template_tags
 from aifinops.template_metadata import CAPACITY as CAPACITY_METADATA
 from aifinops.template_metadata import COST_TAGS as METADATA_KEY
+from aifinops.template_metadata import SCP as SCP_METADATA
 
 
 class CdkOutError(Exception):
@@ -37,6 +38,18 @@ class WorkloadCost:
         return None if self.hourly_usd is None else self.hourly_usd * instances * HOURS_PER_MONTH
 
 
+@dataclass(frozen=True)
+class ScpSummary:
+    name: str
+    environment: str
+    size: int
+    max_characters: int
+    targets: tuple[str, ...]
+    denies: tuple[str, ...]
+    max_per_target: int
+    already_attached: int
+
+
 @dataclass
 class StackSummary:
     name: str
@@ -48,12 +61,21 @@ class StackSummary:
     fully_tagged: int = 0  # ... that carry every required key
     profiles: list[tuple[str, str, str]] = field(default_factory=list)  # (name, model, team)
     costs: list[WorkloadCost] = field(default_factory=list)
+    scps: list[ScpSummary] = field(default_factory=list)
 
 
 @dataclass
 class DeploymentSummary:
     stacks: list[StackSummary]
     validation: list[dict[str, Any]]  # plugin reports from validation-report.json
+
+    def scps_by_target(self) -> dict[str, list[ScpSummary]]:
+        """OU or account id -> the aifinops SCPs attached to it."""
+        by_target: dict[str, list[ScpSummary]] = {}
+        for scp in (p for s in self.stacks for p in s.scps):
+            for target in scp.targets:
+                by_target.setdefault(target, []).append(scp)
+        return dict(sorted(by_target.items()))
 
     @property
     def violations(self) -> int:
@@ -90,6 +112,12 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
             tags = read_template_tags(props["Tags"])
             summary.tagged += 1
             summary.fully_tagged += all(k in tags for k in (required or ()))
+        scp = resource.get("Metadata", {}).get(SCP_METADATA)
+        if scp:
+            summary.scps.append(ScpSummary(
+                name=str(props.get("Name")), environment=scp["environment"], size=scp["size"],
+                max_characters=scp["maxCharacters"], targets=tuple(scp["targets"]), denies=tuple(scp["denies"]),
+                max_per_target=scp["maxPerTarget"], already_attached=scp["alreadyAttached"]))
         capacity = resource.get("Metadata", {}).get(CAPACITY_METADATA)
         if capacity:
             summary.costs.append(_workload_cost(name, capacity))

@@ -1,6 +1,7 @@
 """L3 constructs that provision AI workloads with mandatory cost tags."""
 
 from aifinops.constructs.bedrock_model_access import BedrockModelAccess
+from aifinops.constructs.cost_allocation_tags import CostAllocationTags
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import ConstructPropError
 from aifinops.constructs.gpu_endpoint_rules import BusinessHours
@@ -12,6 +13,7 @@ __all__ = [
     "BedrockModelAccess",
     "BusinessHours",
     "ConstructPropError",
+    "CostAllocationTags",
     "CostTags",
     "GpuInferenceEndpoint",
     "GpuNotebook",
