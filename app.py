@@ -8,6 +8,7 @@ import aws_cdk as cdk
 from aifinops.config import DEFAULT_CONFIG, ConfigError, load
 from aifinops.infra import build
 from aifinops.infra.context import cdk_json_context
+from aifinops.policies.scp import check_scp_limits
 
 
 def main() -> None:
@@ -16,6 +17,7 @@ def main() -> None:
     config_path = app.node.try_get_context("aifinops:config") or str(DEFAULT_CONFIG)
     try:
         config = load(config_path)
+        check_scp_limits(config, config_path)
     except ConfigError as exc:
         print(exc, file=sys.stderr)  # nothing has been written to cdk.out yet
         sys.exit(2)

@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a check failed, 2 bad input (config, paths, flags).
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aifinops.config import DEFAULT_CONFIG, ConfigError, FinOpsConfig, load
+from aifinops.policies.scp import check_scp_limits
 from aifinops.report import CdkOutError, DeploymentSummary, summarize
 
 BAD_INPUT = 2
@@ -24,13 +26,16 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 def load_or_exit(path: Path) -> FinOpsConfig:
-    """Every command that reads the config: print file:line problems and exit 2 on bad input."""
+    """Every command that reads the config: print file:line problems and exit 2 on bad input, including
+    guardrails that cannot fit the configured SCP limits."""
     try:
-        return load(path)
+        config = load(path)
+        check_scp_limits(config, str(path))
     except ConfigError as exc:
         for issue in exc.issues:
             err.print(str(issue), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(BAD_INPUT) from None
+    return config
 
 
 @app.command()
@@ -122,8 +127,26 @@ def _print_scps(summary: DeploymentSummary) -> None:
         denies.setdefault(scp.environment, []).extend(scp.denies)
     for environment, lines in denies.items():
         out.print(f"Environment {environment} denies (break-glass principals excepted):", markup=False)
-        for line in lines:
+        for line in _merge_per_key(lines):
             out.print(f"  - {line}", markup=False, highlight=False)
+
+
+def _merge_per_key(lines: list[str]) -> list[str]:
+    """One line for statements that differ only in the tag key ("without the 'team' tag", ...)."""
+    keys: dict[str, list[str]] = {}
+    for line in lines:
+        match = re.search(r"the '([^']+)' tag", line)
+        template = line.replace(match.group(0), "the {} tag") if match else line
+        keys.setdefault(template, []).extend([match.group(1)] if match else [])
+    merged = []
+    for template, found in keys.items():
+        if not found:
+            merged.append(template)
+        else:
+            names = ", ".join(f"'{k}'" for k in found)
+            merged.append(template.replace("without the {} tag", f"missing any of the {names} tags")
+                          if len(found) > 1 else template.replace("the {} tag", f"the {names} tag"))
+    return merged
 
 
 def _usd(value: float | None) -> str:

@@ -69,6 +69,9 @@ class Organization(_Model):
     deployment_roles: tuple[PrincipalArnPattern, ...] = Field(
         ("arn:aws:iam::*:role/cdk-*-cfn-exec-role-*",),
         description="principals allowed to change what aifinops deploys (default: CDK bootstrap deploy roles)")
+    tag_exempt_principals: tuple[PrincipalArnPattern, ...] = Field(
+        (), description="principals that create first and tag after (some Terraform or CloudFormation "
+                        "resources, Karpenter): spared by the tags-at-creation SCP statements only")
     scp_limits: ScpLimits = ScpLimits()
 
 

@@ -46,3 +46,13 @@ def test_report_fails_when_validation_failed(reference_assembly: Assembly, tmp_p
     result = runner.invoke(app, ["report", str(copy)])
     assert result.exit_code == 1
     assert "AiFinOpsCostTags: failure, 1 violation(s)" in result.stdout
+
+
+def test_guardrails_that_cannot_fit_the_scp_limits_are_bad_input(tmp_path: Path) -> None:
+    text = REFERENCE_CONFIG.read_text().replace("max_per_target: 10, already_attached: 1",
+                                                "max_per_target: 2, already_attached: 1")
+    path = tmp_path / "finops.yaml"
+    path.write_text(text)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{path}: organization.scp_limits: environment 'dev'")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from aifinops.config import FinOpsConfig
+from aifinops.infra.org_guardrails_stack import OrgGuardrailsStack
 from aifinops.infra.workload_stack import WorkloadStack
 from aifinops.naming import NAME_PREFIX
 from aifinops.policies.plugins.cost_tag_validation import CostTagValidation
@@ -16,7 +17,11 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True) -> l
     """Create every stack of the deployment; `enforce_tags=False` exists for benchmarks only."""
     if enforce_tags:
         cdk.Validations.of(app).add_plugins(CostTagValidation(config))
-    stacks: list[cdk.Stack] = []
+    stacks: list[cdk.Stack] = [OrgGuardrailsStack(
+        app, f"{STACK_PREFIX}-org-guardrails", config=config,
+        # Organizations and Cost Explorer are global services whose APIs live in us-east-1.
+        env=cdk.Environment(account=config.organization.management_account, region="us-east-1"),
+        description="aifinops: service control policies per environment, tag policy, cost allocation tags")]
     regions = config.organization.regions
     for env_name, env in config.environments.items():
         account = env.accounts[0] if len(env.accounts) == 1 else None
@@ -36,4 +41,4 @@ def workload_stack_name(environment: str, team: str) -> str:
     return f"{STACK_PREFIX}-workloads-{environment}-{team}"
 
 
-__all__ = ["STACK_PREFIX", "WorkloadStack", "build", "workload_stack_name"]
+__all__ = ["STACK_PREFIX", "OrgGuardrailsStack", "WorkloadStack", "build", "workload_stack_name"]

@@ -8,9 +8,14 @@ from aifinops.template_metadata import COST_TAGS as METADATA_KEY
 from tests.conftest import Assembly
 
 
-def test_one_workload_stack_per_environment_and_team(reference_assembly: Assembly, config: FinOpsConfig) -> None:
+def workload_stacks(assembly: Assembly) -> list[str]:
+    return [s for s in assembly.stacks() if s.startswith("aifinops-workloads-")]
+
+
+def test_stacks_org_guardrails_and_one_workload_stack_per_environment_and_team(
+        reference_assembly: Assembly, config: FinOpsConfig) -> None:
     expected = {f"aifinops-workloads-{w.environment}-{w.team}" for w in config.workloads}
-    assert reference_assembly.stacks() == sorted(expected)
+    assert reference_assembly.stacks() == sorted({"aifinops-org-guardrails", *expected})
     assert {name.split("-")[2] for name in expected} == set(config.environments)
 
 
@@ -21,7 +26,7 @@ def test_synthesis_passes_validation(reference_assembly: Assembly) -> None:
 
 def test_every_tagged_resource_has_allowed_cost_tags(reference_assembly: Assembly, config: FinOpsConfig) -> None:
     checked = 0
-    for stack in reference_assembly.stacks():
+    for stack in workload_stacks(reference_assembly):
         template = reference_assembly.template(stack)
         assert template["Metadata"][METADATA_KEY] == {"required": list(config.tags.required)}
         for resource in template["Resources"].values():

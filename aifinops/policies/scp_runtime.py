@@ -1,0 +1,56 @@
+"""SCP statements 4 and 5: SageMaker jobs cannot run longer than the environment allows, and nobody buys
+Bedrock capacity commitments where the environment does not allow them.
+
+Run-time caps. `sagemaker:MaxRuntimeInSeconds` (numeric; the job's `StoppingCondition`) is on
+CreateTrainingJob, CreateProcessingJob and CreateHyperParameterTuningJob. Two Denies: above
+`max_training_hours * 3600`, and absent (`Null` true): without the second, a job that names no stopping
+condition runs unbounded (processing jobs make it optional). SageMaker itself caps jobs at 28 days.
+
+Commitments, when `provisioned_throughput` is false: `bedrock:CreateProvisionedModelThroughput` and
+`bedrock:UpdateProvisionedModelThroughput` (both IAM actions in the 2026 service authorization data; the
+update can move an existing commitment to another model), and the bedrock-mantle capacity reservations
+(`bedrock-mantle:CreateReservation`, `UpdateReservation`): the same kind of commitment bought through the
+second endpoint, which a Deny on `bedrock:` alone would let through. Pure; no aws_cdk.
+"""
+
+from __future__ import annotations
+
+from aifinops.config import Environment
+from aifinops.policies.scp_statement import deny
+from aifinops.policies.scp_types import Statement
+
+SECONDS_PER_HOUR = 3600
+JOB_ACTIONS = (
+    "sagemaker:CreateTrainingJob",
+    "sagemaker:CreateProcessingJob",
+    "sagemaker:CreateHyperParameterTuningJob",
+)
+MAX_RUNTIME_KEY = "sagemaker:MaxRuntimeInSeconds"
+COMMITMENT_ACTIONS = (
+    "bedrock:CreateProvisionedModelThroughput",
+    "bedrock:UpdateProvisionedModelThroughput",
+    "bedrock-mantle:CreateReservation",
+    "bedrock-mantle:UpdateReservation",
+)
+
+
+def runtime_statements(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...]:
+    hours = env.max_training_hours
+    seconds = str(hours * SECONDS_PER_HOUR)
+    return (
+        deny("AifDenyJobRuntimeAboveCap",
+             f"SageMaker training, processing and tuning jobs with a maximum run time above {hours} hours",
+             actions=JOB_ACTIONS, conditions={"NumericGreaterThan": {MAX_RUNTIME_KEY: seconds}}, exempt=exempt),
+        deny("AifDenyJobRuntimeMissing",
+             "SageMaker training, processing and tuning jobs without a maximum run time (StoppingCondition)",
+             actions=JOB_ACTIONS, conditions={"Null": {MAX_RUNTIME_KEY: "true"}}, exempt=exempt),
+    )
+
+
+def commitment_statements(env_name: str, env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...]:
+    if env.provisioned_throughput:
+        return ()
+    return (deny("AifDenyCommitments",
+                 f"buying or changing Bedrock provisioned throughput or bedrock-mantle capacity reservations "
+                 f"(not allowed in {env_name})",
+                 actions=COMMITMENT_ACTIONS, exempt=exempt),)

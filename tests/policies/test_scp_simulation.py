@@ -1,0 +1,443 @@
+"""The SCPs of the reference finops.yaml, evaluated by an independent IAM engine.
+
+Every case below is sent to @cloud-copilot/iam-simulate (tests/iam/simulate.mjs) as an account in the
+environment's OU would send it: the root carries FullAWSAccess only, the OU FullAWSAccess plus the
+environment's documents from `build_scps`, and the principal an allow-all identity policy, so the
+SCPs alone decide. One Node process per environment evaluates all of its requests.
+
+A case is one API call. Calls that AWS authorises against several resources (a call through an
+inference profile: the profile and the foundation model in each destination region; RunInstances:
+the instance, its subnet, security group, image...) list every resource; the call is denied when
+any of them is. The region-less foundation-model ARN of global profiles is outside the simulator
+("no.resource.types"): `test_global_profile_regionless_arn` matches the Deny statements' Resource
+patterns against it instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pytest
+
+from tests.iam.harness import (
+    ALLOWED,
+    ERROR,
+    EXPLICIT_DENY,
+    IMPLICIT_DENY,
+    Request,
+    SimResult,
+    deny_statements_covering,
+    org_scps,
+    ou_policies,
+    simulate,
+)
+
+try:  # the builder is written in parallel: skip while its module does not exist, fail on any other error
+    from aifinops.policies.scp import build_scps
+except ModuleNotFoundError as exc:  # pragma: no cover - depends on the checkout
+    if exc.name != "aifinops.policies.scp":
+        raise
+    build_scps = None
+    BUILDER_MISSING = f"the SCP builder is not there yet: {exc}"
+else:
+    BUILDER_MISSING = ""
+
+needs_builder = pytest.mark.skipif(build_scps is None, reason=BUILDER_MISSING or "builder present")
+
+ENVS = ("dev", "staging", "prod")
+A, D = "A", "D"  # expected per environment, written dev/staging/prod: "DDA" = denied in dev and staging
+RESULT = {A: ALLOWED, D: EXPLICIT_DENY}
+
+ROLE = "arn:aws:iam::{acct}:role/ml-engineer"
+DEPLOY_ROLE = "arn:aws:iam::{acct}:role/cdk-hnb659fds-cfn-exec-role-{acct}-us-east-1"  # deployment_roles
+BREAK_GLASS = {
+    "BreakGlassAdmin": "arn:aws:iam::{acct}:role/BreakGlassAdmin",
+    "SSO PlatformAdmin": "arn:aws:iam::{acct}:role/aws-reserved/sso.amazonaws.com/us-east-1/"
+                         "AWSReservedSSO_PlatformAdmin_abc123",
+}
+
+OPUS = "anthropic.claude-opus-4-7"
+OPUS3 = "anthropic.claude-3-opus-20240229-v1:0"
+HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
+SONNET = "anthropic.claude-sonnet-4-5-20250929-v1:0"
+NOVA_LITE = "amazon.nova-lite-v1:0"
+NOVA_PREMIER = "amazon.nova-premier-v1:0"
+US_REGIONS = ("us-east-1", "us-east-2", "us-west-2")  # destinations of `us.` system profiles
+
+
+def fm(model: str, region: str = "us-east-1") -> str:
+    return f"arn:aws:bedrock:{region}::foundation-model/{model}"
+
+
+def profile(model: str, geo: str) -> tuple[str, ...]:
+    """A call through a system inference profile: the profile, then the model in each destination.
+    For `global.` only the source region here; the region-less ARN is checked by pattern below."""
+    regions = US_REGIONS if geo == "us" else ("us-east-1",)
+    return (f"arn:aws:bedrock:us-east-1:{{acct}}:inference-profile/{geo}.{model}", *(fm(model, r) for r in regions))
+
+
+APP_PROFILE = "arn:aws:bedrock:us-east-1:{acct}:application-inference-profile/a1b2c3d4e5f6"
+MANTLE = "arn:aws:bedrock-mantle:us-east-1:{acct}:project/default"
+ENDPOINT = "arn:aws:sagemaker:us-east-1:{acct}:endpoint/search-ranker"
+ENDPOINT_CONFIG = "arn:aws:sagemaker:us-east-1:{acct}:endpoint-config/search-ranker"
+TRAINING_JOB = "arn:aws:sagemaker:us-east-1:{acct}:training-job/defect-train-1"
+NOTEBOOK = "arn:aws:sagemaker:us-east-1:{acct}:notebook-instance/research-nb"
+GUARD_FUNCTION = "arn:aws:lambda:us-east-1:{acct}:function:aifinops-gpu-guard"
+MANAGED = {"aws:ResourceTag/aifinops:managed": "true"}
+INSTANCE = "arn:aws:ec2:us-east-1:{acct}:instance/i-0123456789abcdef0"
+VOLUME = "arn:aws:ec2:us-east-1:{acct}:volume/vol-0123456789abcdef0"
+RUN_SUPPORT = (  # what else RunInstances is authorised against; no request tags or instance type there
+    "arn:aws:ec2:us-east-1:{acct}:subnet/subnet-0a1b2c3d4e5f60011",
+    "arn:aws:ec2:us-east-1:{acct}:security-group/sg-0123456789abcdef0",
+    "arn:aws:ec2:us-east-1::image/ami-0123456789abcdef0",
+)
+
+COST_TAGS = {"team": "search", "project": "ranker", "model": "llama-3-1-8b-custom", "environment": "{env}",
+             "task-type": "generation"}
+
+
+def tags(*, without: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Request tags as IAM sees them at creation: aws:RequestTag/<key> and aws:TagKeys."""
+    kept = {k: v for k, v in COST_TAGS.items() if k not in without}
+    return {**{f"aws:RequestTag/{k}": v for k, v in kept.items()}, "aws:TagKeys": list(kept)}
+
+
+def ml_types(*types: str) -> dict[str, Any]:
+    return {"sagemaker:InstanceTypes": list(types)}
+
+
+def training(runtime: str | None, *types: str, tagged: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    out = {**(tags() if tagged is None else tagged), **ml_types(*(types or ("ml.g5.xlarge",)))}
+    return out if runtime is None else {**out, "sagemaker:MaxRuntimeInSeconds": runtime}
+
+
+def ec2(instance_type: str, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    return {"ec2:InstanceType": instance_type, **(tags() if context is None else context)}
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    expect: str  # one letter per environment of ENVS
+    action: str
+    resources: tuple[str, ...]
+    context: Mapping[str, Any] = field(default_factory=dict)
+    principal: str = ROLE
+    break_glass_variants: bool = True  # add the same call by each break-glass principal: always allowed
+
+    def __post_init__(self) -> None:
+        assert len(self.expect) == len(ENVS) and set(self.expect) <= {A, D}, self.id
+
+
+def case(id: str, expect: str, action: str, resources: str | tuple[str, ...], context: Mapping[str, Any] | None = None,
+         **kw: Any) -> Case:
+    res = (resources,) if isinstance(resources, str) else resources
+    return Case(id, expect, action, res, context or {}, **kw)
+
+
+INVOKE, STREAM = "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"
+MANTLE_INFER = "bedrock-mantle:CreateInference"
+
+MATRIX: tuple[Case, ...] = (
+    # --- model tiers: premium (Opus class, Nova Premier) above dev/staging's max tier "standard" ---
+    case("opus-4-7 direct us-east-1", "DDA", INVOKE, fm(OPUS)),
+    case("opus-4-7 direct eu-west-1", "DDA", INVOKE, fm(OPUS, "eu-west-1")),
+    case("claude-3-opus direct us-east-1", "DDA", INVOKE, fm(OPUS3)),
+    case("claude-3-opus direct eu-west-1", "DDA", INVOKE, fm(OPUS3, "eu-west-1")),
+    case("opus-4-7 streaming", "DDA", STREAM, fm(OPUS)),
+    case("opus-4-7 via us. profile", "DDA", INVOKE, profile(OPUS, "us")),
+    case("claude-3-opus via us. profile", "DDA", INVOKE, profile(OPUS3, "us")),
+    case("opus-4-7 streaming via us. profile", "DDA", STREAM, profile(OPUS, "us")),
+    case("opus-4-7 via global. profile", "DDA", INVOKE, profile(OPUS, "global")),
+    case("opus-4-7 via application profile", "DDA", INVOKE, (APP_PROFILE, fm(OPUS))),
+    case("opus-4-7 via bedrock-mantle", "DDA", MANTLE_INFER, MANTLE, {"bedrock-mantle:Model": OPUS}),
+    case("claude-3-opus via bedrock-mantle", "DDA", MANTLE_INFER, MANTLE, {"bedrock-mantle:Model": OPUS3}),
+    case("us.opus-4-7 via bedrock-mantle", "DDA", MANTLE_INFER, MANTLE, {"bedrock-mantle:Model": f"us.{OPUS}"}),
+    case("nova-premier direct", "DDA", INVOKE, fm(NOVA_PREMIER)),
+    case("opus-4-7 from role NotBreakGlass", "DDA", INVOKE, fm(OPUS),
+         principal="arn:aws:iam::{acct}:role/NotBreakGlass", break_glass_variants=False),
+    case("opus-4-7 from SSO Developer", "DDA", INVOKE, fm(OPUS), break_glass_variants=False,
+         principal="arn:aws:iam::{acct}:role/aws-reserved/sso.amazonaws.com/us-east-1/AWSReservedSSO_Developer_1a2b"),
+    # --- cheaper tiers stay open everywhere ---
+    case("haiku-4-5 direct", "AAA", INVOKE, fm(HAIKU)),
+    case("haiku-4-5 streaming eu-west-1", "AAA", STREAM, fm(HAIKU, "eu-west-1")),
+    case("nova-lite direct", "AAA", INVOKE, fm(NOVA_LITE)),
+    case("sonnet-4-5 direct", "AAA", INVOKE, fm(SONNET)),
+    case("haiku-4-5 via us. profile", "AAA", INVOKE, profile(HAIKU, "us")),
+    case("sonnet-4-5 via global. profile", "AAA", INVOKE, profile(SONNET, "global")),
+    case("haiku-4-5 via bedrock-mantle", "AAA", MANTLE_INFER, MANTLE, {"bedrock-mantle:Model": HAIKU}),
+    case("nova-lite via application profile", "AAA", INVOKE, (APP_PROFILE, fm(NOVA_LITE))),
+    # --- provisioned throughput: prod only ---
+    case("provisioned throughput nova-lite", "DDA", "bedrock:CreateProvisionedModelThroughput", fm(NOVA_LITE), tags()),
+    # --- mandatory cost tags at creation (SageMaker) ---
+    case("CreateEndpoint untagged", "DDD", "sagemaker:CreateEndpoint", (ENDPOINT, ENDPOINT_CONFIG)),
+    case("CreateEndpoint all five tags", "AAA", "sagemaker:CreateEndpoint", (ENDPOINT, ENDPOINT_CONFIG), tags()),
+    case("CreateEndpoint without task-type", "DDD", "sagemaker:CreateEndpoint", (ENDPOINT, ENDPOINT_CONFIG),
+         tags(without=("task-type",))),
+    case("CreateTrainingJob untagged", "DDD", "sagemaker:CreateTrainingJob", TRAINING_JOB,
+         training("3600", tagged={})),
+    case("CreateTrainingJob all five tags", "AAA", "sagemaker:CreateTrainingJob", TRAINING_JOB, training("3600")),
+    case("CreateTrainingJob without team", "DDD", "sagemaker:CreateTrainingJob", TRAINING_JOB,
+         training("3600", tagged=tags(without=("team",)))),
+    case("CreateNotebookInstance untagged", "DDD", "sagemaker:CreateNotebookInstance", NOTEBOOK,
+         ml_types("ml.g5.xlarge")),
+    case("CreateNotebookInstance all five tags", "AAA", "sagemaker:CreateNotebookInstance", NOTEBOOK,
+         {**tags(), **ml_types("ml.g5.xlarge")}),
+    case("CreateNotebookInstance without project", "DDD", "sagemaker:CreateNotebookInstance", NOTEBOOK,
+         {**tags(without=("project",)), **ml_types("ml.g5.xlarge")}),
+    # --- mandatory cost tags at creation (EC2 accelerated instances); other instances untouched ---
+    case("RunInstances g5 untagged", "DDD", "ec2:RunInstances", INSTANCE, ec2("g5.xlarge", {})),
+    case("RunInstances g5 untagged by the CDK deployment role", "DDD", "ec2:RunInstances", INSTANCE,
+         ec2("g5.xlarge", {}), principal=DEPLOY_ROLE, break_glass_variants=False),
+    case("RunInstances g5 all five tags", "AAA", "ec2:RunInstances", (INSTANCE, VOLUME, *RUN_SUPPORT),
+         ec2("g5.xlarge")),
+    case("RunInstances g5 without model", "DDD", "ec2:RunInstances", INSTANCE,
+         ec2("g5.xlarge", tags(without=("model",)))),
+    case("RunInstances m5.large untagged", "AAA", "ec2:RunInstances", (INSTANCE, VOLUME, *RUN_SUPPORT),
+         ec2("m5.large", {})),
+    # --- accelerator types per environment (EC2) ---
+    case("RunInstances g6 tagged", "AAA", "ec2:RunInstances", INSTANCE, ec2("g6.xlarge")),
+    case("RunInstances g6e tagged", "DAA", "ec2:RunInstances", INSTANCE, ec2("g6e.xlarge")),
+    case("RunInstances p5.48xlarge tagged", "DDA", "ec2:RunInstances", INSTANCE, ec2("p5.48xlarge")),
+    case("RunInstances g4dn tagged (only ml.g4dn listed)", "DDD", "ec2:RunInstances", INSTANCE, ec2("g4dn.xlarge")),
+    case("RunInstances p4d tagged", "DDD", "ec2:RunInstances", INSTANCE, ec2("p4d.24xlarge")),
+    case("RunInstances trn1 tagged", "DDD", "ec2:RunInstances", INSTANCE, ec2("trn1.32xlarge")),
+    case("RunInstances inf2 tagged", "DDD", "ec2:RunInstances", INSTANCE, ec2("inf2.xlarge")),
+    # --- accelerator types per environment (SageMaker, multivalued sagemaker:InstanceTypes) ---
+    case("CreateEndpointConfig ml.p5", "DDA", "sagemaker:CreateEndpointConfig", ENDPOINT_CONFIG,
+         {**tags(), **ml_types("ml.p5.48xlarge")}),
+    case("CreateEndpointConfig ml.g5", "AAA", "sagemaker:CreateEndpointConfig", ENDPOINT_CONFIG,
+         {**tags(), **ml_types("ml.g5.xlarge")}),
+    case("CreateEndpointConfig ml.g6", "DAA", "sagemaker:CreateEndpointConfig", ENDPOINT_CONFIG,
+         {**tags(), **ml_types("ml.g6.xlarge")}),
+    case("CreateEndpointConfig ml.g4dn", "ADD", "sagemaker:CreateEndpointConfig", ENDPOINT_CONFIG,
+         {**tags(), **ml_types("ml.g4dn.xlarge")}),
+    case("CreateEndpointConfig ml.g5 + ml.p5", "DDA", "sagemaker:CreateEndpointConfig", ENDPOINT_CONFIG,
+         {**tags(), **ml_types("ml.g5.xlarge", "ml.p5.48xlarge")}),
+    case("CreateEndpointConfig ml.m5 (CPU)", "AAA", "sagemaker:CreateEndpointConfig", ENDPOINT_CONFIG,
+         {**tags(), **ml_types("ml.m5.large")}),
+    case("CreateEndpointConfig ml.trn1", "DDD", "sagemaker:CreateEndpointConfig", ENDPOINT_CONFIG,
+         {**tags(), **ml_types("ml.trn1.32xlarge")}),
+    case("CreateTrainingJob ml.p5", "DDA", "sagemaker:CreateTrainingJob", TRAINING_JOB,
+         training("3600", "ml.p5.48xlarge")),
+    case("CreateNotebookInstance ml.p5", "DDA", "sagemaker:CreateNotebookInstance", NOTEBOOK,
+         {**tags(), **ml_types("ml.p5.48xlarge")}),
+    # --- training run-time caps: 8 h / 24 h / 72 h ---
+    case("training 1 h", "AAA", "sagemaker:CreateTrainingJob", TRAINING_JOB, training("3600")),
+    case("training 8 h", "AAA", "sagemaker:CreateTrainingJob", TRAINING_JOB, training("28800")),
+    case("training 8 h + 1 s", "DAA", "sagemaker:CreateTrainingJob", TRAINING_JOB, training("28801")),
+    case("training 24 h", "DAA", "sagemaker:CreateTrainingJob", TRAINING_JOB, training("86400")),
+    case("training 24 h + 1 s", "DDA", "sagemaker:CreateTrainingJob", TRAINING_JOB, training("86401")),
+    case("training 72 h", "DDA", "sagemaker:CreateTrainingJob", TRAINING_JOB, training("259200")),
+    case("training 72 h + 1 s", "DDD", "sagemaker:CreateTrainingJob", TRAINING_JOB, training("259201")),
+    case("training without MaxRuntimeInSeconds", "DDD", "sagemaker:CreateTrainingJob", TRAINING_JOB, training(None)),
+    # --- cost tags cannot be removed; other tags can ---
+    case("sagemaker:DeleteTags team", "DDD", "sagemaker:DeleteTags", ENDPOINT, {"aws:TagKeys": ["team"]}),
+    case("sagemaker:DeleteTags scratch", "AAA", "sagemaker:DeleteTags", ENDPOINT, {"aws:TagKeys": ["scratch"]}),
+    case("sagemaker:DeleteTags scratch + project", "DDD", "sagemaker:DeleteTags", TRAINING_JOB,
+         {"aws:TagKeys": ["scratch", "project"]}),
+    case("ec2:DeleteTags team", "DDD", "ec2:DeleteTags", INSTANCE, {"aws:TagKeys": ["team"]}),
+    case("ec2:DeleteTags task-type", "DDD", "ec2:DeleteTags", INSTANCE, {"aws:TagKeys": ["task-type"]}),
+    case("ec2:DeleteTags Name", "AAA", "ec2:DeleteTags", INSTANCE, {"aws:TagKeys": ["Name"]}),
+    case("bedrock:UntagResource team", "DDD", "bedrock:UntagResource", APP_PROFILE, {"aws:TagKeys": ["team"]}),
+    case("bedrock:UntagResource scratch", "AAA", "bedrock:UntagResource", APP_PROFILE, {"aws:TagKeys": ["scratch"]}),
+    # --- what aifinops deploys stays as deployed, except for the deployment roles ---
+    case("delete the guard Lambda", "DDD", "lambda:DeleteFunction", GUARD_FUNCTION, MANAGED),
+    case("delete the guard Lambda by the CDK deployment role", "AAA", "lambda:DeleteFunction", GUARD_FUNCTION,
+         MANAGED, principal=DEPLOY_ROLE),
+    case("delete an unmanaged Lambda", "AAA", "lambda:DeleteFunction", "arn:aws:lambda:us-east-1:{acct}:function:x"),
+    case("mark a Lambda aifinops:managed", "DDD", "lambda:TagResource", "arn:aws:lambda:us-east-1:{acct}:function:x",
+         {"aws:RequestTag/aifinops:managed": "true", "aws:TagKeys": ["aifinops:managed"]}),
+    case("modify an aifinops budget", "DDD", "budgets:ModifyBudget", "arn:aws:budgets::{acct}:budget/aifinops-search"),
+    case("modify another budget", "AAA", "budgets:ModifyBudget", "arn:aws:budgets::{acct}:budget/marketing"),
+    # --- everything else is untouched ---
+    case("s3:GetObject", "AAA", "s3:GetObject", "arn:aws:s3:::example-bucket/reports/2026-09.csv"),
+    case("ec2:DescribeInstances", "AAA", "ec2:DescribeInstances", "*"),
+    case("lambda:InvokeFunction", "AAA", "lambda:InvokeFunction", "arn:aws:lambda:us-east-1:{acct}:function:report"),
+    case("bedrock:ListFoundationModels", "AAA", "bedrock:ListFoundationModels", "*"),
+    case("sagemaker:DescribeEndpoint", "AAA", "sagemaker:DescribeEndpoint", ENDPOINT),
+)
+
+
+def with_break_glass(matrix: tuple[Case, ...]) -> tuple[Case, ...]:
+    """The matrix plus, for every call denied somewhere, the same call by each break-glass principal."""
+    extra = [
+        replace(c, id=f"{c.id} [{name}]", expect=A * len(ENVS), principal=arn, break_glass_variants=False)
+        for c in matrix if D in c.expect and c.break_glass_variants
+        for name, arn in BREAK_GLASS.items()
+    ]
+    return (*matrix, *extra)
+
+
+CASES = with_break_glass(MATRIX)
+
+# (environment, case id) -> why the builder's statements disagree with the expectation above.
+BUILDER_BUGS: dict[tuple[str, str], str] = {}
+
+
+def _fill(value: Any, env: str, acct: str) -> Any:
+    if isinstance(value, str):
+        return value.replace("{acct}", acct).replace("{env}", env)
+    if isinstance(value, list):
+        return [_fill(v, env, acct) for v in value]
+    return value
+
+
+def requests_for(env: str, acct: str, c: Case) -> list[Request]:
+    context = {k: _fill(v, env, acct) for k, v in c.context.items()}
+    return [
+        Request(f"{c.id}#{i}", c.action, _fill(resource, env, acct), _fill(c.principal, env, acct), context)
+        for i, resource in enumerate(c.resources)
+    ]
+
+
+def call_result(parts: list[SimResult]) -> str:
+    results = {p.result for p in parts}
+    for worst in (ERROR, EXPLICIT_DENY, IMPLICIT_DENY):
+        if worst in results:
+            return worst
+    return ALLOWED
+
+
+@dataclass
+class EnvRun:
+    account: str
+    results: dict[str, SimResult]
+    policies: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def runs(config: Any) -> dict[str, EnvRun]:
+    """One simulator process per environment, every case of the matrix in it."""
+    if build_scps is None:
+        pytest.skip(BUILDER_MISSING)
+    out = {}
+    root = config.organization.root_id or "r-root"
+    for env in ENVS:
+        environment = config.environments[env]
+        acct = environment.accounts[0]
+        policies = ou_policies(config, env)
+        requests = [r for c in CASES for r in requests_for(env, acct, c)]
+        out[env] = EnvRun(acct, simulate(org_scps(root, environment.ou_ids[0], policies), requests), policies)
+    return out
+
+
+def _params() -> list[Any]:
+    params = []
+    for env in ENVS:
+        for c in CASES:
+            marks = [needs_builder]
+            if (env, c.id) in BUILDER_BUGS:
+                marks.append(pytest.mark.xfail(strict=True, reason=BUILDER_BUGS[(env, c.id)]))
+            params.append(pytest.param(env, c, id=f"{env}: {c.id}", marks=marks))
+    return params
+
+
+@pytest.mark.parametrize(("env", "c"), _params())
+def test_matrix(runs: dict[str, EnvRun], env: str, c: Case) -> None:
+    run = runs[env]
+    parts = [run.results[r.id] for r in requests_for(env, run.account, c)]
+    expected = RESULT[c.expect[ENVS.index(env)]]
+    got = call_result(parts)
+    explain = "; ".join(
+        f"{p.id}: {p.result} {list(p.denying_sids) or ''} {p.detail.get('message', '')}".strip() for p in parts
+    )
+    assert got == expected, f"{c.action} by {c.principal}: expected {expected}, got {got} ({explain})"
+    # Every context key must reach the evaluator for at least one resource of the call: the simulator
+    # drops keys that do not apply to the action and resource type (ec2:InstanceType on a subnet),
+    # and a key dropped everywhere would make a case pass or fail for the wrong reason.
+    unused = set.intersection(*(set(p.ignored_context_keys) for p in parts))
+    assert not unused, f"context keys that apply to no resource of {c.action}: {sorted(unused)}"
+
+
+def test_matrix_size() -> None:
+    """At least 40 calls per environment, and every environment gets the same matrix."""
+    assert len(CASES) >= 40
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+# --- the region-less ARN of global profiles: matched by pattern, not simulated ---------------------
+
+
+REGIONLESS = "arn:aws:bedrock:::foundation-model/{model}"
+
+
+def _spares_break_glass(statement: Mapping[str, Any], break_glass: tuple[str, ...]) -> bool:
+    for operator, block in (statement.get("Condition") or {}).items():
+        if operator.startswith("ArnNotLike"):
+            for key, values in block.items():
+                listed = set(values if isinstance(values, list) else [values])
+                if key.lower() == "aws:principalarn" and set(break_glass) <= listed:
+                    return True
+    return False
+
+
+@needs_builder
+@pytest.mark.parametrize("model", [OPUS, OPUS3])
+@pytest.mark.parametrize("env", ENVS)
+def test_global_profile_regionless_arn(runs: dict[str, EnvRun], config: Any, env: str, model: str) -> None:
+    arn = REGIONLESS.format(model=model)
+    policies = runs[env].policies
+    if config.environments[env].max_model_tier == "premium":
+        assert not deny_statements_covering(policies, INVOKE, arn), f"{env} denies {arn}"
+        return
+    for action in (INVOKE, STREAM):
+        covering = deny_statements_covering(policies, action, arn)
+        assert covering, f"no Deny statement of {env} covers {action} on {arn}"
+        assert all(_spares_break_glass(s, config.organization.break_glass) for s in covering), covering
+
+
+@needs_builder
+@pytest.mark.parametrize("env", ["dev", "staging"])
+def test_regionless_arn_is_listed_explicitly(runs: dict[str, EnvRun], env: str) -> None:
+    """Covered even if AWS does not let a `*` region match an empty region (unconfirmed)."""
+    arn = REGIONLESS.format(model=OPUS)
+    assert deny_statements_covering(runs[env].policies, INVOKE, arn, star_matches_empty_region=False)
+
+
+@needs_builder
+@pytest.mark.parametrize("env", ENVS)
+def test_regionless_arn_of_cheaper_models_is_open(runs: dict[str, EnvRun], env: str) -> None:
+    for model in (HAIKU, SONNET, NOVA_LITE):
+        arn = REGIONLESS.format(model=model)
+        assert not deny_statements_covering(runs[env].policies, INVOKE, arn), f"{env} denies {arn}"
+
+
+# --- the harness itself, on a hand-written SCP (independent of the builder) -------------------------
+
+
+HAND_WRITTEN = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Sid": "DenyOpus", "Effect": "Deny", "Action": INVOKE,
+         "Resource": "arn:aws:bedrock:*::foundation-model/anthropic.claude-opus*",
+         "Condition": {"ArnNotLike": {"aws:PrincipalARN": "arn:aws:iam::*:role/BreakGlass*"}}},
+        {"Sid": "DenyUntagged", "Effect": "Deny", "Action": "sagemaker:CreateEndpoint", "Resource": "*",
+         "Condition": {"Null": {"aws:RequestTag/team": "true"}}},
+    ],
+}
+
+
+def test_harness_on_a_hand_written_scp() -> None:
+    who = "arn:aws:iam::222222222222:role/x"
+    requests = [
+        Request("opus", INVOKE, fm(OPUS), who),
+        Request("opus break-glass", INVOKE, fm(OPUS), "arn:aws:iam::222222222222:role/BreakGlassAdmin"),
+        Request("haiku", INVOKE, fm(HAIKU), who),
+        Request("untagged", "sagemaker:CreateEndpoint", ENDPOINT.format(acct="222222222222"), who),
+        Request("tagged", "sagemaker:CreateEndpoint", ENDPOINT.format(acct="222222222222"), who,
+                {"aws:RequestTag/team": "search", "aws:TagKeys": ["team"]}),
+        Request("regionless", INVOKE, REGIONLESS.format(model=OPUS), who),
+    ]
+    got = simulate(org_scps("r-root", "ou-test-00000001", [HAND_WRITTEN]), requests)
+    assert {k: v.result for k, v in got.items()} == {
+        "opus": EXPLICIT_DENY, "opus break-glass": ALLOWED, "haiku": ALLOWED,
+        "untagged": EXPLICIT_DENY, "tagged": ALLOWED, "regionless": ERROR,
+    }
+    assert got["opus"].denying_sids == ("DenyOpus",)
+    assert got["regionless"].detail["message"] == "no.resource.types"  # hence the pattern checks above
+    assert deny_statements_covering([HAND_WRITTEN], INVOKE, REGIONLESS.format(model=OPUS))
+    assert not deny_statements_covering([HAND_WRITTEN], INVOKE, REGIONLESS.format(model=OPUS),
+                                        star_matches_empty_region=False)
