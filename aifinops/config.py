@@ -43,6 +43,7 @@ from aifinops.config_workloads import (
     GpuNotebookWorkload,
     GpuTrainingQueueWorkload,
 )
+from aifinops.naming import BUDGET_PREFIX
 
 DEFAULT_REQUIRED_TAGS = ("team", "project", "model", "environment", "task-type")
 # Keys whose values the pack checks against the config; budgets filter on `team`, guards read `environment`.
@@ -139,6 +140,26 @@ class Team(_Model):
         return "manual" if self.critical else "automatic"
 
 
+class AnomalyAlerts(_Model):
+    """Cost Anomaly Detection per team: alert when an anomaly's impact reaches both thresholds."""
+
+    threshold_usd: float = Field(100, ge=0, description="absolute impact of an anomaly")
+    threshold_percent: float = Field(20, ge=0, description="impact relative to expected spend")
+    frequency: Literal["DAILY", "WEEKLY", "IMMEDIATE"] = "DAILY"
+
+
+class BudgetSettings(_Model):
+    """Thresholds of every team budget; AWS Budgets allows 5 notifications a budget, we use 3."""
+
+    alert_percent: float = Field(80, gt=0, le=1_000, description="ACTUAL spend: e-mail owners and the topic")
+    forecast_percent: float = Field(100, gt=0, le=1_000, description="FORECASTED spend: e-mail owners")
+    action_percent: float = Field(100, gt=0, le=1_000, description="ACTUAL spend: budget action and pause")
+    org_ai_monthly_usd: Usd | None = Field(None, description="one org-wide budget over all teams' AI spend")
+    anomaly: AnomalyAlerts = AnomalyAlerts()
+    resume_day_cron: str = Field("cron(5 0 1 * ? *)", pattern=r"^cron\(\S+( \S+){5}\)$",
+                                 description="when paused workloads resume (UTC): the 1st of the month")
+
+
 class UntaggedPolicy(_Model):
     grace_minutes: StrictInt = Field(60, ge=0, le=10_080)
 
@@ -174,6 +195,7 @@ class FinOpsConfig(_Model):
     tags: CostTagRules = CostTagRules()
     environments: dict[Name, Environment] = Field(min_length=1)
     teams: tuple[Team, ...] = Field(min_length=1)
+    budgets: BudgetSettings = BudgetSettings()
     guard: GuardSettings = GuardSettings()
     workloads: tuple[Workload, ...] = ()
 
@@ -197,6 +219,7 @@ class FinOpsConfig(_Model):
         yield from _check_tags(self)
         yield from _check_environments(self)
         yield from _check_teams(self)
+        yield from _check_budgets(self)
         yield from _check_workloads(self)
 
 
@@ -238,6 +261,33 @@ def _check_teams(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
                 f"project budgets add up to {budgeted:g} USD, above the team's monthly_budget_usd "
                 f"{team.monthly_budget_usd:g}")
         yield from _duplicates(team.owners, ("teams", i, "owners"), "owner")
+
+
+def budget_names(cfg: FinOpsConfig) -> dict[str, tuple[str, str | None]]:
+    """Budget name -> (team, project or None) of every team and project budget; see BUDGET_PREFIX."""
+    names: dict[str, tuple[str, str | None]] = {}
+    for team in cfg.teams:
+        names.setdefault(f"{BUDGET_PREFIX}{team.name}", (team.name, None))
+        for project, amount in team.projects.items():
+            if amount is not None:
+                names.setdefault(f"{BUDGET_PREFIX}{team.name}-{project}", (team.name, project))
+    return names
+
+
+def _check_budgets(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    seen: dict[str, str] = {}
+    for i, team in enumerate(cfg.teams):
+        candidates: list[tuple[Loc, str, str]] = [(("teams", i, "name"), f"{BUDGET_PREFIX}{team.name}",
+                                                   f"team {team.name}")]
+        candidates += [(("teams", i, "projects", p), f"{BUDGET_PREFIX}{team.name}-{p}", f"project {team.name}/{p}")
+                       for p, amount in team.projects.items() if amount is not None]
+        for loc, name, owner in candidates:
+            if name in seen and seen[name] != owner:
+                yield loc, f"budget name '{name}' is also the budget of {seen[name]}; rename the team or project"
+            seen.setdefault(name, owner)
+    settings = cfg.budgets
+    if settings.org_ai_monthly_usd is not None and f"{BUDGET_PREFIX}ai-total" in seen:
+        yield ("budgets", "org_ai_monthly_usd"), f"budget name '{BUDGET_PREFIX}ai-total' is taken by a team budget"
 
 
 def _check_workloads(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
