@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from aifinops.budget_cli import budget_app
 from aifinops.config import DEFAULT_CONFIG, ConfigError, FinOpsConfig, load
 from aifinops.policies.scp import check_scp_limits
 from aifinops.report import CdkOutError, DeploymentSummary, summarize
@@ -23,6 +24,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 # Reports are read in CI logs too: do not squeeze tables to 80 columns there.
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+app.add_typer(budget_app, name="budget")
 
 
 def load_or_exit(path: Path) -> FinOpsConfig:
@@ -79,6 +81,7 @@ def _print_summary(summary: DeploymentSummary) -> None:
         out.print(profiles)
     _print_costs(summary)
     _print_scps(summary)
+    _print_budgets(summary)
     if not summary.validation:
         out.print("Validation: no plugin findings (validation-report.json has no failures)")
     for plugin in summary.validation:
@@ -129,6 +132,19 @@ def _print_scps(summary: DeploymentSummary) -> None:
         out.print(f"Environment {environment} denies (break-glass principals excepted):", markup=False)
         for line in _merge_per_key(lines):
             out.print(f"  - {line}", markup=False, highlight=False)
+
+
+def _print_budgets(summary: DeploymentSummary) -> None:
+    budgets = [b for s in summary.stacks for b in s.budgets]
+    if not budgets:
+        return
+    table = Table(title="Budgets (AWS Budgets refreshes spend up to 3 times a day)", title_justify="left")
+    for column in ("budget", "limit USD/month", "alert / forecast / action %", "e-mailed", "at the action threshold"):
+        table.add_column(column, overflow="fold")
+    for b in budgets:
+        thresholds = f"{b.alert_percent:g} / {b.forecast_percent:g} / {b.action_percent:g}"
+        table.add_row(b.name, _usd(b.limit_usd), thresholds, ", ".join(b.recipients) or "topic only", b.at_limit())
+    out.print(table)
 
 
 def _merge_per_key(lines: list[str]) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from aifinops.catalog import HOURS_PER_MONTH, hourly_price, model_catalog
 from aifinops.policies.cost_tags import read_template_tags
+from aifinops.template_metadata import BUDGET as BUDGET_METADATA
 from aifinops.template_metadata import CAPACITY as CAPACITY_METADATA
 from aifinops.template_metadata import COST_TAGS as METADATA_KEY
 from aifinops.template_metadata import SCP as SCP_METADATA
@@ -50,6 +51,38 @@ class ScpSummary:
     already_attached: int
 
 
+@dataclass(frozen=True)
+class BudgetSummary:
+    """One AWS Budgets budget as its `aifinops:budget` metadata describes it."""
+
+    name: str
+    scope: str  # team | project | organization
+    team: str | None
+    project: str | None
+    limit_usd: float
+    alert_percent: float
+    forecast_percent: float
+    action_percent: float
+    recipients: tuple[str, ...]
+    enforcer: str  # pause | notify-only | unknown
+    actions: tuple[dict[str, Any], ...]  # {"type", "approval", "policy", "roles"?, "targets"?, "scope"?}
+    no_action_reason: str | None
+
+    def at_limit(self) -> str:
+        """What happens at the action threshold, in plain words."""
+        steps = [{"pause": "enforcer pauses workloads", "notify-only": "notify only (no automatic pause)"}.get(
+            self.enforcer, "notify")]
+        for action in self.actions:
+            kind = "IAM deny policy" if action["type"] == "APPLY_IAM_POLICY" else "SCP"
+            whom = ", ".join(r.rsplit("/", 1)[-1] for r in action.get("roles", ())) or \
+                f"every principal of {', '.join(action.get('targets', ()))}"
+            where = f" in {', '.join(action['targets'])}" if "roles" in action and action.get("targets") else ""
+            steps.append(f"{kind} on {whom}{where} ({action['approval'].lower()} approval)")
+        if not self.actions and self.no_action_reason:
+            steps.append(f"no budget action: {self.no_action_reason}")
+        return "; ".join(steps)
+
+
 @dataclass
 class StackSummary:
     name: str
@@ -62,6 +95,7 @@ class StackSummary:
     profiles: list[tuple[str, str, str]] = field(default_factory=list)  # (name, model, team)
     costs: list[WorkloadCost] = field(default_factory=list)
     scps: list[ScpSummary] = field(default_factory=list)
+    budgets: list[BudgetSummary] = field(default_factory=list)
 
 
 @dataclass
@@ -118,6 +152,9 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
                 name=str(props.get("Name")), environment=scp["environment"], size=scp["size"],
                 max_characters=scp["maxCharacters"], targets=tuple(scp["targets"]), denies=tuple(scp["denies"]),
                 max_per_target=scp["maxPerTarget"], already_attached=scp["alreadyAttached"]))
+        budget = resource.get("Metadata", {}).get(BUDGET_METADATA)
+        if budget:
+            summary.budgets.append(_budget(budget))
         capacity = resource.get("Metadata", {}).get(CAPACITY_METADATA)
         if capacity:
             summary.costs.append(_workload_cost(name, capacity))
@@ -126,6 +163,16 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
             summary.profiles.append((str(props.get("InferenceProfileName")), str(tags.get("model")),
                                      str(tags.get("team"))))
     return summary
+
+
+def _budget(meta: dict[str, Any]) -> BudgetSummary:
+    thresholds, at_limit = meta["thresholds"], meta.get("atLimit", {})
+    return BudgetSummary(
+        name=meta["name"], scope=meta["scope"], team=meta.get("team"), project=meta.get("project"),
+        limit_usd=meta["limitUsd"], alert_percent=thresholds["alertPercent"],
+        forecast_percent=thresholds["forecastPercent"], action_percent=thresholds["actionPercent"],
+        recipients=tuple(meta.get("recipients", ())), enforcer=at_limit.get("enforcer", "unknown"),
+        actions=tuple(at_limit.get("actions", ())), no_action_reason=at_limit.get("noActionReason"))
 
 
 def _workload_cost(stack: str, capacity: dict[str, Any]) -> WorkloadCost:

@@ -4,3 +4,4 @@ write them and `aifinops report` / external checks that read cdk.out. Pure; no a
 COST_TAGS = "aifinops:cost-tags"  # template Metadata of a stack under enforcement: {"required": [...]}
 CAPACITY = "aifinops:capacity"  # resource Metadata of a workload's billable heart (see constructs/capacity.py)
 SCP = "aifinops:scp"  # metadata of each SCP resource: environment, size, limits, targets, plain-words denies
+BUDGET = "aifinops:budget"  # metadata of each AWS::Budgets::Budget: scope, limit, thresholds, recipients, at 100 %

@@ -6,6 +6,7 @@ import aws_cdk as cdk
 
 from aifinops.config import FinOpsConfig
 from aifinops.infra.org_guardrails_stack import OrgGuardrailsStack
+from aifinops.infra.team_budgets_stack import TeamBudgetsStack
 from aifinops.infra.workload_stack import WorkloadStack
 from aifinops.naming import NAME_PREFIX
 from aifinops.policies.plugins.cost_tag_validation import CostTagValidation
@@ -17,11 +18,17 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True) -> l
     """Create every stack of the deployment; `enforce_tags=False` exists for benchmarks only."""
     if enforce_tags:
         cdk.Validations.of(app).add_plugins(CostTagValidation(config))
-    stacks: list[cdk.Stack] = [OrgGuardrailsStack(
-        app, f"{STACK_PREFIX}-org-guardrails", config=config,
-        # Organizations and Cost Explorer are global services whose APIs live in us-east-1.
-        env=cdk.Environment(account=config.organization.management_account, region="us-east-1"),
-        description="aifinops: service control policies per environment, tag policy, cost allocation tags")]
+    # Organizations, Budgets and Cost Explorer are global services whose APIs live in us-east-1.
+    payer = cdk.Environment(account=config.organization.management_account, region="us-east-1")
+    stacks: list[cdk.Stack] = [
+        OrgGuardrailsStack(
+            app, f"{STACK_PREFIX}-org-guardrails", config=config, env=payer,
+            description="aifinops: service control policies per environment, tag policy, cost allocation tags"),
+        TeamBudgetsStack(
+            app, f"{STACK_PREFIX}-team-budgets", config=config, env=payer,
+            description="aifinops: team and project budgets, budget actions, the budget enforcer, cost anomaly "
+                        "alerts, the team cost category"),
+    ]
     regions = config.organization.regions
     for env_name, env in config.environments.items():
         account = env.accounts[0] if len(env.accounts) == 1 else None
@@ -41,4 +48,4 @@ def workload_stack_name(environment: str, team: str) -> str:
     return f"{STACK_PREFIX}-workloads-{environment}-{team}"
 
 
-__all__ = ["STACK_PREFIX", "OrgGuardrailsStack", "WorkloadStack", "build", "workload_stack_name"]
+__all__ = ["STACK_PREFIX", "OrgGuardrailsStack", "TeamBudgetsStack", "WorkloadStack", "build", "workload_stack_name"]

@@ -1,7 +1,8 @@
 """finops.yaml -> the budget enforcer's runtime policy (JSON for the Lambda). Pure; no aws_cdk.
 
 The enforcer (aifinops/lambdas/budget_enforcer) imports nothing from aifinops: this document is its only
-input, passed as the environment variable AIFINOPS_BUDGET_POLICY. A contract test round-trips it.
+input, bundled into its asset as the file POLICY_FILE (or, locally, the environment variable ENV_VAR; both
+names are the enforcer's own). A contract test round-trips it.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ import json
 from typing import Any
 
 from aifinops.config import TEAM, FinOpsConfig, budget_names
+from aifinops.lambdas.budget_enforcer.policy import ENV_VAR, POLICY_FILE
 from aifinops.naming import CRITICAL_TAG, PAUSED_TAG
 
 POLICY_VERSION = 1
-ENV_VAR = "AIFINOPS_BUDGET_POLICY"
 
 
 def enforcer_policy(config: FinOpsConfig) -> dict[str, Any]:
@@ -33,6 +34,9 @@ def enforcer_policy(config: FinOpsConfig) -> dict[str, Any]:
         "regions": list(config.organization.regions),
         "budgets": budgets,
     }
+
+
+__all__ = ["ENV_VAR", "POLICY_FILE", "POLICY_VERSION", "enforcer_policy", "enforcer_policy_json"]
 
 
 def enforcer_policy_json(config: FinOpsConfig) -> str:

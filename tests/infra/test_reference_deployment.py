@@ -12,10 +12,10 @@ def workload_stacks(assembly: Assembly) -> list[str]:
     return [s for s in assembly.stacks() if s.startswith("aifinops-workloads-")]
 
 
-def test_stacks_org_guardrails_and_one_workload_stack_per_environment_and_team(
+def test_stacks_org_guardrails_budgets_and_one_workload_stack_per_environment_and_team(
         reference_assembly: Assembly, config: FinOpsConfig) -> None:
     expected = {f"aifinops-workloads-{w.environment}-{w.team}" for w in config.workloads}
-    assert reference_assembly.stacks() == sorted({"aifinops-org-guardrails", *expected})
+    assert reference_assembly.stacks() == sorted({"aifinops-org-guardrails", "aifinops-team-budgets", *expected})
     assert {name.split("-")[2] for name in expected} == set(config.environments)
 
 

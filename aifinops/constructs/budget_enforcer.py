@@ -1,0 +1,236 @@
+"""`BudgetEnforcer`: the Lambda functions that pause a team's workloads when its budget is spent (on the
+budget topic's notifications) and resume them at the start of the next month (on a schedule).
+
+The runtime code is `aifinops/lambdas/budget_enforcer` (stdlib + boto3); its only input is the policy
+JSON of `aifinops.policies.budget_policy`, in the environment variable AIFINOPS_BUDGET_POLICY. Budget
+notifications are plain text and not a stable contract: the code confirms the spend with the Budgets API
+before it pauses anything.
+
+The functions act in their own account only (the payer account when deployed by `TeamBudgetsStack`);
+pausing workloads in workload accounts needs the function, or a role it assumes, in each of them.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from aifinops.constructs.errors import PropProblem, raise_if_any
+from aifinops.lambdas.budget_enforcer.permissions import PERMISSIONS, Permission
+from aifinops.lambdas.budget_enforcer.policy import PolicyError, parse_policy
+from aifinops.naming import BUDGET_PREFIX, CRITICAL_TAG, NAME_PREFIX, PAUSED_TAG
+from aifinops.policies.budget_policy import POLICY_FILE
+
+ENFORCER_DIR = Path(__file__).resolve().parents[1] / "lambdas" / "budget_enforcer"
+ASSET_EXCLUDE = ("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
+PAUSE_HANDLER = "handler.handler"
+PAUSE_NAME = f"{NAME_PREFIX}-budget-enforcer"
+RESUME_NAME = f"{NAME_PREFIX}-budget-resume"
+RESUME_HANDLER = "handler.resume_handler"
+
+
+def enforcer_code(policy_json: str) -> lambda_.Code:
+    """The enforcer package with its policy bundled as a file. Not an environment variable: Lambda allows
+    4 KB of those, and the policy of 25 teams is already larger. Bundled locally (no Docker); the asset
+    hash covers the output, so a policy change redeploys the functions."""
+    bundling = cdk.BundlingOptions(
+        image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.13"),  # required; never pulled
+        local=_PackageWithPolicy(policy_json))
+    return lambda_.Code.from_asset(str(ENFORCER_DIR), asset_hash_type=cdk.AssetHashType.OUTPUT, bundling=bundling)
+
+
+@jsii.implements(cdk.ILocalBundling)
+class _PackageWithPolicy:
+    def __init__(self, policy_json: str) -> None:
+        self._policy_json = policy_json
+
+    def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
+        shutil.copytree(ENFORCER_DIR, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*ASSET_EXCLUDE))
+        (Path(output_dir) / POLICY_FILE).write_text(self._policy_json, encoding="utf-8")
+        return True
+
+
+class BudgetEnforcer(Construct):
+    """Two functions on one asset (Python 3.13, arm64): ``handler.handler`` subscribed to the budget topic,
+    ``handler.resume_handler`` on an EventBridge schedule; reserved concurrency 1 each, so two
+    notifications never race; an encrypted dead-letter queue for failed asynchronous invocations and
+    schedule deliveries; log groups with finite retention; alarms on the functions' errors and on the
+    dead-letter queue.
+
+    IAM (one role for both): inventory reads on ``*`` (those APIs have no resource-level permissions);
+    SageMaker describes on this account's ARNs in ``regions``; ``budgets:ViewBudget`` on the
+    ``aifinops-*`` budgets; stop/start/delete only of resources tagged ``<tag_key>`` with a value of
+    ``pausable_teams`` and not tagged ``aifinops:critical=true``; tag writes only of the
+    ``aifinops:paused-by`` key (and its ``aifinops:paused-by:*`` endpoint records) on resources of those
+    teams; re-creating an endpoint only with the team tag in the request.
+
+    Example::
+
+        import aws_cdk as cdk
+        from aifinops.config import load
+        from aifinops.constructs import BudgetEnforcer, BudgetTopic
+        from aifinops.policies.budget_policy import enforcer_policy_json
+
+        config = load("finops.yaml")
+        app = cdk.App()
+        stack = cdk.Stack(app, "Budgets", env=cdk.Environment(account="111111111111", region="us-east-1"))
+        BudgetEnforcer(stack, "Enforcer", topic=BudgetTopic(stack, "Topic").topic,
+                       policy_json=enforcer_policy_json(config), resume_schedule="cron(5 0 1 * ? *)",
+                       pausable_teams=["search"], regions=["us-east-1"])
+        app.synth()
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, topic: sns.ITopic, policy_json: str,
+                 resume_schedule: str, pausable_teams: Sequence[str], regions: Sequence[str],
+                 code: lambda_.Code | None = None, tag_key: str = "team",
+                 log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR,
+                 timeout: cdk.Duration | None = None) -> None:
+        """
+        :param topic: the budget topic; the pause function subscribes to it.
+        :param policy_json: `aifinops.policies.budget_policy.enforcer_policy_json(config)`.
+        :param resume_schedule: EventBridge schedule expression of the resume, e.g. ``cron(5 0 1 * ? *)`` (UTC).
+        :param pausable_teams: team tag values whose workloads may be paused (not the critical teams).
+        :param regions: regions the functions act in (IAM resources are scoped to them).
+        :param code: replaces the function code (tests). Default: the package ``aifinops/lambdas/budget_enforcer``
+            with ``policy_json`` bundled as its policy file; replacement code must bring its own policy.
+        :param tag_key: the team cost tag key. Default: ``team``.
+        :param log_retention: retention of both log groups. Default: one year.
+        :param timeout: of each function. Default: 5 minutes.
+        """
+        super().__init__(scope, construct_id)
+        problems = []
+        try:
+            parse_policy(policy_json)  # what the functions will read at start
+        except PolicyError as exc:
+            problems.append(PropProblem("AIF_ENFORCER_POLICY", "policy_json", policy_json[:60] + "...",
+                                        f"the JSON of aifinops.policies.budget_policy ({exc})"))
+        if code is None and not ENFORCER_DIR.is_dir():
+            problems.append(PropProblem("AIF_ENFORCER_CODE", "code", str(ENFORCER_DIR),
+                                        "a directory with the budget enforcer's handler.py"))
+        if not regions:
+            problems.append(PropProblem("AIF_ENFORCER_REGIONS", "regions", list(regions), "1 or more regions"))
+        if not resume_schedule.startswith(("cron(", "rate(")):
+            problems.append(PropProblem("AIF_ENFORCER_SCHEDULE", "resume_schedule", resume_schedule,
+                                        "an EventBridge schedule expression: cron(...) or rate(...)"))
+        raise_if_any(self, problems)
+        code = code or enforcer_code(policy_json)
+        timeout = timeout or cdk.Duration.minutes(5)
+        self.dead_letter_queue = sqs.Queue(self, "DeadLetters", encryption=sqs.QueueEncryption.SQS_MANAGED,
+                                           enforce_ssl=True, retention_period=cdk.Duration.days(14))
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             description="aifinops budget enforcer: pause and resume team workloads")
+        for statement in enforcer_statements(cdk.Stack.of(self), pausable_teams=pausable_teams, regions=regions,
+                                             tag_key=tag_key):
+            self.role.add_to_principal_policy(statement)
+        self.pause_function = self._function("Pause", PAUSE_NAME, PAUSE_HANDLER, code, log_retention, timeout)
+        self.resume_function = self._function("Resume", RESUME_NAME, RESUME_HANDLER, code, log_retention, timeout)
+        topic.add_subscription(subscriptions.LambdaSubscription(self.pause_function))
+        self.resume_rule = events.Rule(
+            self, "ResumeSchedule", rule_name=f"{NAME_PREFIX}-budget-resume",
+            description="aifinops: resume workloads paused by the budget enforcer (new budget month)",
+            schedule=events.Schedule.expression(resume_schedule),
+            targets=[targets.LambdaFunction(self.resume_function, dead_letter_queue=self.dead_letter_queue,
+                                            retry_attempts=2, max_event_age=cdk.Duration.hours(6))])
+        self.alarms = [
+            cloudwatch.Alarm(self, f"{name}Errors", alarm_name=f"{function_name}-errors",
+                             alarm_description=f"{function_name} failed; see its log group",
+                             metric=function.metric_errors(period=cdk.Duration.minutes(5), statistic="Sum"),
+                             threshold=1, evaluation_periods=1,
+                             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
+            for name, function_name, function in (("Pause", PAUSE_NAME, self.pause_function),
+                                                  ("Resume", RESUME_NAME, self.resume_function))]
+        self.alarms.append(cloudwatch.Alarm(
+            self, "DeadLetterMessages", alarm_name=f"{NAME_PREFIX}-budget-enforcer-dead-letters",
+            alarm_description="a budget notification or resume was not processed; see the dead-letter queue",
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                period=cdk.Duration.minutes(5), statistic="Maximum"),
+            threshold=1, evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING))
+
+    def _function(self, construct_id: str, name: str, handler: str, code: lambda_.Code,
+                  retention: logs.RetentionDays, timeout: cdk.Duration) -> lambda_.Function:
+        log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=retention)
+        log_group.grant_write(self.role)
+        function = lambda_.Function(
+            self, construct_id, function_name=name, runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64, handler=handler, code=code, role=self.role,
+            timeout=timeout, memory_size=256,
+            reserved_concurrent_executions=1, dead_letter_queue=self.dead_letter_queue, log_group=log_group,
+            retry_attempts=2, description=f"aifinops budget enforcer ({handler})")
+        function.node.default_child.add_metadata("checkov", {"skip": [  # type: ignore[union-attr]
+            {"id": "CKV_AWS_117", "comment": "calls only AWS APIs: no VPC needed"},
+            {"id": "CKV_AWS_173", "comment": "no environment variables are set"}]})
+        return function
+
+
+# Where each resource type of the permission table lives: (service, ARN resource pattern).
+_RESOURCES = {"instance": ("ec2", "instance/*"), "notebook-instance": ("sagemaker", "notebook-instance/*"),
+              "training-job": ("sagemaker", "training-job/*"), "endpoint": ("sagemaker", "endpoint/*"),
+              "endpoint-config": ("sagemaker", "endpoint-config/*"), "job-queue": ("batch", "job-queue/*")}
+TAG_WRITES = frozenset({"ec2:CreateTags", "ec2:DeleteTags", "sagemaker:AddTags", "sagemaker:DeleteTags",
+                        "batch:TagResource", "batch:UntagResource"})
+NO_IAM_CHECK = frozenset({"sts:GetCallerIdentity"})
+
+
+def enforcer_statements(stack: cdk.Stack, *, pausable_teams: Sequence[str], regions: Sequence[str],
+                        tag_key: str = "team") -> list[iam.PolicyStatement]:
+    """The enforcer role's permissions, derived from the table the enforcer declares next to its code
+    (`aifinops.lambdas.budget_enforcer.permissions`), so the code and the role cannot drift apart."""
+    account, partition = stack.account, stack.partition
+
+    def arns(*types: str) -> list[str]:
+        return sorted({f"arn:{partition}:{_RESOURCES[t][0]}:{region}:{account}:{_RESOURCES[t][1]}"
+                       for region in regions for t in types if t in _RESOURCES})
+
+    def group(condition: str, *, tag_writes: bool | None = None) -> list[Permission]:
+        return [p for p in PERMISSIONS if p.condition == condition and p.action not in NO_IAM_CHECK
+                and (tag_writes is None or (p.action in TAG_WRITES) == tag_writes)]
+
+    reads = group("none")
+    statements = [
+        iam.PolicyStatement(sid="ReadInventory", actions=sorted({p.action for p in reads if p.resources == ("*",)}),
+                            resources=["*"]),
+        iam.PolicyStatement(sid="DescribeSageMaker",
+                            actions=sorted({p.action for p in reads if p.resources != ("*",)}),
+                            resources=arns(*{t for p in reads for t in p.resources})),
+        iam.PolicyStatement(sid="ReadBudgets", actions=sorted({p.action for p in group("budget-name")}),
+                            resources=[f"arn:{partition}:budgets::{account}:budget/{BUDGET_PREFIX}*"]),
+    ]
+    if not pausable_teams:  # every team is critical: the enforcer only reads and reports
+        return statements
+    team = {f"aws:ResourceTag/{tag_key}": list(pausable_teams)}
+    acts, marks, creates = group("team", tag_writes=False), group("team", tag_writes=True), group("request-tag")
+    statements += [
+        iam.PolicyStatement(sid="PauseAndResumeTeamWorkloads", actions=sorted({p.action for p in acts}),
+                            resources=arns(*{t for p in acts for t in p.resources}),
+                            conditions={"StringEquals": team,
+                                        "StringNotEqualsIgnoreCase": {f"aws:ResourceTag/{CRITICAL_TAG}": "true"}}),
+        # The paused mark and the endpoint records kept on an endpoint config (<paused tag>:endpoint:<name>:<i>).
+        iam.PolicyStatement(sid="MarkPausedWorkloads", actions=sorted({p.action for p in marks}),
+                            resources=arns(*{t for p in marks for t in p.resources}),
+                            conditions={"StringEquals": team,
+                                        "ForAllValues:StringLike": {"aws:TagKeys": [PAUSED_TAG, f"{PAUSED_TAG}:*"]}}),
+        # Resume recreates an endpoint with its recorded tags: authorised on the request's tags.
+        iam.PolicyStatement(sid="RecreateTeamEndpoints",
+                            actions=sorted({*(p.action for p in creates), "sagemaker:AddTags"}),
+                            resources=arns("endpoint", "endpoint-config"),
+                            conditions={"StringEquals": {f"aws:RequestTag/{tag_key}": list(pausable_teams)}}),
+    ]
+    return statements

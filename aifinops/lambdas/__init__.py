@@ -1,0 +1,2 @@
+"""Lambda runtime code: stdlib + boto3 only. Nothing here imports the rest of aifinops, aws_cdk, pydantic or
+yaml; each subpackage is shipped on its own as a Lambda asset (see budget_enforcer/handler.py)."""

@@ -1,0 +1,15 @@
+"""The budget enforcer: pause a team's non-critical AI workloads when its budget is spent, resume them later.
+
+Shipped as the Lambda asset directory itself (handler ``handler.handler`` and ``handler.resume_handler``) and
+imported by the CLI as ``aifinops.lambdas.budget_enforcer``. Its only input is the JSON policy in the
+environment variable ``AIFINOPS_BUDGET_POLICY`` (written by ``aifinops.policies.budget_policy``).
+
+Flow of a notification: notification (parse, best effort) -> confirmation (DescribeBudget decides) ->
+inventory (tagging API, Batch) -> actions (decide, then act and mark) -> summary (one JSON line, returned).
+Resume: resume (restore exactly what carries the paused mark, remove the mark) -> summary.
+Every IAM action the code calls is declared in permissions.py.
+
+This file stays import-free: the Lambda entry point loads the directory as a package (see handler.py).
+"""
+
+__all__: list[str] = []

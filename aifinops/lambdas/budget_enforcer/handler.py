@@ -1,0 +1,62 @@
+"""Lambda entry points of the budget enforcer.
+
+- ``handler.handler``: subscribed to the SNS topic AWS Budgets publishes to. Pauses the workloads of a
+  confirmed, spent budget; everything else is ignored with a log line.
+- ``handler.resume_handler``: run on a schedule (first day of the month) or by hand. Resumes what the
+  budgets of this deployment paused; ``{"team": "<name>"}`` in the event limits it to one team.
+
+Both log the summary as one JSON line and return it. Environment: AIFINOPS_BUDGET_POLICY (required, the
+policy JSON), AIFINOPS_MAX_ATTEMPTS (optional, boto3 retries, default 8), AWS_ENDPOINT_URL (optional, read by
+boto3 itself; tests only). A missing or invalid policy raises: a misconfigured enforcer must fail loudly.
+
+Lambda imports this file as the top-level module ``handler`` from the asset directory; the CLI imports it
+as ``aifinops.lambdas.budget_enforcer.handler``. For the first case the directory is loaded as the package
+``budget_enforcer`` and ``__package__`` set (PEP 366), so the relative imports below work in both.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import util
+from pathlib import Path
+
+if not __package__:  # pragma: no cover - exercised by tests/e2e in a subprocess, the way Lambda loads it
+    _here = Path(__file__).resolve().parent
+    _spec = util.spec_from_file_location("budget_enforcer", _here / "__init__.py",
+                                         submodule_search_locations=[str(_here)])
+    if _spec is None or _spec.loader is None:
+        raise ImportError(f"cannot load {_here} as a package")
+    _package = util.module_from_spec(_spec)
+    sys.modules[_spec.name] = _package
+    _spec.loader.exec_module(_package)
+    __package__ = _spec.name
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .clients import ClientFactory, home_region
+from .pause import pause_for_event
+from .policy import load_policy
+from .resume import resume
+from .summary import configure_logging
+
+__all__ = ["handler", "resume_handler"]
+
+
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """SNS budget notification -> confirmed pause (or nothing)."""
+    configure_logging()
+    policy = load_policy()
+    summary = pause_for_event(event, policy=policy, clients=ClientFactory(), home_region=home_region(policy.regions),
+                              now=datetime.now(UTC))
+    return summary.log()
+
+
+def resume_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Scheduled (or manual) resume of what this deployment's budgets paused."""
+    configure_logging()
+    policy = load_policy()
+    team = event.get("team") if isinstance(event, dict) else None
+    summary = resume(policy=policy, clients=ClientFactory(), now=datetime.now(UTC), team=team,
+                     budgets=set(policy.budgets), trigger="manual" if team else "schedule")
+    return summary.log()

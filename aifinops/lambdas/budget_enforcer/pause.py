@@ -1,0 +1,113 @@
+"""Pause orchestration: a Budgets notification (confirmed with DescribeBudget) or a manual decision ->
+the budget's workloads in every policy region -> decide and act -> summary."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .accelerators import accelerated_types
+from .actions import decide_pause, is_critical, pause_one
+from .clients import Clients
+from .confirmation import confirm_spend
+from .inventory import Workload, describe, job_queues, tagged_resources
+from .kinds import EC2_INSTANCE, ENDPOINT, NOTEBOOK, TRAINING_JOB
+from .marks import Mark, month_of
+from .notification import Unrecognised, parse_notification, sns_messages
+from .policy import BudgetTarget, Policy
+from .summary import Summary, log_event
+
+PAUSED_KINDS = (EC2_INSTANCE, NOTEBOOK, TRAINING_JOB, ENDPOINT)  # plus Batch job queues
+
+__all__ = ["pause_budget", "pause_for_event"]
+
+
+def pause_for_event(event: Any, *, policy: Policy, clients: Clients, home_region: str, now: datetime,
+                    regions: Sequence[str] | None = None) -> Summary:
+    """The Lambda path: every SNS message of the event names a budget; act only on confirmed ones."""
+    summary = Summary("pause", trigger="notification", month=month_of(now))
+    messages = sns_messages(event)
+    if not messages:
+        _ignore(summary, "not an SNS event", excerpt=str(event)[:200])
+    for message in messages:
+        parsed = parse_notification(message.message, message.subject)
+        ids = {"messageId": message.message_id, "topicArn": message.topic_arn}
+        if isinstance(parsed, Unrecognised):
+            _ignore(summary, parsed.reason, excerpt=message.message[:200], **ids)
+            continue
+        target = policy.budgets.get(parsed.budget_name)
+        if target is None:
+            _ignore(summary, "not a budget of this deployment", notification=parsed.to_dict(), **ids)
+            continue
+        if not target.pause:
+            _ignore(summary, "critical team: automatic pause is off (notify only)", notification=parsed.to_dict(),
+                    **ids)
+            continue
+        try:
+            account = clients.client("sts", home_region).get_caller_identity()["Account"]
+            confirmation = confirm_spend(clients.client("budgets", home_region), account, target.name,
+                                         policy.action_percent)
+        except (ClientError, BotoCoreError) as exc:
+            summary.error(kind="budget", region=home_region, resource=target.name, operation="DescribeBudget",
+                          exc=exc)
+            _ignore(summary, "budget could not be confirmed (API error)", notification=parsed.to_dict(), **ids)
+            continue
+        entry: dict[str, Any] = {"budget": target.name, "team": target.team, "project": target.project,
+                 "notification": parsed.to_dict(), "confirmation": confirmation.to_dict(), **ids}
+        if not confirmation.confirmed:
+            _ignore(summary, f"not confirmed: {confirmation.reason}", **entry)
+            continue
+        summary.triggers.append({"outcome": "pause", **entry})
+        log_event("budget confirmed: pausing", **entry)
+        pause_budget(target, policy=policy, clients=clients, now=now, regions=regions, summary=summary)
+    return summary
+
+
+def pause_budget(target: BudgetTarget, *, policy: Policy, clients: Clients, now: datetime,
+                 regions: Sequence[str] | None = None, summary: Summary | None = None,
+                 dry_run: bool = False) -> Summary:
+    """Pause the non-critical workloads of the budget's team (and project): the manual path starts here."""
+    if summary is None:
+        summary = Summary("pause", trigger="manual", month=month_of(now), dry_run=dry_run)
+        summary.triggers.append({"outcome": "pause", "budget": target.name, "team": target.team,
+                                 "project": target.project,
+                                 "confirmation": {"confirmed": None, "reason": "manual pause: no budget check"}})
+    mark = Mark(target.name, month_of(now))
+    for region in regions or policy.regions:
+        try:
+            workloads = _workloads(clients, region, policy, target)
+        except (ClientError, BotoCoreError) as exc:
+            summary.error(kind="inventory", region=region, resource=target.team, operation="GetResources", exc=exc)
+            continue
+        # Critical resources are reported without spending Describe calls on them.
+        critical = [w for w in workloads if is_critical(w.tags, policy.critical_tag)]
+        others = [w for w in workloads if not is_critical(w.tags, policy.critical_tag)]
+        described = critical + describe(clients, others, summary)
+        accelerated = _accelerated(clients, region, described)
+        for w in described:
+            plan = decide_pause(w, policy=policy, month=mark.month, accelerated=accelerated)
+            pause_one(clients, w, plan, mark=mark, policy=policy, summary=summary, dry_run=dry_run)
+    return summary
+
+
+def _workloads(clients: Clients, region: str, policy: Policy, target: BudgetTarget) -> list[Workload]:
+    wanted = {policy.team_tag: target.team}
+    if target.project is not None:
+        wanted[policy.project_tag] = target.project
+    filters = [{"Key": key, "Values": [value]} for key, value in wanted.items()]
+    workloads = tagged_resources(clients, region, filters, PAUSED_KINDS)
+    return workloads + job_queues(clients, region, lambda tags: all(tags.get(k) == v for k, v in wanted.items()))
+
+
+def _accelerated(clients: Clients, region: str, workloads: list[Workload]) -> dict[str, bool]:
+    types = {w.instance_type for w in workloads if w.kind == EC2_INSTANCE and w.instance_type}
+    return accelerated_types(clients.client("ec2", region), types) if types else {}
+
+
+def _ignore(summary: Summary, reason: str, **fields: Any) -> None:
+    summary.triggers.append({"outcome": "ignored", "reason": reason, **fields})
+    log_event("notification ignored", logging.WARNING, reason=reason, **fields)

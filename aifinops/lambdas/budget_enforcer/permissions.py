@@ -1,0 +1,76 @@
+"""Every IAM action the enforcer's code needs, declared next to the code (a test records the API calls of
+real pause and resume runs and checks each against this table), for the CDK role to be least-privilege.
+
+`condition` says how the action can be narrowed:
+- "team": `aws:ResourceTag/<teamTag>` (the resource carries the team tag; also `aws:ResourceTag/<criticalTag>`
+  to refuse critical ones), plus for tag writes `aws:TagKeys` limited to `<pausedTag>` and
+  `<pausedTag>:endpoint:*` (StringLike).
+- "request-tag": `aws:RequestTag/<teamTag>` (CreateEndpoint: the endpoint does not exist yet; its recorded tags
+  are sent with the request).
+- "budget-name": the resource is `arn:<partition>:budgets::<account>:budget/aifinops-*`.
+- "none": a List/Describe without resource-level permissions (Resource "*"), or no IAM check at all.
+Endpoint configs carry a paused endpoint's mark: their tag writes can be conditioned on the team tag only
+when the configs are team-tagged (aifinops constructs tag them); `aws:TagKeys` always applies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["PERMISSIONS", "Permission", "actions_for"]
+
+
+@dataclass(frozen=True)
+class Permission:
+    action: str  # IAM action
+    operations: tuple[str, ...]  # boto3 service name:API operation
+    resources: tuple[str, ...]  # ARN resource types, or "*"
+    condition: str  # team | request-tag | budget-name | none
+    used_by: tuple[str, ...]  # pause, resume
+
+
+PAUSE, RESUME, BOTH = ("pause",), ("resume",), ("pause", "resume")
+PERMISSIONS: tuple[Permission, ...] = (
+    # inventory and state
+    Permission("tag:GetResources", ("resourcegroupstaggingapi:GetResources",), ("*",), "none", BOTH),
+    Permission("batch:DescribeJobQueues", ("batch:DescribeJobQueues",), ("*",), "none", BOTH),
+    Permission("ec2:DescribeInstances", ("ec2:DescribeInstances",), ("*",), "none", BOTH),
+    Permission("ec2:DescribeInstanceTypes", ("ec2:DescribeInstanceTypes",), ("*",), "none", PAUSE),
+    Permission("sagemaker:DescribeNotebookInstance", ("sagemaker:DescribeNotebookInstance",),
+               ("notebook-instance",), "none", BOTH),
+    Permission("sagemaker:DescribeTrainingJob", ("sagemaker:DescribeTrainingJob",), ("training-job",), "none", BOTH),
+    Permission("sagemaker:DescribeEndpoint", ("sagemaker:DescribeEndpoint",), ("endpoint",), "none", BOTH),
+    Permission("sagemaker:DescribeEndpointConfig", ("sagemaker:DescribeEndpointConfig",), ("endpoint-config",),
+               "none", BOTH),
+    Permission("sagemaker:ListTags", ("sagemaker:ListTags",), ("endpoint-config",), "none", PAUSE),
+    # confirmation (GetCallerIdentity needs no permission; DescribeBudget is authorised as ViewBudget)
+    Permission("sts:GetCallerIdentity", ("sts:GetCallerIdentity",), ("*",), "none", PAUSE),
+    Permission("budgets:ViewBudget", ("budgets:DescribeBudget",), ("budget",), "budget-name", PAUSE),
+    # pause and resume
+    Permission("ec2:StopInstances", ("ec2:StopInstances",), ("instance",), "team", PAUSE),
+    Permission("ec2:StartInstances", ("ec2:StartInstances",), ("instance",), "team", RESUME),
+    Permission("sagemaker:StopNotebookInstance", ("sagemaker:StopNotebookInstance",), ("notebook-instance",),
+               "team", PAUSE),
+    Permission("sagemaker:StartNotebookInstance", ("sagemaker:StartNotebookInstance",), ("notebook-instance",),
+               "team", RESUME),
+    Permission("sagemaker:StopTrainingJob", ("sagemaker:StopTrainingJob",), ("training-job",), "team", PAUSE),
+    Permission("sagemaker:DeleteEndpoint", ("sagemaker:DeleteEndpoint",), ("endpoint",), "team", PAUSE),
+    Permission("sagemaker:CreateEndpoint", ("sagemaker:CreateEndpoint",), ("endpoint", "endpoint-config"),
+               "request-tag", RESUME),
+    Permission("batch:UpdateJobQueue", ("batch:UpdateJobQueue",), ("job-queue",), "team", BOTH),
+    # marks (DeleteTags in pause: a stale key before AddTags, or the rollback of a failed action)
+    Permission("ec2:CreateTags", ("ec2:CreateTags",), ("instance",), "team", PAUSE),
+    Permission("ec2:DeleteTags", ("ec2:DeleteTags",), ("instance",), "team", BOTH),
+    # AddTags on endpoint: the tags sent with CreateEndpoint (request-tag there).
+    Permission("sagemaker:AddTags", ("sagemaker:AddTags",),
+               ("notebook-instance", "training-job", "endpoint-config", "endpoint"), "team", BOTH),
+    Permission("sagemaker:DeleteTags", ("sagemaker:DeleteTags",),
+               ("notebook-instance", "training-job", "endpoint-config"), "team", BOTH),
+    Permission("batch:TagResource", ("batch:TagResource",), ("job-queue",), "team", PAUSE),
+    Permission("batch:UntagResource", ("batch:UntagResource",), ("job-queue",), "team", BOTH),
+)
+
+
+def actions_for(operation: str) -> list[str]:
+    """The IAM actions declared for a `service:Operation` call ([] when undeclared)."""
+    return [p.action for p in PERMISSIONS if operation in p.operations]

@@ -1,0 +1,146 @@
+"""The enforcer's runtime policy, written by aifinops.policies.budget_policy: the file POLICY_FILE bundled
+next to this module in the deployed asset (a file, because Lambda allows 4 KB of environment variables and
+the policy of 25 teams is already larger), or the environment variable AIFINOPS_BUDGET_POLICY, which takes
+precedence (local runs, tests). Parsed and validated here; every problem is reported at once."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+ENV_VAR = "AIFINOPS_BUDGET_POLICY"
+POLICY_FILE = "aifinops_budget_policy.json"
+SUPPORTED_VERSIONS = (1,)
+
+__all__ = ["ENV_VAR", "POLICY_FILE", "BudgetTarget", "Policy", "PolicyError", "load_policy", "parse_policy"]
+
+
+class PolicyError(ValueError):
+    """The policy is missing or invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid budget enforcer policy: " + "; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class BudgetTarget:
+    """A budget of the deployment: whose workloads it pauses, and whether it may pause them automatically."""
+
+    name: str
+    team: str
+    project: str | None
+    pause: bool
+
+
+@dataclass(frozen=True)
+class Policy:
+    version: int
+    team_tag: str
+    project_tag: str
+    critical_tag: str
+    paused_tag: str
+    action_percent: Decimal
+    regions: tuple[str, ...]
+    budgets: Mapping[str, BudgetTarget]
+
+    def teams(self) -> list[str]:
+        return sorted({b.team for b in self.budgets.values()})
+
+    def team_budget(self, team: str) -> BudgetTarget | None:
+        """The team-wide budget (no project) of `team`."""
+        return next((b for b in self.budgets.values() if b.team == team and b.project is None), None)
+
+
+def load_policy(environ: Mapping[str, str] | None = None, directory: Path | None = None) -> Policy:
+    """The policy from the environment variable, else from the file bundled in `directory` (default: the
+    directory of this module, i.e. the deployed asset)."""
+    env = os.environ if environ is None else environ
+    text = env.get(ENV_VAR)
+    if text:
+        return parse_policy(text)
+    path = (directory or Path(__file__).resolve().parent) / POLICY_FILE
+    try:
+        return parse_policy(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError([f"environment variable {ENV_VAR} is not set and {path} does not exist"]) from None
+
+
+def parse_policy(text: str) -> Policy:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError([f"not JSON: {exc}"]) from None
+    if not isinstance(doc, dict):
+        raise PolicyError([f"expected a JSON object, got {type(doc).__name__}"])
+    problems: list[str] = []
+    version: Any = doc.get("version")
+    if version not in SUPPORTED_VERSIONS:
+        problems.append(f"version: {version!r} is not supported (supported: {list(SUPPORTED_VERSIONS)})")
+    tags = {key: _tag_key(doc, key, problems) for key in ("teamTag", "projectTag", "criticalTag", "pausedTag")}
+    percent = _percent(doc.get("actionPercent"), problems)
+    regions = doc.get("regions")
+    if not isinstance(regions, list) or not regions or not all(isinstance(r, str) and r for r in regions):
+        problems.append(f"regions: expected a non-empty list of region names, got {regions!r}")
+        regions = []
+    budgets = _budgets(doc.get("budgets"), problems)
+    if problems:
+        raise PolicyError(problems)
+    return Policy(version=int(version), team_tag=tags["teamTag"], project_tag=tags["projectTag"],
+                  critical_tag=tags["criticalTag"], paused_tag=tags["pausedTag"], action_percent=percent,
+                  regions=tuple(regions), budgets=budgets)
+
+
+def _tag_key(doc: Mapping[str, Any], key: str, problems: list[str]) -> str:
+    value = doc.get(key)
+    if not isinstance(value, str) or not value or len(value) > 128:
+        problems.append(f"{key}: expected a tag key (1-128 characters), got {value!r}")
+        return ""
+    return value
+
+
+def _percent(value: Any, problems: list[str]) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        problems.append(f"actionPercent: expected a number, got {value!r}")
+        return Decimal(0)
+    try:
+        percent = Decimal(str(value))
+    except InvalidOperation:
+        percent = Decimal(-1)
+    if not percent.is_finite() or percent <= 0:
+        problems.append(f"actionPercent: expected a positive number, got {value!r}")
+    return percent
+
+
+def _budgets(value: Any, problems: list[str]) -> dict[str, BudgetTarget]:
+    if not isinstance(value, dict) or not value:
+        problems.append(f"budgets: expected a non-empty object: budget name -> {{team, project, pause}}; "
+                        f"got {value!r}")
+        return {}
+    budgets: dict[str, BudgetTarget] = {}
+    for name, entry in value.items():
+        where = f"budgets.{name}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected an object, got {entry!r}")
+            continue
+        team: Any = entry.get("team")
+        project: Any = entry.get("project")
+        pause: Any = entry.get("pause")
+        ok = True
+        if not isinstance(team, str) or not team:
+            problems.append(f"{where}.team: expected a team name, got {team!r}")
+            ok = False
+        if project is not None and (not isinstance(project, str) or not project):
+            problems.append(f"{where}.project: expected a project name or null, got {project!r}")
+            ok = False
+        if not isinstance(pause, bool):
+            problems.append(f"{where}.pause: expected true or false, got {pause!r}")
+            ok = False
+        if ok:
+            budgets[name] = BudgetTarget(name=name, team=team, project=project, pause=pause)
+    return budgets

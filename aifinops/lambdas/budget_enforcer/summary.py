@@ -1,0 +1,128 @@
+"""The run summary: counts, one decision per resource, API errors. Logged as one JSON line and returned.
+
+Logging: JSON lines on stdout through the logger `aifinops.budget_enforcer`. The Lambda entry point calls
+`configure_logging()`; a library caller (the CLI) does not, and then INFO lines are not printed at all. A
+metrics line in CloudWatch embedded metric format (EMF) precedes the summary line: namespace
+aifinops/BudgetEnforcer, dimension Operation (pause | resume), metrics ResourcesActedOn, ResourcesSkipped,
+ActionErrors, DurationMs — alarm on ActionErrors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+LOGGER_NAME = "aifinops.budget_enforcer"
+SERVICE = "aifinops-budget-enforcer"
+METRIC_NAMESPACE = "aifinops/BudgetEnforcer"
+RESULTS = ("done", "planned", "skipped", "failed")  # planned: dry run
+
+__all__ = ["LOGGER_NAME", "METRIC_NAMESPACE", "Decision", "Summary", "configure_logging", "log_event"]
+
+logger = logging.getLogger(LOGGER_NAME)
+
+
+class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stdout is at the time (tests and tools swap it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Raw JSON lines on stdout (no runtime prefix, so EMF is parsed); idempotent."""
+    if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
+        handler = _StdoutHandler()
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def log_event(message: str, level: int = logging.INFO, /, **fields: Any) -> None:
+    """One JSON line: level, service, message, then `fields` (which cannot replace those three)."""
+    line = {"level": logging.getLevelName(level), "service": SERVICE, "message": message}
+    line.update((k, v) for k, v in fields.items() if k not in line)
+    logger.log(level, json.dumps(line, default=str))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What was decided for one resource. result: done | planned | skipped | failed."""
+
+    kind: str
+    region: str
+    resource: str  # ARN (or name when the resource is gone, e.g. a paused endpoint)
+    name: str
+    action: str  # stop-instance, stop-notebook, stop-training-job, delete-endpoint, disable-queue, start-..., none
+    result: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "region": self.region, "resource": self.resource, "id": self.name,
+                "action": self.action, "result": self.result, "reason": self.reason}
+
+
+@dataclass
+class Summary:
+    operation: str  # pause | resume
+    trigger: str  # notification | manual | schedule
+    month: str
+    dry_run: bool = False
+    triggers: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+
+    def decide(self, decision: Decision) -> None:
+        self.decisions.append(decision)
+
+    def error(self, *, kind: str, region: str, resource: str, operation: str, exc: BaseException) -> None:
+        """Record an API error; the run goes on with the next resource."""
+        if isinstance(exc, ClientError):
+            err = exc.response.get("Error", {})
+            code, message = str(err.get("Code") or "ClientError"), str(err.get("Message") or exc)
+        else:
+            code, message = type(exc).__name__, str(exc)
+        record = {"kind": kind, "region": region, "resource": resource, "operation": operation, "code": code,
+                  "message": message[:500]}
+        self.errors.append(record)
+        log_event("API error", logging.ERROR, error=record)
+
+    def counts(self) -> dict[str, int]:
+        results = Counter(d.result for d in self.decisions)
+        counts = {"resources": len(self.decisions), **{r: results[r] for r in RESULTS}, "errors": len(self.errors)}
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        actions = Counter(d.action for d in self.decisions if d.result == "done")
+        return {"operation": self.operation, "trigger": self.trigger, "month": self.month, "dryRun": self.dry_run,
+                "triggers": self.triggers, "counts": self.counts(), "actions": dict(sorted(actions.items())),
+                "decisions": [d.to_dict() for d in self.decisions], "errors": self.errors}
+
+    def log(self) -> dict[str, Any]:
+        """Log the metrics (EMF, a small line of their own, so a long summary line cannot lose them), then the
+        summary as one JSON line; return the summary."""
+        summary = self.to_dict()
+        counts = summary["counts"]
+        metrics = {"ResourcesActedOn": counts["done"], "ResourcesSkipped": counts["skipped"],
+                   "ActionErrors": counts["errors"], "DurationMs": int((time.monotonic() - self.started) * 1000)}
+        emf = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
+            "Namespace": METRIC_NAMESPACE, "Dimensions": [["Operation"]],
+            "Metrics": [{"Name": name, "Unit": "Milliseconds" if name == "DurationMs" else "Count"}
+                        for name in metrics]}]}
+        log_event(f"{self.operation} metrics", _aws=emf, Operation=self.operation, **metrics)
+        log_event(f"{self.operation} summary", summary=summary)
+        return summary

@@ -1,0 +1,69 @@
+"""Find a Lambda function's code in a synthesized cloud assembly, as CloudFormation would deploy it.
+
+`asset_dir_of_function(cdk_out, stack, "handler.handler")`: the stack's template gives the function (by
+logical id or by handler) and its `Code.S3Key` (`<asset hash>.zip`); the stack's asset manifest maps that hash
+to the staged directory `cdk.out/asset.<hash>`, the exact content that would be zipped and uploaded.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class AssetError(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class FunctionAsset:
+    logical_id: str
+    handler: str
+    directory: Path
+    environment: dict[str, str]
+
+
+def function_asset(cdk_out: Path, stack: str, logical_id_or_handler: str) -> FunctionAsset:
+    manifest = json.loads((cdk_out / "manifest.json").read_text())
+    artifacts = manifest.get("artifacts", {})
+    if stack not in artifacts:
+        stacks = sorted(k for k, v in artifacts.items() if v.get("type") == "aws:cloudformation:stack")
+        raise AssetError(f"no stack {stack!r} in {cdk_out}; stacks: {stacks}")
+    template = json.loads((cdk_out / artifacts[stack]["properties"]["templateFile"]).read_text())
+    functions = {lid: r["Properties"] for lid, r in template.get("Resources", {}).items()
+                 if r.get("Type") == "AWS::Lambda::Function"}
+    matches = [(lid, p) for lid, p in functions.items()
+               if logical_id_or_handler in (lid, p.get("Handler"))]
+    if len(matches) != 1:
+        found = {lid: p.get("Handler") for lid, p in functions.items()}
+        raise AssetError(f"{len(matches)} functions match {logical_id_or_handler!r} in {stack}: {found}")
+    logical_id, props = matches[0]
+    key = props.get("Code", {}).get("S3Key")
+    if not isinstance(key, str) or not key.endswith(".zip"):
+        raise AssetError(f"{stack}/{logical_id}: Code.S3Key {key!r} is not a file asset (<hash>.zip)")
+    asset_hash = key.removesuffix(".zip")
+    source = _asset_source(cdk_out, artifacts, stack, asset_hash)
+    directory = cdk_out / source["path"]
+    if source.get("packaging") != "zip" or not directory.is_dir():
+        raise AssetError(f"asset {asset_hash} of {stack}/{logical_id} is not a staged directory: {source}")
+    variables: dict[str, Any] = props.get("Environment", {}).get("Variables", {})
+    return FunctionAsset(logical_id=logical_id, handler=props.get("Handler", ""), directory=directory,
+                         environment={k: v for k, v in variables.items() if isinstance(v, str)})
+
+
+def asset_dir_of_function(cdk_out: Path, stack: str, logical_id_or_handler: str) -> Path:
+    return function_asset(cdk_out, stack, logical_id_or_handler).directory
+
+
+def _asset_source(cdk_out: Path, artifacts: dict[str, Any], stack: str, asset_hash: str) -> dict[str, Any]:
+    manifests = [a["properties"]["file"] for name, a in artifacts.items()
+                 if a.get("type") == "cdk:asset-manifest" and name in (f"{stack}.assets", *artifacts[stack].get(
+                     "dependencies", []))]
+    for file in manifests:
+        files = json.loads((cdk_out / file).read_text()).get("files", {})
+        if asset_hash in files:
+            source: dict[str, Any] = files[asset_hash]["source"]
+            return source
+    raise AssetError(f"asset {asset_hash} not in the asset manifests of {stack}: {manifests}")
