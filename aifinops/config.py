@@ -8,13 +8,13 @@ at its own field so `load()` can print the file line of every one.
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
 
-from aifinops.catalog import model_catalog, parse_instance_type
+from aifinops.catalog import parse_instance_type
 from aifinops.config_errors import ConfigError, ConfigIssue
 from aifinops.config_source import Loc, Source, dotted, line_of, read_source
 from aifinops.config_types import (
@@ -216,152 +216,9 @@ class FinOpsConfig(_Model):
         return self
 
     def _cross_check(self) -> Iterator[tuple[Loc, str]]:
-        yield from _check_tags(self)
-        yield from _check_environments(self)
-        yield from _check_teams(self)
-        yield from _check_budgets(self)
-        yield from _check_workloads(self)
+        from aifinops.config_checks import cross_check  # the checks read the models defined here
 
-
-def _check_tags(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
-    required = cfg.tags.required
-    for key in (TEAM, ENVIRONMENT):
-        if key not in required:
-            yield ("tags", "required"), f"must include '{key}' (budgets filter on team, guards read environment)"
-    yield from _duplicates(required, ("tags", "required"), "tag key")
-    yield from _duplicates(cfg.tags.task_types, ("tags", "task_types"), "task type")
-
-
-def _check_environments(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
-    owner: dict[str, str] = {}
-    for name, env in cfg.environments.items():
-        if not env.ou_ids and not env.accounts:
-            yield ("environments", name), "needs ou_ids or accounts, so guardrails know where it applies"
-        for field, ids in (("ou_ids", env.ou_ids), ("accounts", env.accounts)):
-            for i, ident in enumerate(ids):
-                if ident in owner and owner[ident] != name:
-                    yield ("environments", name, field, i), f"'{ident}' is already in environment '{owner[ident]}'"
-                owner.setdefault(ident, name)
-            yield from _duplicates(ids, ("environments", name, field), "id")
-        if env.network and len(env.network.private_subnet_ids) != len(env.network.availability_zones):
-            yield ("environments", name, "network", "private_subnet_ids"), (
-                f"{len(env.network.private_subnet_ids)} subnets for {len(env.network.availability_zones)} "
-                "availability zones; give one private subnet per zone, in the same order")
-        if cfg.organization.management_account in env.accounts:
-            yield ("environments", name, "accounts", env.accounts.index(cfg.organization.management_account)), (
-                "the management account cannot be a workload environment: SCPs never apply to it")
-
-
-def _check_teams(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
-    yield from _duplicates([t.name for t in cfg.teams], ("teams",), "team name", suffix="name")
-    for i, team in enumerate(cfg.teams):
-        budgeted = sum(v for v in team.projects.values() if v is not None)
-        if budgeted > team.monthly_budget_usd:
-            yield ("teams", i, "projects"), (
-                f"project budgets add up to {budgeted:g} USD, above the team's monthly_budget_usd "
-                f"{team.monthly_budget_usd:g}")
-        yield from _duplicates(team.owners, ("teams", i, "owners"), "owner")
-
-
-def budget_names(cfg: FinOpsConfig) -> dict[str, tuple[str, str | None]]:
-    """Budget name -> (team, project or None) of every team and project budget; see BUDGET_PREFIX."""
-    names: dict[str, tuple[str, str | None]] = {}
-    for team in cfg.teams:
-        names.setdefault(f"{BUDGET_PREFIX}{team.name}", (team.name, None))
-        for project, amount in team.projects.items():
-            if amount is not None:
-                names.setdefault(f"{BUDGET_PREFIX}{team.name}-{project}", (team.name, project))
-    return names
-
-
-def _check_budgets(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
-    seen: dict[str, str] = {}
-    for i, team in enumerate(cfg.teams):
-        candidates: list[tuple[Loc, str, str]] = [(("teams", i, "name"), f"{BUDGET_PREFIX}{team.name}",
-                                                   f"team {team.name}")]
-        candidates += [(("teams", i, "projects", p), f"{BUDGET_PREFIX}{team.name}-{p}", f"project {team.name}/{p}")
-                       for p, amount in team.projects.items() if amount is not None]
-        for loc, name, owner in candidates:
-            if name in seen and seen[name] != owner:
-                yield loc, f"budget name '{name}' is also the budget of {seen[name]}; rename the team or project"
-            seen.setdefault(name, owner)
-    settings = cfg.budgets
-    if settings.org_ai_monthly_usd is not None and f"{BUDGET_PREFIX}ai-total" in seen:
-        yield ("budgets", "org_ai_monthly_usd"), f"budget name '{BUDGET_PREFIX}ai-total' is taken by a team budget"
-
-
-def _check_workloads(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
-    yield from _duplicates([w.name for w in cfg.workloads], ("workloads",), "workload name", suffix="name")
-    teams = {t.name: t for t in cfg.teams}
-    catalog = model_catalog()
-    for i, w in enumerate(cfg.workloads):
-        loc: Loc = ("workloads", i)
-        team = teams.get(w.team)
-        if team is None:
-            yield (*loc, "team"), f"unknown team '{w.team}'; teams are {_names(teams)}"
-        elif team.projects and w.project not in team.projects:
-            yield (*loc, "project"), f"'{w.project}' is not a project of team '{w.team}'; its projects are " \
-                f"{_names(team.projects)}"
-        if w.task_type not in cfg.tags.task_types:
-            yield (*loc, "task_type"), f"'{w.task_type}' is not an allowed task type; allowed: " \
-                f"{', '.join(cfg.tags.task_types)}"
-        env = cfg.environments.get(w.environment)
-        if env is None:
-            yield (*loc, "environment"), f"unknown environment '{w.environment}'; environments are " \
-                f"{_names(cfg.environments)}"
-            continue
-        if not hasattr(w, "models") and catalog.family_of(w.model_tag) is None \
-                and w.model_tag not in cfg.tags.model_values:
-            yield (*loc, "model"), f"'{w.model_tag}' is neither a catalog model id nor one of tags.model_values " \
-                f"({', '.join(cfg.tags.model_values)})"
-        for j, model in enumerate(getattr(w, "models", ())):
-            tier = catalog.tier_of(model)
-            if tier is not None and catalog.tier_rank(tier) > catalog.tier_rank(env.max_model_tier):
-                yield (*loc, "models", j), (
-                    f"'{model}' is {tier} tier, above the {env.max_model_tier} maximum of environment "
-                    f"'{w.environment}'")
-        if isinstance(w, GpuNotebookWorkload) and w.direct_internet and env.production \
-                and not w.allow_internet_in_production:
-            yield (*loc, "direct_internet"), ("a notebook with direct internet in production must be chosen "
-                                              "explicitly: set allow_internet_in_production: true")
-        if isinstance(w, GpuTrainingQueueWorkload) and w.job_timeout_hours \
-                and w.job_timeout_hours > env.max_training_hours:
-            yield (*loc, "job_timeout_hours"), (
-                f"{w.job_timeout_hours} is above the {env.max_training_hours} max_training_hours of environment "
-                f"'{w.environment}'")
-        if _needs_network(w) and env.network is None:
-            yield (*loc, "kind"), (f"a {w.kind} workload runs in a VPC: add environments.{w.environment}.network "
-                                   "(vpc_id, availability_zones, private_subnet_ids)")
-        for instance_type, field in _instance_types(w):
-            if not env.allows_instance_type(instance_type):
-                yield (*loc, field), (
-                    f"'{instance_type}' is not allowed in environment '{w.environment}'; allowed: "
-                    f"{', '.join(env.accelerators) or 'none'}")
-
-
-def _needs_network(w: Any) -> bool:
-    return isinstance(w, GpuTrainingQueueWorkload) or (isinstance(w, GpuNotebookWorkload) and not w.direct_internet)
-
-
-def _instance_types(w: Any) -> Iterator[tuple[str, str]]:
-    value = getattr(w, "instance_type", None)
-    if isinstance(value, str):
-        yield value, "instance_type"
-    for i, value in enumerate(getattr(w, "instance_types", ()) or ()):
-        yield value, f"instance_types[{i}]"
-
-
-def _duplicates(values: Any, loc: Loc, what: str, suffix: str | None = None) -> Iterator[tuple[Loc, str]]:
-    first: dict[Any, int] = {}
-    for i, value in enumerate(values):
-        if value in first:
-            at: Loc = (*loc, i, suffix) if suffix else (*loc, i)
-            yield at, f"duplicate {what} '{value}' (also at index {first[value]})"
-        first.setdefault(value, i)
-
-
-def _names(values: Mapping[str, Any]) -> str:
-    return ", ".join(values) or "none"
+        yield from cross_check(self)
 
 
 def parse(data: Any, source: Source | None = None) -> FinOpsConfig:
@@ -386,6 +243,17 @@ def load(path: str | Path) -> FinOpsConfig:
 
 
 DEFAULT_CONFIG = Path("finops.yaml")
+
+
+def budget_names(cfg: FinOpsConfig) -> dict[str, tuple[str, str | None]]:
+    """Budget name -> (team, project or None) of every team and project budget; see BUDGET_PREFIX."""
+    names: dict[str, tuple[str, str | None]] = {}
+    for team in cfg.teams:
+        names.setdefault(f"{BUDGET_PREFIX}{team.name}", (team.name, None))
+        for project, amount in team.projects.items():
+            if amount is not None:
+                names.setdefault(f"{BUDGET_PREFIX}{team.name}-{project}", (team.name, project))
+    return names
 
 
 __all__ = [
