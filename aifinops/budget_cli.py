@@ -2,11 +2,14 @@
 
 The same code as the Lambda (aifinops.lambdas.budget_enforcer) with the same policy, built from finops.yaml.
 A pause from here is a person's decision: no budget is checked (the Lambda checks DescribeBudget), and it
-says so. Exit codes: 0 success, 1 an AWS API error was reported, 2 bad input (config, unknown team).
+says so. It acts in the account of your credentials only (the policy's `accounts` are dropped: the access
+roles there trust the enforcer's role alone); run it once per account.
+Exit codes: 0 success, 1 an AWS API error was reported, 2 bad input (config, unknown team).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from datetime import UTC, datetime
@@ -80,7 +83,8 @@ def resume(team: Team, config: ConfigFile = DEFAULT_CONFIG, region: Region = Non
 
 def _policy_or_exit(path: Path) -> Policy:
     try:
-        return parse_policy(enforcer_policy_json(load(path)))
+        # The account of the caller's credentials only: no AssumeRole into the policy's accounts.
+        return dataclasses.replace(parse_policy(enforcer_policy_json(load(path))), accounts=())
     except ConfigError as exc:
         for issue in exc.issues:
             err.print(str(issue), markup=False, highlight=False, soft_wrap=True)

@@ -3,6 +3,7 @@
 from aifinops.constructs.bedrock_model_access import BedrockModelAccess
 from aifinops.constructs.budget_action import BudgetStop
 from aifinops.constructs.budget_enforcer import BudgetEnforcer
+from aifinops.constructs.budget_enforcer_access import BudgetEnforcerAccess
 from aifinops.constructs.budget_topic import BudgetTopic
 from aifinops.constructs.cost_allocation_tags import CostAllocationTags
 from aifinops.constructs.cost_anomaly import TeamAnomalyAlerts
@@ -17,6 +18,7 @@ from aifinops.constructs.team_budget import BudgetThresholds, OrgAiBudget, TeamB
 __all__ = [
     "BedrockModelAccess",
     "BudgetEnforcer",
+    "BudgetEnforcerAccess",
     "BudgetStop",
     "BudgetThresholds",
     "BudgetTopic",

@@ -6,8 +6,10 @@ JSON of `aifinops.policies.budget_policy`, in the environment variable AIFINOPS_
 notifications are plain text and not a stable contract: the code confirms the spend with the Budgets API
 before it pauses anything.
 
-The functions act in their own account only (the payer account when deployed by `TeamBudgetsStack`);
-pausing workloads in workload accounts needs the function, or a role it assumes, in each of them.
+Accounts: the functions act in every account the policy lists under ``accounts`` by assuming the role
+``aifinops-budget-enforcer-access`` there (`BudgetEnforcerAccess`, deployed by ``BudgetAccessStack``), which
+trusts only this construct's role, named ``aifinops-budget-enforcer``; a policy without ``accounts`` acts in
+the functions' own account only.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ from constructs import Construct
 
 from aifinops.constructs.errors import PropProblem, raise_if_any
 from aifinops.lambdas.budget_enforcer.permissions import PERMISSIONS, Permission
-from aifinops.lambdas.budget_enforcer.policy import PolicyError, parse_policy
-from aifinops.naming import BUDGET_PREFIX, CRITICAL_TAG, NAME_PREFIX, PAUSED_TAG
+from aifinops.lambdas.budget_enforcer.policy import Policy, PolicyError, parse_policy
+from aifinops.naming import BUDGET_ENFORCER_ROLE, BUDGET_PREFIX, CRITICAL_TAG, NAME_PREFIX, PAUSED_TAG
 from aifinops.policies.budget_policy import POLICY_FILE
 
 ENFORCER_DIR = Path(__file__).resolve().parents[1] / "lambdas" / "budget_enforcer"
@@ -72,7 +74,9 @@ class BudgetEnforcer(Construct):
     schedule deliveries; log groups with finite retention; alarms on the functions' errors and on the
     dead-letter queue.
 
-    IAM (one role for both): inventory reads on ``*`` (those APIs have no resource-level permissions);
+    IAM (one role for both, named ``aifinops-budget-enforcer`` so workload accounts can trust it):
+    ``sts:AssumeRole`` of exactly the access roles the policy lists under ``accounts``; and for workloads of
+    its own account: inventory reads on ``*`` (those APIs have no resource-level permissions);
     SageMaker describes on this account's ARNs in ``regions``; ``budgets:ViewBudget`` on the
     ``aifinops-*`` budgets; stop/start/delete only of resources tagged ``<tag_key>`` with a value of
     ``pausable_teams`` and not tagged ``aifinops:critical=true``; tag writes only of the
@@ -114,8 +118,9 @@ class BudgetEnforcer(Construct):
         """
         super().__init__(scope, construct_id)
         problems = []
+        policy: Policy | None = None
         try:
-            parse_policy(policy_json)  # what the functions will read at start
+            policy = parse_policy(policy_json)  # what the functions will read at start
         except PolicyError as exc:
             problems.append(PropProblem("AIF_ENFORCER_POLICY", "policy_json", policy_json[:60] + "...",
                                         f"the JSON of aifinops.policies.budget_policy ({exc})"))
@@ -133,9 +138,11 @@ class BudgetEnforcer(Construct):
         self.dead_letter_queue = sqs.Queue(self, "DeadLetters", encryption=sqs.QueueEncryption.SQS_MANAGED,
                                            enforce_ssl=True, retention_period=cdk.Duration.days(14))
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             role_name=BUDGET_ENFORCER_ROLE,
                              description="aifinops budget enforcer: pause and resume team workloads")
+        self.access_role_arns = [a.role_arn for a in policy.accounts] if policy else []
         for statement in enforcer_statements(cdk.Stack.of(self), pausable_teams=pausable_teams, regions=regions,
-                                             tag_key=tag_key):
+                                             tag_key=tag_key, access_role_arns=self.access_role_arns):
             self.role.add_to_principal_policy(statement)
         self.pause_function = self._function("Pause", PAUSE_NAME, PAUSE_HANDLER, code, log_retention, timeout)
         self.resume_function = self._function("Resume", RESUME_NAME, RESUME_HANDLER, code, log_retention, timeout)
@@ -190,33 +197,46 @@ NO_IAM_CHECK = frozenset({"sts:GetCallerIdentity"})
 
 
 def enforcer_statements(stack: cdk.Stack, *, pausable_teams: Sequence[str], regions: Sequence[str],
-                        tag_key: str = "team") -> list[iam.PolicyStatement]:
+                        tag_key: str = "team", access_role_arns: Sequence[str] = ()) -> list[iam.PolicyStatement]:
     """The enforcer role's permissions, derived from the table the enforcer declares next to its code
-    (`aifinops.lambdas.budget_enforcer.permissions`), so the code and the role cannot drift apart."""
+    (`aifinops.lambdas.budget_enforcer.permissions`), so the code and the role cannot drift apart: the
+    workload permissions for its own account (`workload_statements`), budgets:ViewBudget on the aifinops-*
+    budgets, and sts:AssumeRole of exactly `access_role_arns` (none: no such statement)."""
     account, partition = stack.account, stack.partition
+    statements = workload_statements(account, partition, pausable_teams=pausable_teams, regions=regions,
+                                     tag_key=tag_key)
+    statements.insert(2, iam.PolicyStatement(
+        sid="ReadBudgets", actions=sorted({p.action for p in _group("budget-name")}),
+        resources=[f"arn:{partition}:budgets::{account}:budget/{BUDGET_PREFIX}*"]))
+    if access_role_arns:
+        statements.append(iam.PolicyStatement(
+            sid="AssumeAccessRoles", actions=sorted({p.action for p in _group("access-role")}),
+            resources=sorted(set(access_role_arns))))
+    return statements
+
+
+def workload_statements(account: str, partition: str, *, pausable_teams: Sequence[str], regions: Sequence[str],
+                        tag_key: str = "team") -> list[iam.PolicyStatement]:
+    """What pausing and resuming the workloads of `account` needs (reads, pause and resume, marks, endpoint
+    re-creation), from the permission table: the enforcer role's for its own account, and the access role's
+    (`aifinops.constructs.budget_enforcer_access`) in a workload account. Never budgets or sts:AssumeRole."""
 
     def arns(*types: str) -> list[str]:
         return sorted({f"arn:{partition}:{_RESOURCES[t][0]}:{region}:{account}:{_RESOURCES[t][1]}"
                        for region in regions for t in types if t in _RESOURCES})
 
-    def group(condition: str, *, tag_writes: bool | None = None) -> list[Permission]:
-        return [p for p in PERMISSIONS if p.condition == condition and p.action not in NO_IAM_CHECK
-                and (tag_writes is None or (p.action in TAG_WRITES) == tag_writes)]
-
-    reads = group("none")
+    reads = _group("none")
     statements = [
         iam.PolicyStatement(sid="ReadInventory", actions=sorted({p.action for p in reads if p.resources == ("*",)}),
                             resources=["*"]),
         iam.PolicyStatement(sid="DescribeSageMaker",
                             actions=sorted({p.action for p in reads if p.resources != ("*",)}),
                             resources=arns(*{t for p in reads for t in p.resources})),
-        iam.PolicyStatement(sid="ReadBudgets", actions=sorted({p.action for p in group("budget-name")}),
-                            resources=[f"arn:{partition}:budgets::{account}:budget/{BUDGET_PREFIX}*"]),
     ]
     if not pausable_teams:  # every team is critical: the enforcer only reads and reports
         return statements
     team = {f"aws:ResourceTag/{tag_key}": list(pausable_teams)}
-    acts, marks, creates = group("team", tag_writes=False), group("team", tag_writes=True), group("request-tag")
+    acts, marks, creates = _group("team", tag_writes=False), _group("team", tag_writes=True), _group("request-tag")
     statements += [
         iam.PolicyStatement(sid="PauseAndResumeTeamWorkloads", actions=sorted({p.action for p in acts}),
                             resources=arns(*{t for p in acts for t in p.resources}),
@@ -234,3 +254,8 @@ def enforcer_statements(stack: cdk.Stack, *, pausable_teams: Sequence[str], regi
                             conditions={"StringEquals": {f"aws:RequestTag/{tag_key}": list(pausable_teams)}}),
     ]
     return statements
+
+
+def _group(condition: str, *, tag_writes: bool | None = None) -> list[Permission]:
+    return [p for p in PERMISSIONS if p.condition == condition and p.action not in NO_IAM_CHECK
+            and (tag_writes is None or (p.action in TAG_WRITES) == tag_writes)]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import aws_cdk as cdk
 
 from aifinops.config import FinOpsConfig
+from aifinops.infra.budget_access_stack import BudgetAccessStack
 from aifinops.infra.org_guardrails_stack import OrgGuardrailsStack
 from aifinops.infra.team_budgets_stack import TeamBudgetsStack
 from aifinops.infra.workload_stack import WorkloadStack
 from aifinops.naming import NAME_PREFIX
+from aifinops.policies.budget_policy import workload_accounts
 from aifinops.policies.plugins.cost_tag_validation import CostTagValidation
 
 STACK_PREFIX = NAME_PREFIX
@@ -30,6 +32,12 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True) -> l
                         "alerts, the team cost category"),
     ]
     regions = config.organization.regions
+    # The role the budget enforcer assumes, in every workload account (IAM is global: the first region).
+    for workload_account in workload_accounts(config):
+        stacks.append(BudgetAccessStack(
+            app, budget_access_stack_name(workload_account), config=config,
+            env=cdk.Environment(account=workload_account, region=regions[0]),
+            description="aifinops: the role the budget enforcer assumes to pause and resume team workloads"))
     for env_name, env in config.environments.items():
         account = env.accounts[0] if len(env.accounts) == 1 else None
         for team in config.teams:
@@ -44,8 +52,13 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True) -> l
     return stacks
 
 
+def budget_access_stack_name(account: str) -> str:
+    return f"{STACK_PREFIX}-budget-access-{account}"
+
+
 def workload_stack_name(environment: str, team: str) -> str:
     return f"{STACK_PREFIX}-workloads-{environment}-{team}"
 
 
-__all__ = ["STACK_PREFIX", "OrgGuardrailsStack", "TeamBudgetsStack", "WorkloadStack", "build", "workload_stack_name"]
+__all__ = ["STACK_PREFIX", "BudgetAccessStack", "OrgGuardrailsStack", "TeamBudgetsStack", "WorkloadStack",
+           "budget_access_stack_name", "build", "workload_stack_name"]

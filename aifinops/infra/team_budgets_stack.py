@@ -40,7 +40,8 @@ class TeamBudgetsStack(cdk.Stack):
       APPLY_IAM_POLICY for roles of this account), approval from ``Team.approval``;
     - ``aifinops-ai-total`` (`OrgAiBudget`) when ``org_ai_monthly_usd`` is set, over every team's spend;
     - the budget topic and the budget enforcer (pause on notification, resume on ``resume_day_cron``);
-      it acts in this account only;
+      it acts in every account of ``environments.*.accounts`` through the role ``aifinops-budget-enforcer-access``
+      of the ``aifinops-budget-access-<account>`` stacks (`BudgetAccessStack`), which must be deployed there;
     - a Cost Anomaly Detection monitor and subscription per team, and the ``aifinops-team`` cost category.
     """
 
@@ -97,8 +98,8 @@ class TeamBudgetsStack(cdk.Stack):
             resume_schedule=settings.resume_day_cron, pausable_teams=[t.name for t in config.teams if not t.critical],
             regions=config.organization.regions, code=enforcer_code, tag_key=TEAM)
         cdk.Annotations.of(self).add_info(
-            "the budget enforcer pauses workloads of this account only; workloads in other accounts are "
-            "stopped from growing by the budget actions' service control policies, not paused")
+            "the budget enforcer pauses workloads in the workload accounts through the role "
+            "aifinops-budget-enforcer-access: deploy the aifinops-budget-access-<account> stacks there")
 
 
 def team_cost_category_rules(config: FinOpsConfig) -> str:

@@ -12,19 +12,21 @@ from typing import Any
 
 from aifinops.config import TEAM, FinOpsConfig, budget_names
 from aifinops.lambdas.budget_enforcer.policy import ENV_VAR, POLICY_FILE
-from aifinops.naming import CRITICAL_TAG, PAUSED_TAG
+from aifinops.naming import BUDGET_ACCESS_ROLE, CRITICAL_TAG, PAUSED_TAG
 
 POLICY_VERSION = 1
 
 
 def enforcer_policy(config: FinOpsConfig) -> dict[str, Any]:
     """Which budget belongs to which team (and project), and the tags the enforcer reads and writes.
-    Project budgets pause only that project's workloads; critical teams are never paused automatically."""
+    Project budgets pause only that project's workloads; critical teams are never paused automatically.
+    `accounts`: every account of every environment, each with the role the enforcer assumes there
+    (`access_role_arn`, deployed by `aifinops.infra.budget_access_stack.BudgetAccessStack`)."""
     teams = {t.name: t for t in config.teams}
     budgets = {}
     for name, (team, project) in sorted(budget_names(config).items()):
         budgets[name] = {"team": team, "project": project, "pause": not teams[team].critical}
-    return {
+    policy: dict[str, Any] = {
         "version": POLICY_VERSION,
         "teamTag": TEAM,
         "projectTag": "project",
@@ -34,9 +36,24 @@ def enforcer_policy(config: FinOpsConfig) -> dict[str, Any]:
         "regions": list(config.organization.regions),
         "budgets": budgets,
     }
+    accounts = workload_accounts(config)
+    if accounts:  # else (environments by OU only): no key, the enforcer acts in its own account only
+        policy["accounts"] = [{"account": account, "roleArn": access_role_arn(account)} for account in accounts]
+    return policy
 
 
-__all__ = ["ENV_VAR", "POLICY_FILE", "POLICY_VERSION", "enforcer_policy", "enforcer_policy_json"]
+def workload_accounts(config: FinOpsConfig) -> list[str]:
+    """Every account of every environment, sorted and unique."""
+    return sorted({account for env in config.environments.values() for account in env.accounts})
+
+
+def access_role_arn(account: str, partition: str = "aws") -> str:
+    """The role the enforcer assumes in a workload account."""
+    return f"arn:{partition}:iam::{account}:role/{BUDGET_ACCESS_ROLE}"
+
+
+__all__ = ["ENV_VAR", "POLICY_FILE", "POLICY_VERSION", "access_role_arn", "enforcer_policy", "enforcer_policy_json",
+           "workload_accounts"]
 
 
 def enforcer_policy_json(config: FinOpsConfig) -> str:

@@ -6,6 +6,12 @@ among accelerated types; DescribeInstanceTypes has GPU data for g5 but not p3 (t
 covers it); training jobs are Completed at once (StopTrainingJob is not implemented: the stop is unit-tested
 with botocore's Stubber); Batch needs an IAM role and an UNMANAGED compute environment (a MANAGED one would
 launch untagged instances into the fleet).
+
+Accounts: moto resolves the account of a request from its access key, and `sts.assume_role` of a role ARN in
+another account returns keys of that account (moto/sts/models.py: "the role does not need to exist"). So a fleet
+can live in a member account (`seed_fleet(url, account=MEMBER)`: seeded with the credentials of its
+`aifinops-budget-enforcer-access` role, as the enforcer will use them), while the budgets stay in the home
+(payer) account ACCOUNT, where the enforcer's own credentials resolve.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ import boto3
 from botocore.config import Config
 
 REGION = "us-east-1"
-ACCOUNT = "123456789012"
+ACCOUNT = "123456789012"  # moto's default account: the home (payer) account of the enforcer in these tests
+MEMBER = "222222222222"  # a workload account of the reference finops.yaml (environment dev)
+ACCESS_ROLE = "aifinops-budget-enforcer-access"
 AMI = "ami-12c6146b"
 ROLE_POLICY = '{"Version":"2012-10-17","Statement":[]}'
 
@@ -35,6 +43,8 @@ CRITICAL = {"aifinops:critical": "true"}
 @dataclass
 class Fleet:
     url: str
+    account: str = ACCOUNT
+    credentials: dict[str, str] = field(default_factory=dict)  # of `account`; empty: the home account
     instances: dict[str, str] = field(default_factory=dict)  # label -> instance id
     notebooks: list[str] = field(default_factory=list)
     endpoints: dict[str, str] = field(default_factory=dict)  # endpoint -> endpoint config
@@ -42,16 +52,28 @@ class Fleet:
     queues: dict[str, str] = field(default_factory=dict)  # name -> ARN
 
     def client(self, service: str) -> Any:
-        return aws(self.url, service)
+        return aws(self.url, service, self.credentials)
 
 
-def aws(url: str, service: str) -> Any:
-    return boto3.client(service, region_name=REGION, endpoint_url=url, config=Config(retries={"max_attempts": 1}))
+def aws(url: str, service: str, credentials: dict[str, str] | None = None) -> Any:
+    return boto3.client(service, region_name=REGION, endpoint_url=url, config=Config(retries={"max_attempts": 1}),
+                        **(credentials or {}))
 
 
-def seed_fleet(url: str) -> Fleet:
-    fleet = Fleet(url)
-    ec2 = aws(url, "ec2")
+def assumed_credentials(url: str, account: str, role: str = ACCESS_ROLE) -> dict[str, str]:
+    """Credentials of `role` in `account` (moto: keys that resolve to that account)."""
+    c = aws(url, "sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/{role}",
+                                    RoleSessionName="aifinops-tests")["Credentials"]
+    credentials = {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                   "aws_session_token": c["SessionToken"]}
+    assert aws(url, "sts", credentials).get_caller_identity()["Account"] == account
+    return credentials
+
+
+def seed_fleet(url: str, account: str = ACCOUNT, *, budgets: bool = True) -> Fleet:
+    """The fleet in `account` (a member account: through its access role), the budgets in the home account."""
+    fleet = Fleet(url, account, assumed_credentials(url, account) if account != ACCOUNT else {})
+    ec2 = fleet.client("ec2")
     for label, instance_type, tags in (
             ("search-gpu", "g5.xlarge", search_tags()),
             ("search-gpu-p3", "p3.2xlarge", search_tags("query-rewrite")),
@@ -61,8 +83,8 @@ def seed_fleet(url: str) -> Fleet:
         reservation = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, InstanceType=instance_type,
                                         TagSpecifications=[{"ResourceType": "instance", "Tags": _tags(tags)}])
         fleet.instances[label] = reservation["Instances"][0]["InstanceId"]
-    sagemaker = aws(url, "sagemaker")
-    role = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
+    sagemaker = fleet.client("sagemaker")
+    role = f"arn:aws:iam::{account}:role/sagemaker-execution"
     for name, tags in (("search-nb", search_tags()), ("search-nb-critical", search_tags(**CRITICAL)),
                        ("vision-nb", VISION)):
         sagemaker.create_notebook_instance(NotebookInstanceName=name, InstanceType="ml.p3.2xlarge", RoleArn=role,
@@ -73,7 +95,7 @@ def seed_fleet(url: str) -> Fleet:
             ("search-critical", "ml.g4dn.xlarge", search_tags(), search_tags(**CRITICAL)),
             ("vision-caption", "ml.p3.2xlarge", VISION, VISION)):
         sagemaker.create_model(ModelName=f"{name}-model", ExecutionRoleArn=role,
-                               PrimaryContainer={"Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/serve:1"})
+                               PrimaryContainer={"Image": f"{account}.dkr.ecr.{REGION}.amazonaws.com/serve:1"})
         sagemaker.create_endpoint_config(EndpointConfigName=f"{name}-config", Tags=_tags(config_tags),
                                          ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": f"{name}-model",
                                                               "InitialInstanceCount": 1,
@@ -82,20 +104,21 @@ def seed_fleet(url: str) -> Fleet:
         fleet.endpoints[name] = f"{name}-config"
     sagemaker.create_training_job(
         TrainingJobName="search-train", RoleArn=role, Tags=_tags(search_tags()),
-        AlgorithmSpecification={"TrainingImage": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/train:1",
+        AlgorithmSpecification={"TrainingImage": f"{account}.dkr.ecr.{REGION}.amazonaws.com/train:1",
                                 "TrainingInputMode": "File"},
         OutputDataConfig={"S3OutputPath": "s3://example-search-models/out/"},
         ResourceConfig={"InstanceType": "ml.p3.2xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50},
         StoppingCondition={"MaxRuntimeInSeconds": 3600})
     fleet.training_jobs.append("search-train")
     _seed_batch(fleet)
-    _seed_budgets(url)
+    if budgets:
+        _seed_budgets(url)
     return fleet
 
 
 def _seed_batch(fleet: Fleet) -> None:
-    batch_role = aws(fleet.url, "iam").create_role(RoleName="batch-service", AssumeRolePolicyDocument=ROLE_POLICY)
-    batch = aws(fleet.url, "batch")
+    batch_role = fleet.client("iam").create_role(RoleName="batch-service", AssumeRolePolicyDocument=ROLE_POLICY)
+    batch = fleet.client("batch")
     environment = batch.create_compute_environment(computeEnvironmentName="gpu-spot", type="UNMANAGED",
                                                    state="ENABLED", serviceRole=batch_role["Role"]["Arn"])
     for name, tags in (("search-queue", search_tags()), ("vision-queue", VISION)):

@@ -5,6 +5,11 @@ Where moto falls short (see tests/e2e/fleet.py): StopTrainingJob is not implemen
 Completed at once, so here a training job is only seen and left alone; stopping one is covered with botocore's
 Stubber in tests/lambdas/budget_enforcer/test_actions.py. The injected failure uses a botocore event hook on the
 in-process client (a subprocess cannot be reached), so that test runs the same engine in this process.
+
+Accounts: as deployed, the enforcer runs in the home (payer) account, moto's default 123456789012, and the
+policy bundled in the asset lists the reference workload accounts 222222222222, 333333333333 and 444444444444.
+The fleet lives in the member account 222222222222 (seeded through its access role, see fleet.py); the
+enforcer assumes the access role of each listed account; the budgets are confirmed in the home account.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from aifinops.lambdas.budget_enforcer.permissions import PERMISSIONS
 from aifinops.lambdas.budget_enforcer.policy import load_policy
 from aifinops.lambdas.budget_enforcer.resume import resume
 from tests.e2e.conftest import REGION, EnforcerAssets, LambdaRun, run_lambda
-from tests.e2e.fleet import Fleet, seed_fleet, snapshot
+from tests.e2e.fleet import ACCOUNT, MEMBER, Fleet, seed_fleet, snapshot
 from tests.lambdas.budget_enforcer.notifications import budget_event, sns_event
 
 PAUSED = "aifinops:paused-by"
@@ -37,7 +42,8 @@ def month() -> str:
 
 @pytest.fixture
 def fleet(moto: str) -> Fleet:
-    return seed_fleet(moto)
+    """In the member account 222222222222; the budgets in the home account."""
+    return seed_fleet(moto, MEMBER)
 
 
 @pytest.fixture
@@ -73,6 +79,7 @@ def test_pause_acts_on_exactly_the_teams_non_critical_workloads(fleet: Fleet, in
     assert reasons[fleet.instances["search-cpu"]].startswith("not-accelerated")
     assert reasons[fleet.instances["search-gpu-critical"]].startswith("critical")
     assert reasons["search-train"].startswith("not-running: Completed")
+    assert {d["account"] for d in summary["decisions"]} == {MEMBER}  # 333… and 444… hold nothing
     # The summary is logged as one JSON line, and returned.
     logged = [line for line in run.log if line.get("message") == "pause summary"]
     assert len(logged) == 1 and logged[0]["summary"] == summary
@@ -137,25 +144,28 @@ def test_resume_restores_the_fleet_and_removes_the_marks(fleet: Fleet, invoke: A
 
 def test_one_failing_resource_leaves_the_others_paused_and_is_reported(fleet: Fleet, moto: str,
                                                                        enforcer_assets: EnforcerAssets) -> None:
-    """In-process: a botocore event hook makes StopNotebookInstance fail for search-nb only."""
-    clients = ClientFactory(endpoint_url=moto, max_attempts=1)
+    """In-process: a botocore event hook makes StopNotebookInstance fail for search-nb only (on the session:
+    the member account's clients come from it, with the access role's credentials)."""
+    session = boto3.session.Session()
+    clients = ClientFactory(endpoint_url=moto, max_attempts=1, session=session)
 
     def fail_for_search_nb(params: dict[str, Any], **_: Any) -> None:
         if params.get("NotebookInstanceName") == "search-nb":
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}},
                               "StopNotebookInstance")
 
-    clients.client("sagemaker", REGION).meta.events.register(
-        "provide-client-params.sagemaker.StopNotebookInstance", fail_for_search_nb)
+    session.events.register("provide-client-params.sagemaker.StopNotebookInstance", fail_for_search_nb)
     policy = load_policy({}, enforcer_assets.pause.directory)  # the file bundled in the asset
     before = snapshot(fleet)
     summary = pause_for_event(budget_event("aifinops-search"), policy=policy, clients=clients, home_region=REGION,
                               now=datetime.now(UTC)).to_dict()
 
-    assert summary["errors"] == [{"kind": "notebook-instance", "region": REGION, "resource": summary["errors"][0][
-        "resource"], "operation": "StopNotebookInstance", "code": "ThrottlingException", "message": "Rate exceeded"}]
+    assert summary["errors"] == [{"account": MEMBER, "kind": "notebook-instance", "region": REGION,
+                                  "resource": summary["errors"][0]["resource"], "operation": "StopNotebookInstance",
+                                  "code": "ThrottlingException", "message": "Rate exceeded"}]
     assert summary["counts"]["done"] == 4 and summary["counts"]["failed"] == 1
     after = snapshot(fleet)
+    assert summary["errors"][0]["resource"].split(":")[4] == MEMBER
     assert changed(before, after) == (SEARCH_PAUSED - {"notebook/search-nb"}) | {
         "endpoint-config/search-ranker-config"}
     assert after["notebook/search-nb"] == before["notebook/search-nb"]  # not stopped, and its mark rolled back
@@ -178,3 +188,41 @@ def test_every_api_call_is_a_declared_permission(fleet: Fleet, moto: str, enforc
     declared = {operation for p in PERMISSIONS for operation in p.operations}
     assert calls - declared == set()
     assert declared - calls == {"sagemaker:StopTrainingJob"}
+
+
+def test_the_home_account_is_not_a_workload_account_and_stays_untouched(fleet: Fleet, moto: str,
+                                                                      invoke: Any) -> None:
+    """The same fleet in the payer account too: not listed under `accounts`, so neither paused nor resumed."""
+    home = seed_fleet(moto, ACCOUNT, budgets=False)
+    home_before, member_before = snapshot(home), snapshot(fleet)
+    paused = invoke("pause", budget_event("aifinops-search")).result
+    assert paused["errors"] == [] and paused["counts"]["done"] == 5
+    assert {d["account"] for d in paused["decisions"]} == {MEMBER}
+    assert snapshot(home) == home_before
+    assert changed(member_before, snapshot(fleet)) == SEARCH_PAUSED | {"endpoint-config/search-ranker-config"}
+
+    resumed = invoke("resume", {"source": "aws.events", "detail-type": "Scheduled Event"}).result
+    assert resumed["errors"] == [] and resumed["counts"]["done"] == 5
+    assert {d["account"] for d in resumed["decisions"]} == {MEMBER}
+    assert snapshot(fleet) == member_before and snapshot(home) == home_before
+
+
+def test_a_role_that_cannot_be_assumed_is_an_error_of_that_account_only(fleet: Fleet, moto: str,
+                                                                        enforcer_assets: EnforcerAssets) -> None:
+    """In-process: AssumeRole into 333333333333 fails (its access stack not deployed); 222222222222 is paused."""
+    session = boto3.session.Session()
+
+    def refuse_333(params: dict[str, Any], **_: Any) -> None:
+        if ":333333333333:" in params.get("RoleArn", ""):
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "AssumeRole")
+
+    session.events.register("provide-client-params.sts.AssumeRole", refuse_333)
+    clients = ClientFactory(endpoint_url=moto, max_attempts=1, session=session)
+    policy = load_policy({}, enforcer_assets.pause.directory)
+    summary = pause_for_event(budget_event("aifinops-search"), policy=policy, clients=clients, home_region=REGION,
+                              now=datetime.now(UTC)).to_dict()
+    assert summary["errors"] == [{
+        "account": "333333333333", "kind": "account", "region": REGION,
+        "resource": "arn:aws:iam::333333333333:role/aifinops-budget-enforcer-access", "operation": "AssumeRole",
+        "code": "AccessDenied", "message": "not authorized"}]
+    assert summary["counts"]["done"] == 5 and {d["account"] for d in summary["decisions"]} == {MEMBER}

@@ -15,7 +15,10 @@ def workload_stacks(assembly: Assembly) -> list[str]:
 def test_stacks_org_guardrails_budgets_and_one_workload_stack_per_environment_and_team(
         reference_assembly: Assembly, config: FinOpsConfig) -> None:
     expected = {f"aifinops-workloads-{w.environment}-{w.team}" for w in config.workloads}
-    assert reference_assembly.stacks() == sorted({"aifinops-org-guardrails", "aifinops-team-budgets", *expected})
+    access = {f"aifinops-budget-access-{a}" for a in ("222222222222", "333333333333", "444444444444")}
+    assert {a for e in config.environments.values() for a in e.accounts} == {a.rsplit("-", 1)[1] for a in access}
+    assert reference_assembly.stacks() == sorted({"aifinops-org-guardrails", "aifinops-team-budgets", *access,
+                                                  *expected})
     assert {name.split("-")[2] for name in expected} == set(config.environments)
 
 

@@ -302,7 +302,13 @@ def test_enforcer_iam_is_least_privilege(raw: dict[str, Any], config: FinOpsConf
     by_sid = enforcer_policy(raw)
     pausable = [t.name for t in config.teams if not t.critical]
     assert set(by_sid) == {"ReadInventory", "DescribeSageMaker", "ReadBudgets", "PauseAndResumeTeamWorkloads",
-                           "MarkPausedWorkloads", "RecreateTeamEndpoints", "logs:CreateLogStream", "sqs:SendMessage"}
+                           "MarkPausedWorkloads", "RecreateTeamEndpoints", "AssumeAccessRoles", "logs:CreateLogStream",
+                           "sqs:SendMessage"}
+    # Exactly the access roles of the workload accounts, nothing else.
+    assert by_sid["AssumeAccessRoles"]["Action"] == "sts:AssumeRole"
+    assert by_sid["AssumeAccessRoles"]["Resource"] == [
+        f"arn:aws:iam::{a}:role/aifinops-budget-enforcer-access" for a in ("222222222222", "333333333333",
+                                                                            "444444444444")]
     assert by_sid["ReadBudgets"]["Resource"] == f"arn:aws:budgets::{MANAGEMENT}:budget/aifinops-*"
     assert by_sid["ReadBudgets"]["Action"] == "budgets:ViewBudget"
     pause = by_sid["PauseAndResumeTeamWorkloads"]

@@ -6,6 +6,9 @@ environment variable ``AIFINOPS_BUDGET_POLICY`` (written by ``aifinops.policies.
 
 Flow of a notification: notification (parse, best effort) -> confirmation (DescribeBudget decides) ->
 inventory (tagging API, Batch) -> actions (decide, then act and mark) -> summary (one JSON line, returned).
+Inventory and actions run in every account of the policy's `accounts` (each through its access role, assumed
+with STS; see clients.AccountClients), or in the home account only when the policy has none; the budget is
+confirmed in the home account. Every decision and error of the summary names its account.
 Resume: resume (restore exactly what carries the paused mark, remove the mark) -> summary.
 Every IAM action the code calls is declared in permissions.py.
 

@@ -1,23 +1,38 @@
-"""boto3 clients, one per service and region, with adaptive retries.
+"""boto3 clients, one per account, service and region, with adaptive retries.
 
 Settings resolve argument -> environment -> default. The endpoint URL needs no variable of ours: boto3 itself
 honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>), which is how tests point everything at moto;
 `endpoint_url` exists for the CLI's --endpoint-url. Tests inject their own `Clients` (botocore Stubber).
+
+Accounts (`AccountClients`): the home account (where the function runs) uses the function's own credentials;
+every other account of the policy is reached through the role the policy names for it, assumed with STS
+AssumeRole (session name ROLE_SESSION_NAME) from the home account. The home account is acted in when the
+policy has no `accounts` (older policies: home only) or lists it; it is then never assumed into, so it needs
+no access role of its own.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from .policy import AccountTarget, Policy
+    from .summary import Summary
 
 MAX_ATTEMPTS_ENV = "AIFINOPS_MAX_ATTEMPTS"
 DEFAULT_MAX_ATTEMPTS = 8  # throttling on a large fleet is the usual error; adaptive mode also rate-limits
 USER_AGENT = "aifinops-budget-enforcer"
+ROLE_SESSION_NAME = "aifinops-budget-enforcer"
+HOME = "home"  # the account label when the home account's id could not be read
 
-__all__ = ["DEFAULT_MAX_ATTEMPTS", "MAX_ATTEMPTS_ENV", "ClientFactory", "Clients", "home_region"]
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "HOME", "MAX_ATTEMPTS_ENV", "ROLE_SESSION_NAME", "AccountClients",
+           "ClientFactory", "Clients", "home_region"]
 
 
 class Clients(Protocol):
@@ -28,7 +43,7 @@ class ClientFactory:
     """Creates and caches boto3 clients (thread-unsafe, like the Lambda that uses it)."""
 
     def __init__(self, *, max_attempts: int | None = None, endpoint_url: str | None = None,
-                 session: Any = None) -> None:
+                 session: Any = None, credentials: Mapping[str, str] | None = None) -> None:
         if max_attempts is None:
             max_attempts = int(os.environ.get(MAX_ATTEMPTS_ENV) or DEFAULT_MAX_ATTEMPTS)
         if max_attempts < 1:
@@ -38,16 +53,94 @@ class ClientFactory:
         self._session = session or boto3.session.Session()
         self._config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts},
                               user_agent_extra=USER_AGENT)
+        self._credentials = dict(credentials or {})  # aws_access_key_id, aws_secret_access_key, aws_session_token
         self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)
         if key not in self._clients:
-            kwargs: dict[str, Any] = {"region_name": region, "config": self._config}
+            kwargs: dict[str, Any] = {"region_name": region, "config": self._config, **self._credentials}
             if self.endpoint_url:
                 kwargs["endpoint_url"] = self.endpoint_url
             self._clients[key] = self._session.client(service, **kwargs)
         return self._clients[key]
+
+    def with_credentials(self, credentials: Mapping[str, str]) -> ClientFactory:
+        """The same settings and session (its event hooks included), other credentials: another account."""
+        return ClientFactory(max_attempts=self.max_attempts, endpoint_url=self.endpoint_url, session=self._session,
+                             credentials=credentials)
+
+
+class AccountClients:
+    """`Clients` per account. `home` serves the home account; another account gets `assume(credentials)`
+    with the credentials of its role (default: `home.with_credentials`, i.e. a `ClientFactory`). Caches both the
+    home account id and each account's clients for the run (credentials last an hour, a run five minutes)."""
+
+    def __init__(self, home: Clients, *, home_region: str,
+                 assume: Callable[[Mapping[str, str]], Clients] | None = None) -> None:
+        self.home = home
+        self.home_region = home_region
+        self._assume = assume
+        self._home_account: str | None = None
+        self._accounts: dict[str, Clients] = {}
+
+    def home_account(self) -> str:
+        """The home account's id (STS GetCallerIdentity, once); API errors propagate."""
+        if self._home_account is None:
+            self._home_account = str(self.home.client("sts", self.home_region).get_caller_identity()["Account"])
+        return self._home_account
+
+    def clients_for(self, target: AccountTarget) -> Clients:
+        """The home clients for the home account, else those of the target's role (AssumeRole; errors propagate)."""
+        if target.account == self._home_account:
+            return self.home
+        if target.account not in self._accounts:
+            response = self.home.client("sts", self.home_region).assume_role(
+                RoleArn=target.role_arn, RoleSessionName=ROLE_SESSION_NAME)
+            c = response["Credentials"]
+            credentials = {"aws_access_key_id": c["AccessKeyId"], "aws_secret_access_key": c["SecretAccessKey"],
+                           "aws_session_token": c["SessionToken"]}
+            assume = self._assume
+            if assume is None:
+                if not isinstance(self.home, ClientFactory):
+                    raise TypeError("AccountClients needs `assume` unless the home clients are a ClientFactory")
+                assume = self.home.with_credentials
+            self._accounts[target.account] = assume(credentials)
+        return self._accounts[target.account]
+
+    def each(self, policy: Policy, summary: Summary) -> Iterator[tuple[str, Clients]]:
+        """(account id, its clients) for every account the policy acts in, in order; the summary's current
+        account is set meanwhile. An account whose role cannot be assumed is an error of that account; the others
+        go on. No `accounts` in the policy: the home account only."""
+        try:
+            home: str | None = self.home_account()
+        except (ClientError, BotoCoreError) as exc:
+            home = None
+            if policy.accounts:  # else it only labels the summary; a listed home account is now assumed into
+                summary.error(kind="account", region=self.home_region, resource=HOME, operation="GetCallerIdentity",
+                              exc=exc, account=HOME)
+        if not policy.accounts:
+            yield from self._within(summary, home or HOME, self.home)
+            return
+        for target in policy.accounts:
+            if target.account == home:
+                yield from self._within(summary, target.account, self.home)
+                continue
+            try:
+                clients = self.clients_for(target)
+            except (ClientError, BotoCoreError) as exc:
+                summary.error(kind="account", region=self.home_region, resource=target.role_arn,
+                              operation="AssumeRole", exc=exc, account=target.account)
+                continue
+            yield from self._within(summary, target.account, clients)
+
+    @staticmethod
+    def _within(summary: Summary, account: str, clients: Clients) -> Iterator[tuple[str, Clients]]:
+        previous, summary.account = summary.account, account
+        try:
+            yield account, clients
+        finally:
+            summary.account = previous
 
 
 def home_region(regions: tuple[str, ...] | list[str]) -> str:

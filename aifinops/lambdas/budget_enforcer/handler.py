@@ -5,7 +5,9 @@
 - ``handler.resume_handler``: run on a schedule (first day of the month) or by hand. Resumes what the
   budgets of this deployment paused; ``{"team": "<name>"}`` in the event limits it to one team.
 
-Both log the summary as one JSON line and return it. Environment: AIFINOPS_BUDGET_POLICY (required, the
+Both act in every account of the policy's ``accounts`` (AssumeRole of the access role listed for each; the
+home account with its own credentials when listed, or alone when the policy lists none), and both log the
+summary as one JSON line and return it. Environment: AIFINOPS_BUDGET_POLICY (required, the
 policy JSON), AIFINOPS_MAX_ATTEMPTS (optional, boto3 retries, default 8), AWS_ENDPOINT_URL (optional, read by
 boto3 itself; tests only). A missing or invalid policy raises: a misconfigured enforcer must fail loudly.
 

@@ -1,5 +1,5 @@
-"""Pause orchestration: a Budgets notification (confirmed with DescribeBudget) or a manual decision ->
-the budget's workloads in every policy region -> decide and act -> summary."""
+"""Pause orchestration: a Budgets notification (confirmed with DescribeBudget, in the home account) or a manual
+decision -> the budget's workloads in every policy account and region -> decide and act -> summary."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .accelerators import accelerated_types
 from .actions import decide_pause, is_critical, pause_one
-from .clients import Clients
+from .clients import AccountClients, Clients
+from .clients import home_region as default_home_region
 from .confirmation import confirm_spend
 from .inventory import Workload, describe, job_queues, tagged_resources
 from .kinds import EC2_INSTANCE, ENDPOINT, NOTEBOOK, TRAINING_JOB
@@ -27,8 +28,10 @@ __all__ = ["pause_budget", "pause_for_event"]
 
 
 def pause_for_event(event: Any, *, policy: Policy, clients: Clients, home_region: str, now: datetime,
-                    regions: Sequence[str] | None = None) -> Summary:
-    """The Lambda path: every SNS message of the event names a budget; act only on confirmed ones."""
+                    regions: Sequence[str] | None = None, accounts: AccountClients | None = None) -> Summary:
+    """The Lambda path: every SNS message of the event names a budget; act only on confirmed ones.
+    `clients`: the home account's; `accounts` (default: built on them) reaches the policy's accounts."""
+    accounts = accounts or AccountClients(clients, home_region=home_region)
     summary = Summary("pause", trigger="notification", month=month_of(now))
     messages = sns_messages(event)
     if not messages:
@@ -48,12 +51,12 @@ def pause_for_event(event: Any, *, policy: Policy, clients: Clients, home_region
                     **ids)
             continue
         try:
-            account = clients.client("sts", home_region).get_caller_identity()["Account"]
+            account = accounts.home_account()
             confirmation = confirm_spend(clients.client("budgets", home_region), account, target.name,
                                          policy.action_percent)
         except (ClientError, BotoCoreError) as exc:
             summary.error(kind="budget", region=home_region, resource=target.name, operation="DescribeBudget",
-                          exc=exc)
+                          exc=exc, account=_known(accounts))
             _ignore(summary, "budget could not be confirmed (API error)", notification=parsed.to_dict(), **ids)
             continue
         entry: dict[str, Any] = {"budget": target.name, "team": target.team, "project": target.project,
@@ -63,35 +66,52 @@ def pause_for_event(event: Any, *, policy: Policy, clients: Clients, home_region
             continue
         summary.triggers.append({"outcome": "pause", **entry})
         log_event("budget confirmed: pausing", **entry)
-        pause_budget(target, policy=policy, clients=clients, now=now, regions=regions, summary=summary)
+        pause_budget(target, policy=policy, clients=clients, now=now, regions=regions, summary=summary,
+                     accounts=accounts)
     return summary
 
 
 def pause_budget(target: BudgetTarget, *, policy: Policy, clients: Clients, now: datetime,
                  regions: Sequence[str] | None = None, summary: Summary | None = None,
-                 dry_run: bool = False) -> Summary:
-    """Pause the non-critical workloads of the budget's team (and project): the manual path starts here."""
+                 dry_run: bool = False, accounts: AccountClients | None = None) -> Summary:
+    """Pause the non-critical workloads of the budget's team (and project) in every account of the policy
+    (`clients`: the home account's; see `AccountClients`): the manual path starts here."""
+    accounts = accounts or AccountClients(clients, home_region=default_home_region(policy.regions))
     if summary is None:
         summary = Summary("pause", trigger="manual", month=month_of(now), dry_run=dry_run)
         summary.triggers.append({"outcome": "pause", "budget": target.name, "team": target.team,
                                  "project": target.project,
                                  "confirmation": {"confirmed": None, "reason": "manual pause: no budget check"}})
     mark = Mark(target.name, month_of(now))
-    for region in regions or policy.regions:
-        try:
-            workloads = _workloads(clients, region, policy, target)
-        except (ClientError, BotoCoreError) as exc:
-            summary.error(kind="inventory", region=region, resource=target.team, operation="GetResources", exc=exc)
-            continue
-        # Critical resources are reported without spending Describe calls on them.
-        critical = [w for w in workloads if is_critical(w.tags, policy.critical_tag)]
-        others = [w for w in workloads if not is_critical(w.tags, policy.critical_tag)]
-        described = critical + describe(clients, others, summary)
-        accelerated = _accelerated(clients, region, described)
-        for w in described:
-            plan = decide_pause(w, policy=policy, month=mark.month, accelerated=accelerated)
-            pause_one(clients, w, plan, mark=mark, policy=policy, summary=summary, dry_run=dry_run)
+    for _, account_clients in accounts.each(policy, summary):
+        for region in regions or policy.regions:
+            _pause_region(account_clients, region, target, policy=policy, mark=mark, summary=summary,
+                          dry_run=dry_run)
     return summary
+
+
+def _pause_region(clients: Clients, region: str, target: BudgetTarget, *, policy: Policy, mark: Mark,
+                  summary: Summary, dry_run: bool) -> None:
+    try:
+        workloads = _workloads(clients, region, policy, target)
+    except (ClientError, BotoCoreError) as exc:
+        summary.error(kind="inventory", region=region, resource=target.team, operation="GetResources", exc=exc)
+        return
+    # Critical resources are reported without spending Describe calls on them.
+    critical = [w for w in workloads if is_critical(w.tags, policy.critical_tag)]
+    others = [w for w in workloads if not is_critical(w.tags, policy.critical_tag)]
+    described = critical + describe(clients, others, summary)
+    accelerated = _accelerated(clients, region, described)
+    for w in described:
+        plan = decide_pause(w, policy=policy, month=mark.month, accelerated=accelerated)
+        pause_one(clients, w, plan, mark=mark, policy=policy, summary=summary, dry_run=dry_run)
+
+
+def _known(accounts: AccountClients) -> str | None:
+    try:
+        return accounts.home_account()
+    except (ClientError, BotoCoreError):
+        return None
 
 
 def _workloads(clients: Clients, region: str, policy: Policy, target: BudgetTarget) -> list[Workload]:

@@ -8,6 +8,9 @@ real pause and resume runs and checks each against this table), for the CDK role
 - "request-tag": `aws:RequestTag/<teamTag>` (CreateEndpoint: the endpoint does not exist yet; its recorded tags
   are sent with the request).
 - "budget-name": the resource is `arn:<partition>:budgets::<account>:budget/aifinops-*`.
+- "access-role": the resource is the access role of one of the policy's `accounts` (exactly those ARNs).
+budgets:ViewBudget and sts:AssumeRole are the home (payer) account's alone; the access role in each workload
+account gets the rest.
 - "none": a List/Describe without resource-level permissions (Resource "*"), or no IAM check at all.
 Endpoint configs carry a paused endpoint's mark: their tag writes can be conditioned on the team tag only
 when the configs are team-tagged (aifinops constructs tag them); `aws:TagKeys` always applies.
@@ -25,7 +28,7 @@ class Permission:
     action: str  # IAM action
     operations: tuple[str, ...]  # boto3 service name:API operation
     resources: tuple[str, ...]  # ARN resource types, or "*"
-    condition: str  # team | request-tag | budget-name | none
+    condition: str  # team | request-tag | budget-name | access-role | none
     used_by: tuple[str, ...]  # pause, resume
 
 
@@ -46,6 +49,8 @@ PERMISSIONS: tuple[Permission, ...] = (
     # confirmation (GetCallerIdentity needs no permission; DescribeBudget is authorised as ViewBudget)
     Permission("sts:GetCallerIdentity", ("sts:GetCallerIdentity",), ("*",), "none", PAUSE),
     Permission("budgets:ViewBudget", ("budgets:DescribeBudget",), ("budget",), "budget-name", PAUSE),
+    # the workload accounts of the policy, through their access role
+    Permission("sts:AssumeRole", ("sts:AssumeRole",), ("role",), "access-role", BOTH),
     # pause and resume
     Permission("ec2:StopInstances", ("ec2:StopInstances",), ("instance",), "team", PAUSE),
     Permission("ec2:StartInstances", ("ec2:StartInstances",), ("instance",), "team", RESUME),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -17,7 +18,11 @@ ENV_VAR = "AIFINOPS_BUDGET_POLICY"
 POLICY_FILE = "aifinops_budget_policy.json"
 SUPPORTED_VERSIONS = (1,)
 
-__all__ = ["ENV_VAR", "POLICY_FILE", "BudgetTarget", "Policy", "PolicyError", "load_policy", "parse_policy"]
+ACCOUNT_ID = re.compile(r"\d{12}")
+ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}")
+
+__all__ = ["ENV_VAR", "POLICY_FILE", "AccountTarget", "BudgetTarget", "Policy", "PolicyError", "load_policy",
+           "parse_policy"]
 
 
 class PolicyError(ValueError):
@@ -39,6 +44,14 @@ class BudgetTarget:
 
 
 @dataclass(frozen=True)
+class AccountTarget:
+    """A workload account the enforcer acts in, through the role it assumes there."""
+
+    account: str
+    role_arn: str
+
+
+@dataclass(frozen=True)
 class Policy:
     version: int
     team_tag: str
@@ -48,6 +61,8 @@ class Policy:
     action_percent: Decimal
     regions: tuple[str, ...]
     budgets: Mapping[str, BudgetTarget]
+    # The workload accounts to act in. Empty (no "accounts" in the policy, older policies): the home account only.
+    accounts: tuple[AccountTarget, ...] = ()
 
     def teams(self) -> list[str]:
         return sorted({b.team for b in self.budgets.values()})
@@ -89,11 +104,12 @@ def parse_policy(text: str) -> Policy:
         problems.append(f"regions: expected a non-empty list of region names, got {regions!r}")
         regions = []
     budgets = _budgets(doc.get("budgets"), problems)
+    accounts = _accounts(doc.get("accounts"), problems)
     if problems:
         raise PolicyError(problems)
     return Policy(version=int(version), team_tag=tags["teamTag"], project_tag=tags["projectTag"],
                   critical_tag=tags["criticalTag"], paused_tag=tags["pausedTag"], action_percent=percent,
-                  regions=tuple(regions), budgets=budgets)
+                  regions=tuple(regions), budgets=budgets, accounts=accounts)
 
 
 def _tag_key(doc: Mapping[str, Any], key: str, problems: list[str]) -> str:
@@ -144,3 +160,32 @@ def _budgets(value: Any, problems: list[str]) -> dict[str, BudgetTarget]:
         if ok:
             budgets[name] = BudgetTarget(name=name, team=team, project=project, pause=pause)
     return budgets
+
+
+def _accounts(value: Any, problems: list[str]) -> tuple[AccountTarget, ...]:
+    """Optional: [{"account": "<12 digits>", "roleArn": "arn:aws:iam::<same account>:role/<name>"}, ...]."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        problems.append(f"accounts: expected a non-empty list of {{account, roleArn}} (or no key), got {value!r}")
+        return ()
+    accounts: list[AccountTarget] = []
+    for i, entry in enumerate(value):
+        where = f"accounts[{i}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected an object {{account, roleArn}}, got {entry!r}")
+            continue
+        account: Any = entry.get("account")
+        role_arn: Any = entry.get("roleArn")
+        if not isinstance(account, str) or not ACCOUNT_ID.fullmatch(account):
+            problems.append(f"{where}.account: expected a 12-digit account id, got {account!r}")
+            continue
+        match = ROLE_ARN.fullmatch(role_arn) if isinstance(role_arn, str) else None
+        if match is None or match.group(1) != account:
+            problems.append(f"{where}.roleArn: expected the ARN of a role in account {account}, got {role_arn!r}")
+            continue
+        if any(a.account == account for a in accounts):
+            problems.append(f"{where}.account: {account} is listed twice")
+            continue
+        accounts.append(AccountTarget(account=account, role_arn=role_arn))
+    return tuple(accounts)

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .clients import Clients
+from .clients import AccountClients, Clients, home_region
 from .inventory import Workload, describe, is_gone, job_queues, tagged_resources
 from .kinds import EC2_INSTANCE, ENDPOINT, ENDPOINT_CONFIG, JOB_QUEUE, NOTEBOOK, TRAINING_JOB
 from .marks import EndpointRecord, decode_endpoint_records, month_of, parse_mark
@@ -35,8 +35,11 @@ __all__ = ["resume"]
 
 
 def resume(*, policy: Policy, clients: Clients, now: datetime, regions: Sequence[str] | None = None,
-           team: str | None = None, budgets: Collection[str] | None = None, trigger: str = "manual") -> Summary:
-    """Resume what is marked, limited to `team` (its team tag) and/or marks of `budgets`."""
+           team: str | None = None, budgets: Collection[str] | None = None, trigger: str = "manual",
+           accounts: AccountClients | None = None) -> Summary:
+    """Resume what is marked, limited to `team` (its team tag) and/or marks of `budgets`, in every account of
+    the policy (`clients`: the home account's; see `AccountClients`)."""
+    accounts = accounts or AccountClients(clients, home_region=home_region(policy.regions))
     summary = Summary("resume", trigger=trigger, month=month_of(now))
     summary.triggers.append({"outcome": "resume", "team": team, "budgets": sorted(budgets) if budgets else None})
     tag = policy.paused_tag
@@ -46,19 +49,26 @@ def resume(*, policy: Policy, clients: Clients, now: datetime, regions: Sequence
         return (mark is not None and (budgets is None or mark.budget in budgets)
                 and (team is None or tags.get(policy.team_tag) == team))
 
-    for region in regions or policy.regions:
-        try:
-            found = tagged_resources(clients, region, [{"Key": tag}],
-                                     (EC2_INSTANCE, NOTEBOOK, TRAINING_JOB, ENDPOINT_CONFIG))
-            found += job_queues(clients, region, lambda tags: tag in tags)
-        except (ClientError, BotoCoreError) as exc:
-            summary.error(kind="inventory", region=region, resource=team or "*", operation="GetResources", exc=exc)
-            continue
-        for config in (w for w in found if w.kind == ENDPOINT_CONFIG):
-            _resume_endpoints(clients, config, policy, summary, selected)
-        for w in describe(clients, [w for w in found if w.kind != ENDPOINT_CONFIG and selected(w.tags)], summary):
-            _resume_one(clients, w, tag, summary)
+    for _, account_clients in accounts.each(policy, summary):
+        for region in regions or policy.regions:
+            _resume_region(account_clients, region, policy, summary, selected, team)
     return summary
+
+
+def _resume_region(clients: Clients, region: str, policy: Policy, summary: Summary,
+                   selected: Callable[[Mapping[str, str | None]], bool], team: str | None) -> None:
+    tag = policy.paused_tag
+    try:
+        found = tagged_resources(clients, region, [{"Key": tag}],
+                                 (EC2_INSTANCE, NOTEBOOK, TRAINING_JOB, ENDPOINT_CONFIG))
+        found += job_queues(clients, region, lambda tags: tag in tags)
+    except (ClientError, BotoCoreError) as exc:
+        summary.error(kind="inventory", region=region, resource=team or "*", operation="GetResources", exc=exc)
+        return
+    for config in (w for w in found if w.kind == ENDPOINT_CONFIG):
+        _resume_endpoints(clients, config, policy, summary, selected)
+    for w in describe(clients, [w for w in found if w.kind != ENDPOINT_CONFIG and selected(w.tags)], summary):
+        _resume_one(clients, w, tag, summary)
 
 
 def _resume_one(clients: Clients, w: Workload, tag: str, summary: Summary) -> None:

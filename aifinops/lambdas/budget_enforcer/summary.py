@@ -14,7 +14,7 @@ import logging
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -69,10 +69,11 @@ class Decision:
     action: str  # stop-instance, stop-notebook, stop-training-job, delete-endpoint, disable-queue, start-..., none
     result: str
     reason: str
+    account: str | None = None  # set by `Summary.decide` from the account being acted in
 
-    def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "region": self.region, "resource": self.resource, "id": self.name,
-                "action": self.action, "result": self.result, "reason": self.reason}
+    def to_dict(self) -> dict[str, str | None]:
+        return {"account": self.account, "kind": self.kind, "region": self.region, "resource": self.resource,
+                "id": self.name, "action": self.action, "result": self.result, "reason": self.reason}
 
 
 @dataclass
@@ -83,20 +84,26 @@ class Summary:
     dry_run: bool = False
     triggers: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
-    errors: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, str | None]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    # The account being acted in (set by clients.AccountClients.each); stamped on every decision and error.
+    account: str | None = None
 
     def decide(self, decision: Decision) -> None:
+        if decision.account is None and self.account is not None:
+            decision = replace(decision, account=self.account)
         self.decisions.append(decision)
 
-    def error(self, *, kind: str, region: str, resource: str, operation: str, exc: BaseException) -> None:
-        """Record an API error; the run goes on with the next resource."""
+    def error(self, *, kind: str, region: str, resource: str, operation: str, exc: BaseException,
+              account: str | None = None) -> None:
+        """Record an API error (of `account`, default the current one); the run goes on with the next resource."""
         if isinstance(exc, ClientError):
             err = exc.response.get("Error", {})
             code, message = str(err.get("Code") or "ClientError"), str(err.get("Message") or exc)
         else:
             code, message = type(exc).__name__, str(exc)
-        record = {"kind": kind, "region": region, "resource": resource, "operation": operation, "code": code,
+        record: dict[str, str | None] = {"account": account or self.account, "kind": kind, "region": region,
+                                         "resource": resource, "operation": operation, "code": code,
                   "message": message[:500]}
         self.errors.append(record)
         log_event("API error", logging.ERROR, error=record)

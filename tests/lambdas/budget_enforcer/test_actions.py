@@ -101,7 +101,7 @@ def test_a_failed_stop_removes_the_mark_again_and_is_reported(policy: Policy) ->
               summary=run)
     clients.verify()
     assert run.decisions[0].result == "failed"
-    assert run.errors == [{"kind": "training-job", "region": REGION, "resource": job.arn,
+    assert run.errors == [{"account": None, "kind": "training-job", "region": REGION, "resource": job.arn,
                            "operation": "StopTrainingJob", "code": "ValidationException",
                            "message": "The job is not in progress"}]
 

@@ -4,6 +4,7 @@ budgets and hand-written values are left alone."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 from aifinops.lambdas.budget_enforcer.marks import encode_endpoint_record
@@ -23,10 +24,13 @@ def tagged(arn: str, tags: dict[str, str]) -> dict[str, object]:
 
 
 def test_resume_reports_training_jobs_and_keeps_what_is_not_stopped_yet(config: object) -> None:
-    policy = parse_policy(enforcer_policy_json(config))  # type: ignore[arg-type]
+    # No `accounts`: the home account only (cross-account resume: test_accounts.py).
+    policy = dataclasses.replace(parse_policy(enforcer_policy_json(config)), accounts=())  # type: ignore[arg-type]
     mark = {PAUSED: "aifinops-search/2026-11", **TEAM}
     record = encode_endpoint_record(PAUSED, "ranker", "ranker-config", TEAM)
     clients = StubbedClients()
+    clients.stub("sts").add_response("get_caller_identity", {"Account": ACCOUNT, "UserId": "x",
+                                                             "Arn": f"arn:aws:iam::{ACCOUNT}:role/x"}, {})
     tagging, batch, sagemaker, ec2 = (clients.stub(s) for s in ("resourcegroupstaggingapi", "batch", "sagemaker",
                                                                 "ec2"))
     tagging.add_response("get_resources", {"ResourceTagMappingList": [
@@ -65,4 +69,4 @@ def test_resume_reports_training_jobs_and_keeps_what_is_not_stopped_yet(config: 
     assert decisions == {"ranker": ("unmark", "done", "already-exists"),
                          "i-1": ("start-instance", "skipped", "not-paused-yet"),
                          "ranker-ft": ("report-training-job", "done", "not-restarted")}
-    assert summary.errors == []
+    assert summary.errors == [] and {d.account for d in summary.decisions} == {ACCOUNT}
