@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ["Action", "Decision", "Kind", "Reason", "Resource", "Signal", "Signals"]
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     EC2_INSTANCE = "ec2-instance"
     ENDPOINT = "sagemaker-endpoint"
     NOTEBOOK = "sagemaker-notebook"
@@ -33,7 +33,7 @@ class Resource:
     variants: tuple[str, ...] = ()  # endpoint production variant names
 
 
-class Signal(str, Enum):
+class Signal(StrEnum):
     GPU = "gpu"  # CWAgent nvidia_smi_utilization_gpu (EC2) / GPUUtilization (endpoints)
     CPU = "cpu"
     NETWORK = "network"  # bytes per second, in + out
@@ -50,7 +50,7 @@ class Signals:
     covered: bool = False
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     NONE = "none"
     NOTIFY = "notify"
     MARK = "mark"  # tag aifinops:violation + aifinops:stop-after (grace period starts)
@@ -58,7 +58,7 @@ class Action(str, Enum):
     STOP = "stop"
 
 
-class Reason(str, Enum):
+class Reason(StrEnum):
     UNTAGGED = "untagged"  # a required cost tag is missing
     IDLE = "idle"
     NO_SIGNAL = "no-signal"  # too young or no datapoints: never called idle
