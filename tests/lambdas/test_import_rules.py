@@ -23,3 +23,10 @@ def test_only_stdlib_boto3_and_relative_imports(module: Path) -> None:
               and (node.module or "").split(".")[0] not in ALLOWED):
             bad.append(node.module or "")
     assert bad == [], f"{module.name} imports {bad}"
+
+
+def test_the_rule_covers_every_lambda_package() -> None:
+    """The parametrized test above walks aifinops/lambdas recursively: the guard engine and the budget
+    enforcer are both under it, decide and its policy parser included."""
+    modules = {p.relative_to(LAMBDAS).as_posix() for p in LAMBDAS.rglob("*.py")}
+    assert {"guard/model.py", "guard/policy.py", "guard/decide.py", "budget_enforcer/policy.py"} <= modules

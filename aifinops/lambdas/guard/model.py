@@ -77,3 +77,5 @@ class Decision:
     environment: str | None
     detail: str = ""  # one human sentence: which signal decided, the deadline, ...
     stop_after: datetime | None = None  # for MARK: the deadline written to aifinops:stop-after
+    hourly_usd: float | None = None  # estimated cost of the resource now: price x instance_count; None: no price
+    price_estimate: bool = False  # True when the price is an estimate (ml.* types priced as their EC2 hardware)

@@ -1,0 +1,247 @@
+"""The guard's runtime policy, written by aifinops.policies.guard_policy: the file POLICY_FILE bundled next to
+this module in the deployed asset, or the environment variable AIFINOPS_GUARD_POLICY, which takes precedence
+(local runs, tests). Parsed and validated here; every problem is reported at once."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_VAR = "AIFINOPS_GUARD_POLICY"
+POLICY_FILE = "aifinops_guard_policy.json"
+SUPPORTED_VERSIONS = (1,)
+MODES = ("notify", "stop")
+NO_SIGNAL_CHOICES = ("notify", "ignore")
+
+ACCOUNT_ID = re.compile(r"\d{12}")
+
+__all__ = ["ENV_VAR", "POLICY_FILE", "SUPPORTED_VERSIONS", "EnvironmentPolicy", "GuardPolicy", "HourlyPrice",
+           "PolicyError", "load_policy", "parse_policy"]
+
+
+class PolicyError(ValueError):
+    """The policy is missing or invalid; `problems` lists every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid guard policy: " + "; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class EnvironmentPolicy:
+    name: str
+    mode: str  # "notify" | "stop"
+    production: bool
+    max_training_hours: int
+    accounts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class HourlyPrice:
+    usd: float
+    estimate: bool  # True for ml.* types priced as their EC2 hardware
+
+
+@dataclass(frozen=True)
+class GuardPolicy:
+    version: int
+    required_tags: tuple[str, ...]
+    environment_tag: str
+    violation_tag: str
+    stop_after_tag: str
+    exempt_until_tag: str
+    stopped_by_tag: str
+    schedule_minutes: int
+    grace_minutes: int
+    idle_window_minutes: int
+    gpu_percent: float
+    cpu_percent: float
+    network_bytes_per_second: float
+    no_signal: str  # "notify" | "ignore"
+    exemption_max_days: int
+    notebook_max_hours: int
+    environments: Mapping[str, EnvironmentPolicy]
+    accounts: Mapping[str, str]  # account id -> environment name
+    accelerated_families: tuple[str, ...]
+    prices: Mapping[str, HourlyPrice]
+    prices_as_of: str = ""
+
+    def price(self, instance_type: str) -> HourlyPrice | None:
+        return self.prices.get(instance_type)
+
+
+def load_policy(environ: Mapping[str, str] | None = None, directory: Path | None = None) -> GuardPolicy:
+    """The policy from the environment variable, else from the file bundled in `directory` (default: the
+    directory of this module, i.e. the deployed asset)."""
+    env = os.environ if environ is None else environ
+    text = env.get(ENV_VAR)
+    if text:
+        return parse_policy(text)
+    path = (directory or Path(__file__).resolve().parent) / POLICY_FILE
+    try:
+        return parse_policy(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyError([f"environment variable {ENV_VAR} is not set and {path} does not exist"]) from None
+
+
+def parse_policy(text: str) -> GuardPolicy:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PolicyError([f"not JSON: {exc}"]) from None
+    if not isinstance(doc, dict):
+        raise PolicyError([f"expected a JSON object, got {type(doc).__name__}"])
+    p: list[str] = []
+    version: Any = doc.get("version")
+    if version not in SUPPORTED_VERSIONS:
+        p.append(f"version: {version!r} is not supported (supported: {list(SUPPORTED_VERSIONS)})")
+    required = _strings(doc.get("requiredTags"), "requiredTags", p, tag=True)
+    environment_tag = _tag_key(doc.get("environmentTag"), "environmentTag", p)
+    tags = _object(doc.get("guardTags"), "guardTags", p)
+    guard_tags = {k: _tag_key(tags.get(k), f"guardTags.{k}", p)
+                  for k in ("violation", "stopAfter", "exemptUntil", "stoppedBy")}
+    idle = _object(doc.get("idle"), "idle", p)
+    no_signal: Any = doc.get("noSignal")
+    if no_signal not in NO_SIGNAL_CHOICES:
+        p.append(f"noSignal: expected one of {list(NO_SIGNAL_CHOICES)}, got {no_signal!r}")
+    environments = _environments(doc.get("environments"), p)
+    accounts = _accounts(doc.get("accounts"), environments, p)
+    families = _strings(doc.get("acceleratedFamilies"), "acceleratedFamilies", p)
+    prices, as_of = _prices(doc.get("prices"), p)
+    numbers = {
+        "scheduleMinutes": _int(doc.get("scheduleMinutes"), "scheduleMinutes", p, low=1),
+        "untaggedGraceMinutes": _int(doc.get("untaggedGraceMinutes"), "untaggedGraceMinutes", p, low=0),
+        "exemptionMaxDays": _int(doc.get("exemptionMaxDays"), "exemptionMaxDays", p, low=1),
+        "notebookMaxHours": _int(doc.get("notebookMaxHours"), "notebookMaxHours", p, low=1),
+        "windowMinutes": _int(idle.get("windowMinutes"), "idle.windowMinutes", p, low=1),
+    }
+    thresholds = {k: _number(idle.get(k), f"idle.{k}", p, high=100 if k.endswith("Percent") else None)
+                  for k in ("gpuPercent", "cpuPercent", "networkBytesPerSecond")}
+    if p:
+        raise PolicyError(p)
+    return GuardPolicy(
+        version=int(version), required_tags=required, environment_tag=environment_tag,
+        violation_tag=guard_tags["violation"], stop_after_tag=guard_tags["stopAfter"],
+        exempt_until_tag=guard_tags["exemptUntil"], stopped_by_tag=guard_tags["stoppedBy"],
+        schedule_minutes=numbers["scheduleMinutes"], grace_minutes=numbers["untaggedGraceMinutes"],
+        idle_window_minutes=numbers["windowMinutes"], gpu_percent=thresholds["gpuPercent"],
+        cpu_percent=thresholds["cpuPercent"], network_bytes_per_second=thresholds["networkBytesPerSecond"],
+        no_signal=no_signal, exemption_max_days=numbers["exemptionMaxDays"],
+        notebook_max_hours=numbers["notebookMaxHours"], environments=environments, accounts=accounts,
+        accelerated_families=families, prices=prices, prices_as_of=as_of)
+
+
+def _object(value: Any, where: str, problems: list[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        problems.append(f"{where}: expected an object, got {value!r}")
+        return {}
+    return value
+
+
+def _tag_key(value: Any, where: str, problems: list[str]) -> str:
+    if not isinstance(value, str) or not value or len(value) > 128:
+        problems.append(f"{where}: expected a tag key (1-128 characters), got {value!r}")
+        return ""
+    return value
+
+
+def _strings(value: Any, where: str, problems: list[str], *, tag: bool = False) -> tuple[str, ...]:
+    limit = 128 if tag else 1_000
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, str) and 0 < len(v) <= limit for v in value)):
+        problems.append(f"{where}: expected a non-empty list of non-empty strings, got {value!r}")
+        return ()
+    if len(set(value)) != len(value):
+        problems.append(f"{where}: duplicate entries in {value!r}")
+    return tuple(value)
+
+
+def _int(value: Any, where: str, problems: list[str], *, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        problems.append(f"{where}: expected an integer >= {low}, got {value!r}")
+        return low
+    return value
+
+
+def _number(value: Any, where: str, problems: list[str], *, high: float | None) -> float:
+    if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0
+            or (high is not None and value > high)):
+        bound = f"between 0 and {high}" if high is not None else ">= 0"
+        problems.append(f"{where}: expected a number {bound}, got {value!r}")
+        return 0.0
+    return float(value)
+
+
+def _environments(value: Any, problems: list[str]) -> dict[str, EnvironmentPolicy]:
+    if not isinstance(value, dict) or not value:
+        problems.append(f"environments: expected a non-empty object: name -> {{mode, production, "
+                        f"maxTrainingHours, accounts}}; got {value!r}")
+        return {}
+    environments: dict[str, EnvironmentPolicy] = {}
+    for name, entry in value.items():
+        where = f"environments.{name}"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: expected an object, got {entry!r}")
+            continue
+        before = len(problems)
+        mode: Any = entry.get("mode")
+        if mode not in MODES:
+            problems.append(f"{where}.mode: expected one of {list(MODES)}, got {mode!r}")
+        production: Any = entry.get("production")
+        if not isinstance(production, bool):
+            problems.append(f"{where}.production: expected true or false, got {production!r}")
+        hours = _int(entry.get("maxTrainingHours"), f"{where}.maxTrainingHours", problems, low=1)
+        accounts: Any = entry.get("accounts")
+        if not isinstance(accounts, list) or not all(isinstance(a, str) and ACCOUNT_ID.fullmatch(a) for a in accounts):
+            problems.append(f"{where}.accounts: expected a list of 12-digit account ids, got {accounts!r}")
+        if len(problems) == before:
+            environments[name] = EnvironmentPolicy(name, mode, production, hours, tuple(accounts))
+    return environments
+
+
+def _accounts(value: Any, environments: Mapping[str, EnvironmentPolicy], problems: list[str]) -> dict[str, str]:
+    """account id -> environment name; each must be a configured environment listing that account."""
+    if not isinstance(value, dict):
+        problems.append(f"accounts: expected an object: account id -> environment name, got {value!r}")
+        return {}
+    accounts: dict[str, str] = {}
+    for account, env in value.items():
+        where = f"accounts.{account}"
+        if not ACCOUNT_ID.fullmatch(account):
+            problems.append(f"{where}: expected a 12-digit account id as key")
+        elif not isinstance(env, str) or env not in environments:
+            problems.append(f"{where}: {env!r} is not a configured environment")
+        elif account not in environments[env].accounts:
+            problems.append(f"{where}: environment {env} does not list this account")
+        else:
+            accounts[account] = env
+    return accounts
+
+
+def _prices(value: Any, problems: list[str]) -> tuple[dict[str, HourlyPrice], str]:
+    doc = _object(value, "prices", problems)
+    if not doc:
+        return {}, ""
+    as_of: Any = doc.get("asOf")
+    if not isinstance(as_of, str):
+        problems.append(f"prices.asOf: expected a date string, got {as_of!r}")
+        as_of = ""
+    hourly = _object(doc.get("hourlyUsd"), "prices.hourlyUsd", problems)
+    prices: dict[str, HourlyPrice] = {}
+    for instance_type, entry in hourly.items():
+        where = f"prices.hourlyUsd.{instance_type}"
+        usd: Any = entry.get("usd") if isinstance(entry, dict) else None
+        estimate: Any = entry.get("estimate") if isinstance(entry, dict) else None
+        if isinstance(usd, bool) or not isinstance(usd, int | float) or not math.isfinite(usd) or usd < 0:
+            problems.append(f"{where}.usd: expected a price >= 0, got {usd!r}")
+        elif not isinstance(estimate, bool):
+            problems.append(f"{where}.estimate: expected true or false, got {estimate!r}")
+        else:
+            prices[instance_type] = HourlyPrice(float(usd), estimate)
+    return prices, as_of

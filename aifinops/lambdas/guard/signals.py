@@ -1,0 +1,187 @@
+"""Signals: what CloudWatch says about each resource over the idle window, with as few calls as possible.
+
+One `GetMetricData` call carries up to 500 queries (the API's limit, documented for `MetricDataQueries`) for many
+resources; the queries of the whole fleet go in chunks of 500, each chunk paginated with NextToken (100,800
+datapoints per response at most; a 1-hour window at 300 s is 12 datapoints a query, so a chunk fits in one
+response). moto 5.2.5 neither rejects more than 500 queries nor returns a NextToken: the chunking is ours. Calls:
+ceil(Q/500) with Q = 4 per EC2 instance + 2 per endpoint variant. Notebooks and training jobs have no idle
+metric (their rules are tags and running time) and get no queries.
+
+Queries:
+- EC2: `AWS/EC2` CPUUtilization (Maximum), NetworkIn and NetworkOut (Sum per period, summed per timestamp and
+  divided by the period: bytes per second), and the CloudWatch agent's `CWAgent` `nvidia_smi_utilization_gpu`
+  (Maximum) with the single dimension InstanceId. The agent publishes that metric with `index`, `name`, `host`
+  and whatever `append_dimensions` adds; an exact-dimension query only matches a metric with exactly
+  {InstanceId}, so the agent configuration must add `append_dimensions: {"InstanceId": "${aws:InstanceId}"}`
+  and roll the GPUs up with `aggregation_dimensions: [["InstanceId"]]`. We do not use a SEARCH expression
+  (one per instance would be needed, and moto returns nothing for it). An
+  instance without that metric simply has no GPU signal and is judged on CPU and network.
+- Endpoints, every variant: `AWS/SageMaker` Invocations (Sum) and `/aws/sagemaker/Endpoints` GPUUtilization
+  (Maximum), dimensions EndpointName + VariantName. Invocations are emitted only with traffic: when the window is
+  covered, no datapoint means 0.
+
+`Signals.maximum[s]` is the largest datapoint of signal `s` in the window; for an endpoint, Invocations are summed
+over its variants per period and GPUUtilization is the busiest variant's. Coverage rule (`covered`):
+- the resource's `launched_at` is known and at least `window_minutes` before `now`, and
+- EC2 only: a CPUUtilization datapoint exists within the first two periods of the window (timestamp < start +
+  2 * period: one late or missing period is tolerated, the instance was reporting when the window opened).
+  An instance with no datapoints at all is therefore never covered.
+A chunk whose call fails leaves its resources uncovered (no signal: never called idle) and records the error.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .model import Kind, Resource, Signal, Signals
+
+__all__ = ["QUERIES_PER_CALL", "SignalsError", "SignalsResult", "collect", "queries_for"]
+
+QUERIES_PER_CALL = 500
+DEFAULT_PERIOD = 300
+
+
+@dataclass(frozen=True)
+class _Query:
+    resource: str
+    signal: Signal
+    part: str  # which metric of the signal: "cpu", "in", "out", "gpu", "invocations"
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    stat: str
+
+
+@dataclass(frozen=True)
+class SignalsError:
+    resources: tuple[str, ...]  # the resources of the failed chunk
+    operation: str
+    code: str
+    message: str
+
+
+@dataclass
+class SignalsResult:
+    signals: dict[str, Signals] = field(default_factory=dict)  # resource id -> Signals (every resource given)
+    calls: int = 0  # GetMetricData calls made (pages included)
+    queries: int = 0
+    errors: list[SignalsError] = field(default_factory=list)
+
+
+def queries_for(resource: Resource) -> list[_Query]:
+    """The metric queries one resource needs (none for notebooks and training jobs)."""
+    rid = resource.id
+    dims: tuple[tuple[str, str], ...]
+    if resource.kind is Kind.EC2_INSTANCE:
+        dims = (("InstanceId", rid),)
+        return [_Query(rid, Signal.CPU, "cpu", "AWS/EC2", "CPUUtilization", dims, "Maximum"),
+                _Query(rid, Signal.NETWORK, "in", "AWS/EC2", "NetworkIn", dims, "Sum"),
+                _Query(rid, Signal.NETWORK, "out", "AWS/EC2", "NetworkOut", dims, "Sum"),
+                _Query(rid, Signal.GPU, "gpu", "CWAgent", "nvidia_smi_utilization_gpu", dims, "Maximum")]
+    if resource.kind is Kind.ENDPOINT:
+        out: list[_Query] = []
+        for variant in resource.variants:
+            dims = (("EndpointName", rid), ("VariantName", variant))
+            out += [_Query(rid, Signal.INVOCATIONS, "invocations", "AWS/SageMaker", "Invocations", dims, "Sum"),
+                    _Query(rid, Signal.GPU, "gpu", "/aws/sagemaker/Endpoints", "GPUUtilization", dims, "Maximum")]
+        return out
+    return []
+
+
+def collect(cloudwatch: Any, resources: Iterable[Resource], *, window_minutes: int,
+            period_seconds: int = DEFAULT_PERIOD, now: datetime | None = None) -> SignalsResult:
+    """Signals for every resource over [now - window, now], in ceil(queries / 500) GetMetricData calls."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    window = timedelta(minutes=window_minutes)
+    epoch = int((now - window).timestamp())
+    start = datetime.fromtimestamp(epoch - epoch % period_seconds, UTC)  # aligned to the period
+    items = list(resources)
+    queries = [q for r in items for q in queries_for(r)]
+    result = SignalsResult(queries=len(queries))
+    # resource id -> part -> timestamp -> value
+    series: dict[str, dict[str, dict[datetime, float]]] = defaultdict(lambda: defaultdict(dict))
+    failed: set[str] = set()
+    for offset in range(0, len(queries), QUERIES_PER_CALL):
+        chunk = queries[offset:offset + QUERIES_PER_CALL]
+        request = [_request(f"q{offset + i}", q, period_seconds) for i, q in enumerate(chunk)]
+        try:
+            for page in _pages(cloudwatch, request, start, now, result):
+                for data in page.get("MetricDataResults", []):
+                    query = queries[int(data["Id"][1:])]
+                    values = series[query.resource][query.part]
+                    for ts, value in zip(data.get("Timestamps", []), data.get("Values", []), strict=False):
+                        key = ts.astimezone(UTC)
+                        if key not in values:
+                            values[key] = value
+                        elif query.part == "invocations":  # endpoint variants: summed per period
+                            values[key] += value
+                        else:  # variants' GPU: the busiest one
+                            values[key] = max(values[key], value)
+        except (ClientError, BotoCoreError) as exc:
+            ids = tuple(dict.fromkeys(q.resource for q in chunk))
+            failed.update(ids)
+            code, message = _describe(exc)
+            result.errors.append(SignalsError(ids, "GetMetricData", code, message))
+    for resource in items:
+        if resource.id in failed:
+            result.signals[resource.id] = Signals()
+            continue
+        result.signals[resource.id] = _signals(resource, series.get(resource.id, {}), start=start, now=now,
+                                               window=window, period=period_seconds)
+    return result
+
+
+def _signals(resource: Resource, parts: dict[str, dict[datetime, float]], *, start: datetime, now: datetime,
+             window: timedelta, period: int) -> Signals:
+    maximum: dict[Signal, float] = {}
+    for part, signal in (("cpu", Signal.CPU), ("gpu", Signal.GPU), ("invocations", Signal.INVOCATIONS)):
+        if parts.get(part):
+            maximum[signal] = max(parts[part].values())
+    network_in, network_out = parts.get("in", {}), parts.get("out", {})
+    if network_in or network_out:
+        maximum[Signal.NETWORK] = max((network_in.get(ts, 0.0) + network_out.get(ts, 0.0)) / period
+                                      for ts in network_in.keys() | network_out.keys())
+    old_enough = resource.launched_at is not None and resource.launched_at <= now - window
+    covered = old_enough
+    if resource.kind is Kind.EC2_INSTANCE:
+        cpu = parts.get("cpu", {})
+        covered = old_enough and any(ts < start + timedelta(seconds=2 * period) for ts in cpu)
+    elif resource.kind is Kind.ENDPOINT and covered:
+        maximum.setdefault(Signal.INVOCATIONS, 0.0)  # no datapoint over a covered window: no traffic
+    elif resource.kind not in (Kind.EC2_INSTANCE, Kind.ENDPOINT):
+        covered = False  # no idle metric for notebooks and training jobs
+    return Signals(maximum=maximum, covered=covered)
+
+
+def _request(query_id: str, query: _Query, period: int) -> dict[str, Any]:
+    return {"Id": query_id, "ReturnData": True,
+            "MetricStat": {"Metric": {"Namespace": query.namespace, "MetricName": query.metric,
+                                      "Dimensions": [{"Name": k, "Value": v} for k, v in query.dimensions]},
+                           "Period": period, "Stat": query.stat}}
+
+
+def _pages(cloudwatch: Any, request: list[dict[str, Any]], start: datetime, end: datetime,
+           result: SignalsResult) -> Iterator[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"MetricDataQueries": request, "StartTime": start, "EndTime": end,
+                              "ScanBy": "TimestampAscending"}
+    while True:
+        result.calls += 1
+        page: dict[str, Any] = cloudwatch.get_metric_data(**kwargs)
+        yield page
+        token = page.get("NextToken")
+        if not token:
+            return
+        kwargs["NextToken"] = token
+
+
+def _describe(exc: ClientError | BotoCoreError) -> tuple[str, str]:
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return str(err.get("Code", "Unknown")), str(err.get("Message", exc))
+    return type(exc).__name__, str(exc)

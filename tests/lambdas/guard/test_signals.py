@@ -1,0 +1,130 @@
+"""Signals on a moto server: GetMetricData in chunks of 500 queries across many resources, per-signal maxima,
+endpoint invocations 0 when absent over a covered window, coverage. Datapoints are few (one every 5 minutes
+over the window, for a handful of resources): moto scans every stored datapoint on each query."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.stub import Stubber
+
+from aifinops.lambdas.guard.clients import ClientFactory
+from aifinops.lambdas.guard.inventory import ec2_instances, endpoints
+from aifinops.lambdas.guard.model import Kind, Resource, Signal, Signals
+from aifinops.lambdas.guard.signals import QUERIES_PER_CALL, collect, queries_for
+from tests.lambdas.guard.conftest import REGION, count_calls
+
+WINDOW = 60  # minutes
+PERIOD = 300
+ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+
+
+def _window(now: datetime) -> list[datetime]:
+    epoch = int((now - timedelta(minutes=WINDOW)).timestamp())
+    start = datetime.fromtimestamp(epoch - epoch % PERIOD, UTC)
+    return [start + timedelta(seconds=PERIOD * i) for i in range(WINDOW * 60 // PERIOD)]
+
+
+def _put(cw: Any, namespace: str, metric: str, dims: dict[str, str], points: list[tuple[datetime, float]]) -> None:
+    cw.put_metric_data(Namespace=namespace, MetricData=[
+        {"MetricName": metric, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()], "Timestamp": ts,
+         "Value": value} for ts, value in points])
+
+
+def _old(resource: Resource, now: datetime) -> Resource:
+    """moto launches everything now; the fixture ages a resource beyond the window."""
+    return replace(resource, launched_at=now - timedelta(minutes=2 * WINDOW))
+
+
+def test_fleet_needing_800_queries_takes_two_calls(clients: ClientFactory) -> None:
+    ec2, cw = clients.client("ec2", REGION), clients.client("cloudwatch", REGION)
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=200, MaxCount=200, InstanceType="g5.xlarge")
+    now = datetime.now(UTC)
+    fleet = [_old(r, now) for r in ec2_instances(ec2, ["g5.xlarge"]).resources]
+    busy, quiet, late, bare = (r.id for r in fleet[:4])
+    young = fleet[4].id
+    fleet[4] = replace(fleet[4], launched_at=now - timedelta(minutes=10))
+    slots = _window(now)
+    cpu = [5.0] * (len(slots) - 1) + [42.0]
+    _put(cw, "AWS/EC2", "CPUUtilization", {"InstanceId": busy}, list(zip(slots, cpu, strict=True)))
+    _put(cw, "AWS/EC2", "NetworkIn", {"InstanceId": busy}, [(ts, 30000.0 if i == 3 else 3000.0)
+                                                            for i, ts in enumerate(slots)])
+    _put(cw, "AWS/EC2", "NetworkOut", {"InstanceId": busy}, [(ts, 600.0) for ts in slots])
+    _put(cw, "CWAgent", "nvidia_smi_utilization_gpu", {"InstanceId": busy}, [(ts, 71.0) for ts in slots[:6]])
+    _put(cw, "AWS/EC2", "CPUUtilization", {"InstanceId": quiet}, [(ts, 1.5) for ts in slots])
+    _put(cw, "AWS/EC2", "CPUUtilization", {"InstanceId": late}, [(ts, 1.0) for ts in slots[6:]])
+    _put(cw, "AWS/EC2", "CPUUtilization", {"InstanceId": young}, [(ts, 1.0) for ts in slots[-2:]])
+    calls = count_calls(cw, "GetMetricData")
+
+    result = collect(cw, fleet, window_minutes=WINDOW, period_seconds=PERIOD, now=now)
+
+    assert result.queries == 800 and calls[0] == result.calls == math.ceil(800 / QUERIES_PER_CALL) == 2
+    assert result.errors == [] and set(result.signals) == {r.id for r in fleet}
+    assert result.signals[busy] == Signals(
+        maximum={Signal.CPU: 42.0, Signal.NETWORK: (30000.0 + 600.0) / PERIOD, Signal.GPU: 71.0}, covered=True)
+    assert result.signals[quiet] == Signals(maximum={Signal.CPU: 1.5}, covered=True)
+    assert result.signals[late] == Signals(maximum={Signal.CPU: 1.0}, covered=False)  # nothing near the start
+    assert result.signals[bare] == Signals(maximum={}, covered=False)  # no datapoints at all: never covered
+    assert result.signals[young].covered is False  # younger than the window
+
+
+def test_endpoints_every_variant_and_zero_invocations(clients: ClientFactory) -> None:
+    sm, cw = clients.client("sagemaker", REGION), clients.client("cloudwatch", REGION)
+    sm.create_model(ModelName="model", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "image"})
+    sm.create_endpoint_config(EndpointConfigName="two", ProductionVariants=[
+        {"VariantName": v, "ModelName": "model", "InitialInstanceCount": 1, "InstanceType": "ml.g4dn.xlarge"}
+        for v in ("a", "b")])
+    for name in ("served", "silent", "new"):
+        sm.create_endpoint(EndpointName=name, EndpointConfigName="two")
+    now = datetime.now(UTC)
+    found = {r.id: r for r in endpoints(sm).resources}
+    fleet = [_old(found["served"], now), _old(found["silent"], now), found["new"]]
+    slots = _window(now)
+    _put(cw, "AWS/SageMaker", "Invocations", {"EndpointName": "served", "VariantName": "b"},
+         [(slots[2], 7.0), (slots[9], 19.0)])
+    _put(cw, "AWS/SageMaker", "Invocations", {"EndpointName": "served", "VariantName": "a"}, [(slots[9], 5.0)])
+    _put(cw, "/aws/sagemaker/Endpoints", "GPUUtilization", {"EndpointName": "served", "VariantName": "a"},
+         [(ts, 12.0 + i) for i, ts in enumerate(slots)])
+
+    result = collect(cw, fleet, window_minutes=WINDOW, period_seconds=PERIOD, now=now)
+
+    assert result.calls == 1 and result.queries == 3 * 2 * 2
+    assert result.signals["served"] == Signals(
+        maximum={Signal.INVOCATIONS: 19.0 + 5.0, Signal.GPU: 12.0 + len(slots) - 1}, covered=True)
+    assert result.signals["silent"] == Signals(maximum={Signal.INVOCATIONS: 0.0}, covered=True)
+    assert result.signals["new"] == Signals(maximum={}, covered=False)  # young: no traffic claim
+
+
+def _resource(kind: Kind, rid: str, launched: datetime | None, variants: tuple[str, ...] = ()) -> Resource:
+    return Resource(kind=kind, id=rid, arn=f"arn:{rid}", account="1", region=REGION, instance_type="g5.xlarge",
+                    instance_count=1, launched_at=launched, variants=variants)
+
+
+def test_failed_chunk_leaves_resources_uncovered_and_paginates() -> None:
+    """Stubber: moto never returns a NextToken. First chunk (500 queries) pages twice; the second chunk fails."""
+    import boto3
+
+    cw = boto3.client("cloudwatch", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    old = now - timedelta(hours=3)
+    fleet = [_resource(Kind.EC2_INSTANCE, f"i-{n:04d}", old) for n in range(130)]  # 520 queries
+    fleet.append(_resource(Kind.NOTEBOOK, "nb", old))
+    start = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    stub = Stubber(cw)
+    stub.add_response("get_metric_data", {"MetricDataResults": [], "NextToken": "more"})
+    stub.add_response("get_metric_data", {"MetricDataResults": [
+        {"Id": "q0", "Label": "cpu", "Timestamps": [start], "Values": [3.0], "StatusCode": "Complete"}]})
+    stub.add_client_error("get_metric_data", "Throttling", "rate exceeded", http_status_code=400)
+    with stub:
+        result = collect(cw, fleet, window_minutes=WINDOW, now=now)
+        stub.assert_no_pending_responses()
+    assert [len(queries_for(r)) for r in fleet[-2:]] == [4, 0]
+    assert result.calls == 3
+    assert result.signals["i-0000"] == Signals(maximum={Signal.CPU: 3.0}, covered=True)
+    assert result.signals["i-0129"] == Signals() and result.signals["nb"] == Signals()
+    [error] = result.errors
+    assert (error.operation, error.code, error.resources) == ("GetMetricData", "Throttling", ("i-0125", "i-0126",
+                                                                                          "i-0127", "i-0128", "i-0129"))
