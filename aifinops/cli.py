@@ -16,6 +16,7 @@ from rich.table import Table
 
 from aifinops.budget_cli import budget_app
 from aifinops.config import DEFAULT_CONFIG, ConfigError, FinOpsConfig, load
+from aifinops.guard_cli import guard_app
 from aifinops.policies.scp import check_scp_limits
 from aifinops.report import CdkOutError, DeploymentSummary, summarize
 
@@ -25,6 +26,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 app.add_typer(budget_app, name="budget")
+app.add_typer(guard_app, name="guard")
 
 
 def load_or_exit(path: Path) -> FinOpsConfig:

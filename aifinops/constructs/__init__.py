@@ -10,6 +10,7 @@ from aifinops.constructs.cost_anomaly import TeamAnomalyAlerts
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import ConstructPropError
 from aifinops.constructs.gpu_endpoint_rules import BusinessHours
+from aifinops.constructs.gpu_guard import GpuGuard
 from aifinops.constructs.gpu_inference_endpoint import GpuInferenceEndpoint
 from aifinops.constructs.gpu_notebook import GpuNotebook
 from aifinops.constructs.gpu_training_queue import GpuTrainingQueue
@@ -26,6 +27,7 @@ __all__ = [
     "ConstructPropError",
     "CostAllocationTags",
     "CostTags",
+    "GpuGuard",
     "GpuInferenceEndpoint",
     "GpuNotebook",
     "GpuTrainingQueue",

@@ -14,13 +14,10 @@ the functions' own account only.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import aws_cdk as cdk
-import jsii
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -33,13 +30,13 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from aifinops.constructs.errors import PropProblem, raise_if_any
+from aifinops.constructs.policy_asset import code_with_policy
 from aifinops.lambdas.budget_enforcer.permissions import PERMISSIONS, Permission
 from aifinops.lambdas.budget_enforcer.policy import Policy, PolicyError, parse_policy
 from aifinops.naming import BUDGET_ENFORCER_ROLE, BUDGET_PREFIX, CRITICAL_TAG, NAME_PREFIX, PAUSED_TAG
 from aifinops.policies.budget_policy import POLICY_FILE
 
 ENFORCER_DIR = Path(__file__).resolve().parents[1] / "lambdas" / "budget_enforcer"
-ASSET_EXCLUDE = ("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
 PAUSE_HANDLER = "handler.handler"
 PAUSE_NAME = f"{NAME_PREFIX}-budget-enforcer"
 RESUME_NAME = f"{NAME_PREFIX}-budget-resume"
@@ -47,24 +44,9 @@ RESUME_HANDLER = "handler.resume_handler"
 
 
 def enforcer_code(policy_json: str) -> lambda_.Code:
-    """The enforcer package with its policy bundled as a file. Not an environment variable: Lambda allows
-    4 KB of those, and the policy of 25 teams is already larger. Bundled locally (no Docker); the asset
-    hash covers the output, so a policy change redeploys the functions."""
-    bundling = cdk.BundlingOptions(
-        image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.13"),  # required; never pulled
-        local=_PackageWithPolicy(policy_json))
-    return lambda_.Code.from_asset(str(ENFORCER_DIR), asset_hash_type=cdk.AssetHashType.OUTPUT, bundling=bundling)
-
-
-@jsii.implements(cdk.ILocalBundling)
-class _PackageWithPolicy:
-    def __init__(self, policy_json: str) -> None:
-        self._policy_json = policy_json
-
-    def try_bundle(self, output_dir: str, *_: Any, **__: Any) -> bool:
-        shutil.copytree(ENFORCER_DIR, output_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*ASSET_EXCLUDE))
-        (Path(output_dir) / POLICY_FILE).write_text(self._policy_json, encoding="utf-8")
-        return True
+    """The enforcer package with its policy bundled as a file (`code_with_policy`): the policy of 25 teams is
+    already larger than Lambda's 4 KB of environment variables."""
+    return code_with_policy(ENFORCER_DIR, POLICY_FILE, policy_json)
 
 
 class BudgetEnforcer(Construct):

@@ -6,6 +6,7 @@ import aws_cdk as cdk
 
 from aifinops.config import FinOpsConfig
 from aifinops.infra.budget_access_stack import BudgetAccessStack
+from aifinops.infra.guard_stack import GuardStack
 from aifinops.infra.org_guardrails_stack import OrgGuardrailsStack
 from aifinops.infra.team_budgets_stack import TeamBudgetsStack
 from aifinops.infra.workload_stack import WorkloadStack
@@ -38,6 +39,11 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True) -> l
             app, budget_access_stack_name(workload_account), config=config,
             env=cdk.Environment(account=workload_account, region=regions[0]),
             description="aifinops: the role the budget enforcer assumes to pause and resume team workloads"))
+    # The GPU guard in every workload account and region.
+    for workload_account in workload_accounts(config):
+        for region in regions:
+            stacks.append(GuardStack(app, guard_stack_name(workload_account, region), config=config,
+                                     account=workload_account, region=region))
     for env_name, env in config.environments.items():
         account = env.accounts[0] if len(env.accounts) == 1 else None
         for team in config.teams:
@@ -56,9 +62,13 @@ def budget_access_stack_name(account: str) -> str:
     return f"{STACK_PREFIX}-budget-access-{account}"
 
 
+def guard_stack_name(account: str, region: str) -> str:
+    return f"{STACK_PREFIX}-guard-{account}-{region}"
+
+
 def workload_stack_name(environment: str, team: str) -> str:
     return f"{STACK_PREFIX}-workloads-{environment}-{team}"
 
 
-__all__ = ["STACK_PREFIX", "BudgetAccessStack", "OrgGuardrailsStack", "TeamBudgetsStack", "WorkloadStack",
-           "budget_access_stack_name", "build", "workload_stack_name"]
+__all__ = ["STACK_PREFIX", "BudgetAccessStack", "GuardStack", "OrgGuardrailsStack", "TeamBudgetsStack",
+           "WorkloadStack", "budget_access_stack_name", "build", "guard_stack_name", "workload_stack_name"]

@@ -1,0 +1,190 @@
+"""`GpuGuard`: the GPU guard's Lambda in one account and region — scans on a schedule and on CloudTrail create
+events, marks untagged accelerated resources, stops violators (per environment mode) and notifies owners.
+
+The runtime code is `aifinops/lambdas/guard` (stdlib + boto3); its only input is the policy JSON of
+`aifinops.policies.guard_policy`, bundled into the asset as the guard's policy file
+(`aifinops.lambdas.guard.policy.POLICY_FILE`). The function learns where to publish its digest from the
+environment variable ``AIFINOPS_GUARD_TOPIC_ARN``; the policy is never put in the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from aifinops.constructs.errors import PropProblem, raise_if_any
+from aifinops.constructs.gpu_guard_iam import guard_statements
+from aifinops.constructs.policy_asset import code_with_policy
+from aifinops.lambdas.guard.policy import POLICY_FILE, PolicyError, parse_policy
+from aifinops.naming import MANAGED_TAG, NAME_PREFIX
+
+__all__ = ["CREATE_EVENTS", "ENFORCE_ENV_VAR", "GUARD_DIR", "GUARD_HANDLER", "GUARD_NAME", "TOPIC_ENV_VAR", "GpuGuard",
+           "guard_code"]
+
+GUARD_DIR = Path(__file__).resolve().parents[1] / "lambdas" / "guard"
+GUARD_HANDLER = "handler.handler"
+GUARD_NAME = f"{NAME_PREFIX}-gpu-guard"
+TOPIC_ENV_VAR = "AIFINOPS_GUARD_TOPIC_ARN"  # the handler's TOPIC_ENV
+ENFORCE_ENV_VAR = "AIFINOPS_GUARD_ENFORCE"  # the handler's ENFORCE_ENV
+# CloudTrail events that create a resource the guard checks at once: (event source, event names).
+CREATE_EVENTS = {"aws.ec2": ("RunInstances",),
+                 "aws.sagemaker": ("CreateEndpoint", "CreateNotebookInstance", "CreateTrainingJob")}
+MEMORY_RANGE = (128, 10240)
+SCHEDULE_RANGE = (1, 1440)
+
+
+def guard_code(policy_json: str) -> lambda_.Code:
+    """The guard package with `policy_json` bundled as its policy file (`code_with_policy`)."""
+    return code_with_policy(GUARD_DIR, POLICY_FILE, policy_json)
+
+
+class GpuGuard(Construct):
+    """The function ``aifinops-gpu-guard`` (Python 3.13, arm64, handler ``handler.handler``, reserved concurrency 1:
+    one scan at a time), run by the rule ``aifinops-gpu-guard-schedule`` every `schedule_minutes` and by the rule
+    ``aifinops-gpu-guard-create-events`` on the CloudTrail events RunInstances, CreateEndpoint,
+    CreateNotebookInstance and CreateTrainingJob (EventBridge receives them only where a CloudTrail trail
+    logs management events). Failed deliveries and invocations (2 retries) go to an encrypted dead-letter
+    queue. Owners are notified through the topic ``aifinops-gpu-guard``, encrypted with a customer managed KMS
+    key (yearly rotation), TLS only, with an e-mail subscription per address of `topic_owners` (each must be
+    confirmed). Log group with finite retention; alarms on errors, sustained throttling and dead letters.
+    Everything is tagged ``aifinops:managed=true``. Environment: ``AIFINOPS_GUARD_TOPIC_ARN`` (the topic) and
+    ``AIFINOPS_GUARD_ENFORCE`` (`enforce`); the policy is never put in the environment.
+
+    IAM (`aifinops.constructs.gpu_guard_iam.guard_statements`): inventory reads on ``*``; SageMaker describes
+    and ListTags on this account's and region's ARNs; ``ec2:StopInstances`` and the guard's tag writes on EC2
+    only for accelerated instance types (``ec2:InstanceType``); SageMaker stop actions on this account's
+    ARNs; tag writes only of the guard's tags (``aws:TagKeys``; ``aifinops:stopped-by`` is never deleted);
+    ``sns:Publish`` to its topic and the key use that needs.
+
+    Example::
+
+        import aws_cdk as cdk
+        from aifinops.config import load
+        from aifinops.constructs import GpuGuard
+        from aifinops.policies.guard_policy import guard_policy_json
+
+        config = load("finops.yaml")
+        app = cdk.App()
+        stack = cdk.Stack(app, "Guard", env=cdk.Environment(account="222222222222", region="us-east-1"))
+        guard = GpuGuard(stack, "GpuGuard", policy_json=guard_policy_json(config),
+                         schedule_minutes=config.guard.schedule_minutes, topic_owners=["ml-platform@example.com"])
+        app.synth()
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, policy_json: str, schedule_minutes: int = 15,
+                 topic_owners: Sequence[str] = (), memory_size: int = 512, timeout: cdk.Duration | None = None,
+                 log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR, enforce: bool = True,
+                 code: lambda_.Code | None = None) -> None:
+        """
+        :param policy_json: `aifinops.policies.guard_policy.guard_policy_json(config)`.
+        :param schedule_minutes: minutes between scheduled scans. Default: 15.
+        :param topic_owners: e-mail addresses subscribed to the notification topic. Default: none.
+        :param memory_size: of the function, in MB. Default: 512 (arm64).
+        :param timeout: of the function; the guard stops cleanly before it. Default: 5 minutes.
+        :param log_retention: of the function's log group. Default: one year.
+        :param enforce: act as each environment's ``guard_mode`` says; False makes every scan a dry run (report
+            only), e.g. for a first deployment. Default: True (production environments stay notify-only).
+        :param code: replaces the function code (tests). Default: the package ``aifinops/lambdas/guard`` with
+            ``policy_json`` bundled as its policy file; replacement code must bring its own policy.
+        """
+        super().__init__(scope, construct_id)
+        problems = []
+        try:
+            parse_policy(policy_json)  # what the function will read at start
+        except PolicyError as exc:
+            problems.append(PropProblem("AIF_GUARD_POLICY", "policy_json", policy_json[:60] + "...",
+                                        f"the JSON of aifinops.policies.guard_policy ({exc})"))
+        if code is None and not GUARD_DIR.is_dir():
+            problems.append(PropProblem("AIF_GUARD_CODE", "code", str(GUARD_DIR), "a directory with the guard's code"))
+        if not SCHEDULE_RANGE[0] <= schedule_minutes <= SCHEDULE_RANGE[1]:
+            problems.append(PropProblem("AIF_GUARD_SCHEDULE", "schedule_minutes", schedule_minutes,
+                                        f"{SCHEDULE_RANGE[0]} to {SCHEDULE_RANGE[1]} minutes"))
+        if not MEMORY_RANGE[0] <= memory_size <= MEMORY_RANGE[1]:
+            problems.append(PropProblem("AIF_GUARD_MEMORY", "memory_size", memory_size,
+                                        f"{MEMORY_RANGE[0]} to {MEMORY_RANGE[1]} MB"))
+        bad_owners = [o for o in topic_owners if "@" not in o]
+        if bad_owners:
+            problems.append(PropProblem("AIF_GUARD_OWNERS", "topic_owners", bad_owners, "e-mail addresses"))
+        raise_if_any(self, problems)
+        stack = cdk.Stack.of(self)
+        timeout = timeout or cdk.Duration.minutes(5)
+        # A scan event older than the next scheduled scan is worth nothing: retry within one interval.
+        max_event_age = cdk.Duration.minutes(min(schedule_minutes, 360))  # Lambda allows 1 minute to 6 hours
+
+        self.key = kms.Key(self, "TopicKey", enable_key_rotation=True, alias=f"alias/{GUARD_NAME}",
+                           description=f"{GUARD_NAME}: encrypts the guard's owner notifications (aifinops)")
+        self.topic = sns.Topic(self, "Topic", topic_name=GUARD_NAME, master_key=self.key, enforce_ssl=True,
+                               display_name="aifinops GPU guard")
+        for owner in topic_owners:
+            self.topic.add_subscription(subscriptions.EmailSubscription(owner))
+        self.dead_letter_queue = sqs.Queue(self, "DeadLetters", queue_name=f"{GUARD_NAME}-dead-letters",
+                                           encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                                           retention_period=cdk.Duration.days(14))
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             role_name=f"{GUARD_NAME}-{stack.region}",
+                             description="aifinops GPU guard: find, mark, stop and report idle or untagged GPUs")
+        for statement in guard_statements(stack.account, stack.region, stack.partition,
+                                          topic_arn=self.topic.topic_arn, key_arn=self.key.key_arn):
+            self.role.add_to_principal_policy(statement)
+        self.log_group = logs.LogGroup(self, "Logs", retention=log_retention)
+        self.log_group.grant_write(self.role)
+        self.function = lambda_.Function(
+            self, "Function", function_name=GUARD_NAME, runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=lambda_.Architecture.ARM_64, handler=GUARD_HANDLER,
+            code=code or guard_code(policy_json), role=self.role, timeout=timeout, memory_size=memory_size,
+            reserved_concurrent_executions=1, dead_letter_queue=self.dead_letter_queue, log_group=self.log_group,
+            retry_attempts=2, max_event_age=max_event_age, environment={TOPIC_ENV_VAR: self.topic.topic_arn,
+                                                              ENFORCE_ENV_VAR: "true" if enforce else "false"},
+            description="aifinops GPU guard: scan, mark, stop and notify (idle or untagged accelerated resources)")
+        self.function.node.default_child.add_metadata("checkov", {"skip": [  # type: ignore[union-attr]
+            {"id": "CKV_AWS_117", "comment": "calls only AWS APIs: no VPC needed"},
+            {"id": "CKV_AWS_173", "comment": "environment: the topic ARN and a dry-run switch, no secret"}]})
+
+        def target() -> targets.LambdaFunction:
+            return targets.LambdaFunction(self.function, dead_letter_queue=self.dead_letter_queue, retry_attempts=2,
+                                          max_event_age=max_event_age)
+
+        self.schedule_rule = events.Rule(
+            self, "Schedule", rule_name=f"{GUARD_NAME}-schedule",
+            description=f"aifinops: GPU guard scan every {schedule_minutes} minutes",
+            schedule=events.Schedule.rate(cdk.Duration.minutes(schedule_minutes)), targets=[target()])
+        self.create_events_rule = events.Rule(
+            self, "CreateEvents", rule_name=f"{GUARD_NAME}-create-events",
+            description="aifinops: GPU guard check of new instances, endpoints, notebooks and training jobs",
+            event_pattern=events.EventPattern(
+                source=sorted(CREATE_EVENTS), detail_type=["AWS API Call via CloudTrail"],
+                detail={"eventName": sorted(n for names in CREATE_EVENTS.values() for n in names)}),
+            targets=[target()])
+        self.alarms = [
+            self._alarm("Errors", "errors", f"{GUARD_NAME} failed; see its log group",
+                        self.function.metric_errors(period=cdk.Duration.minutes(5), statistic="Sum"), periods=1),
+            # One scan at a time: a create event during a scan is throttled and retried; alarm when it lasts.
+            self._alarm("Throttles", "throttles", f"{GUARD_NAME} throttled for 15 minutes; scans are not running",
+                        self.function.metric_throttles(period=cdk.Duration.minutes(5), statistic="Sum"), periods=3),
+            self._alarm("DeadLetterMessages", "dead-letters",
+                        "a guard scan was not delivered or failed every retry; see the dead-letter queue",
+                        self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                            period=cdk.Duration.minutes(5), statistic="Maximum"), periods=1),
+        ]
+        cdk.Tags.of(self).add(MANAGED_TAG, "true")
+
+    def _alarm(self, construct_id: str, suffix: str, description: str, metric: cloudwatch.IMetric,
+               periods: int) -> cloudwatch.Alarm:
+        return cloudwatch.Alarm(
+            self, construct_id, alarm_name=f"{GUARD_NAME}-{suffix}", alarm_description=description, metric=metric,
+            threshold=1, evaluation_periods=periods, datapoints_to_alarm=periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING)
