@@ -83,6 +83,7 @@ def _print_summary(summary: DeploymentSummary) -> None:
         out.print(profiles)
     _print_costs(summary)
     _print_scps(summary)
+    _print_guards(summary)
     _print_budgets(summary)
     if not summary.validation:
         out.print("Validation: no plugin findings (validation-report.json has no failures)")
@@ -165,6 +166,20 @@ def _merge_per_key(lines: list[str]) -> list[str]:
             merged.append(template.replace("without the {} tag", f"missing any of the {names} tags")
                           if len(found) > 1 else template.replace("the {} tag", f"the {names} tag"))
     return merged
+
+
+def _print_guards(summary: DeploymentSummary) -> None:
+    guards = [g for s in summary.stacks for g in s.guards]
+    if not guards:
+        return
+    table = Table(title="GPU guards (untagged: mark, then stop after the grace period; idle: stop or notify)",
+                  title_justify="left")
+    for column in ("account", "region", "environment", "mode", "every", "grace", "idle window"):
+        table.add_column(column)
+    for g in guards:
+        table.add_row(g["account"], g["region"], g["environment"] or "(none: notify)", g["mode"],
+                      f"{g['scheduleMinutes']} min", f"{g['graceMinutes']} min", f"{g['idleWindowMinutes']} min")
+    out.print(table)
 
 
 def _usd(value: float | None) -> str:

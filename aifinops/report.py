@@ -13,6 +13,7 @@ from aifinops.policies.cost_tags import read_template_tags
 from aifinops.template_metadata import BUDGET as BUDGET_METADATA
 from aifinops.template_metadata import CAPACITY as CAPACITY_METADATA
 from aifinops.template_metadata import COST_TAGS as METADATA_KEY
+from aifinops.template_metadata import GUARD as GUARD_METADATA
 from aifinops.template_metadata import SCP as SCP_METADATA
 
 
@@ -95,6 +96,7 @@ class StackSummary:
     profiles: list[tuple[str, str, str]] = field(default_factory=list)  # (name, model, team)
     costs: list[WorkloadCost] = field(default_factory=list)
     scps: list[ScpSummary] = field(default_factory=list)
+    guards: list[dict[str, Any]] = field(default_factory=list)  # GUARD metadata of each guard function
     budgets: list[BudgetSummary] = field(default_factory=list)
 
 
@@ -146,6 +148,9 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
             tags = read_template_tags(props["Tags"])
             summary.tagged += 1
             summary.fully_tagged += all(k in tags for k in (required or ()))
+        guard = resource.get("Metadata", {}).get(GUARD_METADATA)
+        if guard:
+            summary.guards.append(guard)
         scp = resource.get("Metadata", {}).get(SCP_METADATA)
         if scp:
             summary.scps.append(ScpSummary(

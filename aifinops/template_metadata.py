@@ -5,3 +5,4 @@ COST_TAGS = "aifinops:cost-tags"  # template Metadata of a stack under enforceme
 CAPACITY = "aifinops:capacity"  # resource Metadata of a workload's billable heart (see constructs/capacity.py)
 SCP = "aifinops:scp"  # metadata of each SCP resource: environment, size, limits, targets, plain-words denies
 BUDGET = "aifinops:budget"  # metadata of each AWS::Budgets::Budget: scope, limit, thresholds, recipients, at 100 %
+GUARD = "aifinops:guard"  # metadata of each guard function: account, region, environment, mode, schedule

@@ -12,6 +12,7 @@ from aifinops.config import FinOpsConfig
 from aifinops.constructs.gpu_guard import GpuGuard
 from aifinops.naming import MANAGED_TAG
 from aifinops.policies.guard_policy import guard_policy_json
+from aifinops.template_metadata import GUARD
 
 __all__ = ["GuardStack", "guard_owners"]
 
@@ -42,6 +43,13 @@ class GuardStack(cdk.Stack):
         self.guard = GpuGuard(self, "GpuGuard", policy_json=guard_policy_json(config),
                               schedule_minutes=config.guard.schedule_minutes,
                               topic_owners=guard_owners(config, account))
+        environment = config.environment_of_account(account)
+        mode = config.environments[environment].guard_mode if environment else "notify"
+        self.guard.function.node.default_child.add_metadata(GUARD, {  # type: ignore[union-attr]
+            "account": account, "region": region, "environment": environment, "mode": mode,
+            "scheduleMinutes": config.guard.schedule_minutes,
+            "graceMinutes": config.guard.untagged.grace_minutes,
+            "idleWindowMinutes": config.guard.idle.window_minutes})
 
 
 def guard_owners(config: FinOpsConfig, account: str) -> list[str]:

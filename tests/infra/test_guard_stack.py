@@ -87,3 +87,13 @@ def test_every_taggable_resource_is_marked_managed(templates: dict[str, dict[str
                 assert {"Key": MANAGED_TAG, "Value": "true"} in tags, (name, resource["Type"])
                 checked += 1
         assert checked >= 8, name
+
+
+def test_report_lists_each_guard_with_its_mode(reference_assembly: Assembly, config: FinOpsConfig) -> None:
+    from aifinops.report import summarize
+
+    guards = {g["account"]: g for s in summarize(reference_assembly.outdir).stacks for g in s.guards}
+    for name, env in config.environments.items():
+        for account in env.accounts:
+            assert (guards[account]["environment"], guards[account]["mode"]) == (name, env.guard_mode)
+            assert guards[account]["scheduleMinutes"] == config.guard.schedule_minutes
