@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .act import DONE, ActError
+from .decide import format_utc
 from .model import Action, Decision, Reason
 
 LOGGER_NAME = "aifinops.gpu_guard"
@@ -143,7 +144,7 @@ def _decision(d: Decision, result: str) -> dict[str, Any]:
     return {"id": r.id, "arn": r.arn, "kind": r.kind.value, "account": r.account, "region": r.region,
             "environment": d.environment, "instance_type": r.instance_type, "reasons": [x.value for x in d.reasons],
             "action": d.action.value, "result": result, "hourly_usd": d.hourly_usd, "price_estimate": d.price_estimate,
-            "detail": d.detail, "stop_after": d.stop_after.isoformat() if d.stop_after else None,
+            "detail": d.detail, "stop_after": format_utc(d.stop_after) if d.stop_after else None,
             "team": r.tags.get(TEAM_TAG)}
 
 
