@@ -183,10 +183,12 @@ def _sagemaker(sm: Any, d: Decision, policy: GuardPolicy, now: datetime, outcome
         else:
             stamp = f"{reasons_value(d)} {format_utc(now)}"
             if r.kind is Kind.ENDPOINT:
-                operation = "DescribeEndpoint"
-                config = sm.describe_endpoint(EndpointName=r.id)["EndpointConfigName"]
-                operation = "DescribeEndpointConfig"
-                config_arn = sm.describe_endpoint_config(EndpointConfigName=config)["EndpointConfigArn"]
+                config_arn = r.config_arn  # from the inventory; describe only when it is missing
+                if config_arn is None:
+                    operation = "DescribeEndpoint"
+                    config = sm.describe_endpoint(EndpointName=r.id)["EndpointConfigName"]
+                    operation = "DescribeEndpointConfig"
+                    config_arn = sm.describe_endpoint_config(EndpointConfigName=config)["EndpointConfigArn"]
                 operation = "AddTags"
                 sm.add_tags(ResourceArn=config_arn, Tags=[{"Key": policy.stopped_by_tag,
                                                            "Value": f"{stamp} endpoint:{r.id}"}])

@@ -113,6 +113,7 @@ def endpoints(sagemaker: Any, accelerated: Iterable[str] | None = None) -> Inven
     result = InventoryResult()
     wanted = None if accelerated is None else frozenset(accelerated)
     configs: dict[str, dict[str, str]] = {}  # config name -> variant name -> instance type
+    config_arns: dict[str, str] = {}  # config name -> ARN (act tags the config when it stops an endpoint)
     try:
         summaries = [s for page in _pages(sagemaker.list_endpoints, "NextToken", StatusEquals="InService",
                                           MaxResults=SAGEMAKER_PAGE) for s in page.get("Endpoints", [])]
@@ -129,6 +130,8 @@ def endpoints(sagemaker: Any, accelerated: Iterable[str] | None = None) -> Inven
                 config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
                 configs[config_name] = {v["VariantName"]: v["InstanceType"]
                                         for v in config.get("ProductionVariants", []) if v.get("InstanceType")}
+                if config.get("EndpointConfigArn"):
+                    config_arns[config_name] = config["EndpointConfigArn"]
             types = configs[config_name]
             variants = tuple(v["VariantName"] for v in endpoint.get("ProductionVariants", []))
             running = [types[v] for v in variants if v in types]
@@ -143,7 +146,8 @@ def endpoints(sagemaker: Any, accelerated: Iterable[str] | None = None) -> Inven
         result.resources.append(Resource(
             kind=Kind.ENDPOINT, id=name, arn=endpoint["EndpointArn"], account=_account(endpoint["EndpointArn"]),
             region=sagemaker.meta.region_name, instance_type=max(running, key=_size_rank), instance_count=count,
-            launched_at=_utc(endpoint.get("CreationTime")), tags=tags, variants=variants))
+            launched_at=_utc(endpoint.get("CreationTime")), tags=tags, variants=variants,
+            config_arn=config_arns.get(config_name)))
     return result
 
 

@@ -31,6 +31,7 @@ class Resource:
     launched_at: datetime | None  # launch / creation / training start time, UTC
     tags: Mapping[str, str] = field(default_factory=dict)
     variants: tuple[str, ...] = ()  # endpoint production variant names
+    config_arn: str | None = None  # endpoints: their endpoint config (read once by the inventory)
 
 
 class Signal(StrEnum):
