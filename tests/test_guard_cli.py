@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from aifinops.cli import app
 from aifinops.lambdas.guard.clients import ClientFactory
 from tests.conftest import REFERENCE_CONFIG
-from tests.lambdas.guard.conftest import REGION, clients, moto_server  # noqa: F401 - fixtures
+from tests.lambdas.guard.conftest import REGION, clients  # noqa: F401 - fixture
 from tests.lambdas.guard.fleet import FULL_TAGS, run, tags_of
 
 runner = CliRunner()

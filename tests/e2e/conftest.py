@@ -6,13 +6,11 @@ asset directory and boto3 (with its dependencies) — aifinops, aws_cdk, pydanti
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import subprocess
 import sys
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -91,20 +89,6 @@ def boto3_only_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert (site / "boto3").exists() and (site / "botocore").exists()
     return site
 
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[str]:
-    """One moto server per module on 127.0.0.1, port chosen by the OS."""
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request otherwise
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -34,18 +34,6 @@ from tests.iam.harness import (
     simulate,
 )
 
-try:  # the builder is written in parallel: skip while its module does not exist, fail on any other error
-    from aifinops.policies.scp import build_scps
-except ModuleNotFoundError as exc:  # pragma: no cover - depends on the checkout
-    if exc.name != "aifinops.policies.scp":
-        raise
-    build_scps = None
-    BUILDER_MISSING = f"the SCP builder is not there yet: {exc}"
-else:
-    BUILDER_MISSING = ""
-
-needs_builder = pytest.mark.skipif(build_scps is None, reason=BUILDER_MISSING or "builder present")
-
 ENVS = ("dev", "staging", "prod")
 A, D = "A", "D"  # expected per environment, written dev/staging/prod: "DDA" = denied in dev and staging
 RESULT = {A: ALLOWED, D: EXPLICIT_DENY}
@@ -311,8 +299,6 @@ class EnvRun:
 @pytest.fixture(scope="module")
 def runs(config: Any) -> dict[str, EnvRun]:
     """One simulator process per environment, every case of the matrix in it."""
-    if build_scps is None:
-        pytest.skip(BUILDER_MISSING)
     out = {}
     root = config.organization.root_id or "r-root"
     for env in ENVS:
@@ -328,7 +314,7 @@ def _params() -> list[Any]:
     params = []
     for env in ENVS:
         for c in CASES:
-            marks = [needs_builder]
+            marks = []
             if (env, c.id) in BUILDER_BUGS:
                 marks.append(pytest.mark.xfail(strict=True, reason=BUILDER_BUGS[(env, c.id)]))
             params.append(pytest.param(env, c, id=f"{env}: {c.id}", marks=marks))
@@ -374,7 +360,6 @@ def _spares_break_glass(statement: Mapping[str, Any], break_glass: tuple[str, ..
     return False
 
 
-@needs_builder
 @pytest.mark.parametrize("model", [OPUS, OPUS3])
 @pytest.mark.parametrize("env", ENVS)
 def test_global_profile_regionless_arn(runs: dict[str, EnvRun], config: Any, env: str, model: str) -> None:
@@ -389,7 +374,6 @@ def test_global_profile_regionless_arn(runs: dict[str, EnvRun], config: Any, env
         assert all(_spares_break_glass(s, config.organization.break_glass) for s in covering), covering
 
 
-@needs_builder
 @pytest.mark.parametrize("env", ["dev", "staging"])
 def test_regionless_arn_is_listed_explicitly(runs: dict[str, EnvRun], env: str) -> None:
     """Covered even if AWS does not let a `*` region match an empty region (unconfirmed)."""
@@ -397,7 +381,6 @@ def test_regionless_arn_is_listed_explicitly(runs: dict[str, EnvRun], env: str) 
     assert deny_statements_covering(runs[env].policies, INVOKE, arn, star_matches_empty_region=False)
 
 
-@needs_builder
 @pytest.mark.parametrize("env", ENVS)
 def test_regionless_arn_of_cheaper_models_is_open(runs: dict[str, EnvRun], env: str) -> None:
     for model in (HAIKU, SONNET, NOVA_LITE):
