@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{os.environ['PATH']}"
 
 REFERENCE_CONFIG = ROOT / "finops.yaml"
+# The guard's end-to-end fixtures live next to its fleet; a plugin, because tests/e2e/conftest.py is imported by them.
+pytest_plugins = ["tests.e2e.guard_fleet"]
 
 
 @pytest.fixture(scope="session")

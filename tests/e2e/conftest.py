@@ -12,6 +12,7 @@ import subprocess
 import sys
 import urllib.request
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -28,9 +29,12 @@ FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "te
                     "AWS_SESSION_TOKEN": "testing"}
 NOT_IMPORTABLE = ("aifinops", "aws_cdk", "pydantic", "yaml")
 
-# Runs inside the subprocess; sys.argv: handler ("handler.handler"), result file. Event on stdin.
+# Runs inside the subprocess; sys.argv: handler ("handler.handler"), result file, optional ISO time at which the
+# handler module's `utcnow` clock is frozen (the guard's; time travel without touching the deployed code). Event on
+# stdin.
 LAMBDA_BOOTSTRAP = f"""
 import importlib, json, sys
+from datetime import datetime
 for name in {NOT_IMPORTABLE!r}:
     try:
         importlib.import_module(name)
@@ -38,7 +42,12 @@ for name in {NOT_IMPORTABLE!r}:
         continue
     raise SystemExit(f"{{name}} must not be importable in the Lambda environment")
 module_name, function_name = sys.argv[1].rsplit(".", 1)
-function = getattr(importlib.import_module(module_name), function_name)
+module = importlib.import_module(module_name)
+if len(sys.argv) > 3:
+    frozen = datetime.fromisoformat(sys.argv[3])
+    assert callable(module.utcnow), "the handler module has no utcnow clock"
+    module.utcnow = lambda: frozen
+function = getattr(module, function_name)
 result = function(json.loads(sys.stdin.read()), None)
 with open(sys.argv[2], "w") as out:
     json.dump(result, out)
@@ -105,10 +114,10 @@ def moto(moto_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> s
 
 
 def run_lambda(asset: FunctionAsset, event: Any, *, endpoint_url: str, boto3_path: Path, workdir: Path,
-               extra_env: dict[str, str] | None = None) -> LambdaRun:
+               extra_env: dict[str, str] | None = None, now: datetime | None = None) -> LambdaRun:
     """Invoke `asset.handler` like Lambda: import path = asset directory + boto3 only (`-S`: no site
     packages, so the editable aifinops install is invisible), the function's environment from the template,
-    AWS_ENDPOINT_URL pointing boto3 at moto."""
+    AWS_ENDPOINT_URL pointing boto3 at moto. `now`: the time the handler module's `utcnow` returns."""
     workdir.mkdir(parents=True, exist_ok=True)
     result_file = workdir / "result.json"
     env = {**FAKE_CREDENTIALS, **asset.environment, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION,
@@ -116,7 +125,8 @@ def run_lambda(asset: FunctionAsset, event: Any, *, endpoint_url: str, boto3_pat
            "AWS_CONFIG_FILE": str(workdir / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "none"),
            "HOME": str(workdir), "PYTHONPATH": os.pathsep.join([str(asset.directory), str(boto3_path)]),
            **(extra_env or {})}
-    process = subprocess.run([sys.executable, "-S", "-c", LAMBDA_BOOTSTRAP, asset.handler, str(result_file)],
+    clock = [now.isoformat()] if now is not None else []
+    process = subprocess.run([sys.executable, "-S", "-c", LAMBDA_BOOTSTRAP, asset.handler, str(result_file), *clock],
                              input=json.dumps(event), env=env, cwd=workdir, capture_output=True, text=True,
                              timeout=60, check=False)
     assert process.returncode == 0, f"exit {process.returncode}\n{process.stderr}\n{process.stdout}"

@@ -56,7 +56,12 @@ SAFETY_MARGIN_SECONDS = 20.0
 _TYPES: dict[str, frozenset[str]] = {}  # region -> accelerated type names, kept while the container is warm
 CREATE_EVENTS = ("RunInstances", "CreateEndpoint", "CreateNotebookInstance", "CreateTrainingJob")
 
-__all__ = ["CREATE_EVENTS", "ENFORCE_ENV", "TOPIC_ENV", "created_resources", "enforce_from_env", "handler"]
+__all__ = ["CREATE_EVENTS", "ENFORCE_ENV", "TOPIC_ENV", "created_resources", "enforce_from_env", "handler", "utcnow"]
+
+
+def utcnow() -> datetime:
+    """The scan's clock: a module function, so an end-to-end test can run the deployed code at a later time."""
+    return datetime.now(UTC)
 
 
 def handler(event: Any, context: Any, *, clients: Clients | None = None,
@@ -73,7 +78,7 @@ def handler(event: Any, context: Any, *, clients: Clients | None = None,
     budget = None
     if context is not None and hasattr(context, "get_remaining_time_in_millis"):
         budget = max(1.0, context.get_remaining_time_in_millis() / 1000 - SAFETY_MARGIN_SECONDS)
-    summary = scan(policy, factory, regions, now=datetime.now(UTC), enforce=enforce_from_env(env),
+    summary = scan(policy, factory, regions, now=utcnow(), enforce=enforce_from_env(env),
                    time_budget_seconds=budget, only=only, trigger=trigger, type_cache=_TYPES)
     topic = env.get(TOPIC_ENV, "").strip()
     message = digest(summary.to_dict()) if topic else None
