@@ -2,6 +2,10 @@
 no AWS calls; the same inputs always give the same decision.
 
 Rules (mode = the environment's guard mode; an unknown environment is treated as notify-only):
+- environment: the `environment` tag when it names a configured environment, else the account's. A tag naming
+  another environment than the account's (an account not listed there) is a finding (NOTIFY), and the more
+  cautious of the two modes applies: a mislabelled production resource is never stopped, and relabelling a dev
+  resource `prod` buys no silence (the digest reports it).
 - exempt (`exempt-until` a valid ISO date, today or later, at most exemptionMaxDays ahead): NONE, nothing else
   is looked at. A malformed or too distant exemption exempts nothing and is itself a finding (NOTIFY).
 - untagged (a required tag missing or blank): MARK (stop-after = now + grace) when not validly marked; NONE
@@ -45,7 +49,9 @@ def decide(resource: Resource, signals: Signals, policy: GuardPolicy, now: datet
     now = now.astimezone(UTC)
     environment = environment_of(resource, policy)
     env = policy.environments.get(environment) if environment else None
-    enforce = Action.STOP if env is not None and env.mode == "stop" else Action.NOTIFY
+    mismatch = _account_environment_if_other(resource, policy, env)
+    stop_mode = env is not None and env.mode == "stop" and (mismatch is None or mismatch.mode == "stop")
+    enforce = Action.STOP if stop_mode else Action.NOTIFY
     price = policy.price(resource.instance_type)
     hourly = round(price.usd * resource.instance_count, 4) if price is not None else None
 
@@ -55,6 +61,10 @@ def decide(resource: Resource, signals: Signals, policy: GuardPolicy, now: datet
                         stop_after=stop_after, hourly_usd=hourly, price_estimate=price is not None and price.estimate)
 
     findings: list[_Finding] = []
+    if mismatch is not None:
+        findings.append(_Finding(Reason.ENVIRONMENT_MISMATCH, Action.NOTIFY,
+                                 f"tagged {policy.environment_tag}={environment} in an account of {mismatch.name}: "
+                                 f"the more cautious guard mode applies"))
     exemption = _exemption(resource, policy, now)
     if isinstance(exemption, date):
         return decision(Action.NONE, (Reason.EXEMPT,), f"exempt until {exemption.isoformat()} (end of day, UTC)")
@@ -77,6 +87,15 @@ def environment_of(resource: Resource, policy: GuardPolicy) -> str | None:
     if tagged in policy.environments:
         return tagged
     return policy.accounts.get(resource.account)
+
+
+def _account_environment_if_other(resource: Resource, policy: GuardPolicy,
+                                  tagged: EnvironmentPolicy | None) -> EnvironmentPolicy | None:
+    """The account's environment when the tag names another one that does not list this account."""
+    name = policy.accounts.get(resource.account)
+    if tagged is None or name is None or name == tagged.name or resource.account in tagged.accounts:
+        return None
+    return policy.environments.get(name)
 
 
 def format_utc(moment: datetime) -> str:

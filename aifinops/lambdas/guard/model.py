@@ -67,6 +67,7 @@ class Reason(StrEnum):
     NOTEBOOK_TOO_LONG = "notebook-too-long"
     EXEMPT = "exempt"
     BAD_EXEMPTION = "bad-exemption"  # malformed or beyond the configured maximum: itself a finding
+    ENVIRONMENT_MISMATCH = "environment-mismatch"  # environment tag names another environment than the account's
     COMPLIANT = "compliant"
 
 

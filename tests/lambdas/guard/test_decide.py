@@ -15,6 +15,7 @@ from tests.lambdas.guard.factories import (
     IDLE_GPU,
     NOW,
     PROD,
+    STAGING,
     TAGS,
     UNKNOWN_ACCOUNT,
     reference_policy,
@@ -43,6 +44,8 @@ def test_naive_now_is_refused() -> None:
         decide(resource(), BUSY, POLICY, NOW.replace(tzinfo=None))
 
 
+ACCOUNT_OF = {"dev": DEV, "staging": STAGING, "prod": PROD}
+
 # --- environment -----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("account", "tag", "expected"), [
@@ -51,6 +54,15 @@ def test_naive_now_is_refused() -> None:
 ])
 def test_environment_from_tag_else_account(account: str, tag: str, expected: str | None) -> None:
     assert environment_of(resource(account=account, env=tag), POLICY) == expected
+
+
+@pytest.mark.parametrize(("account", "tag", "home"), [(DEV, "prod", "dev"), (PROD, "dev", "prod")])
+def test_a_tag_naming_another_environment_is_reported_and_the_cautious_mode_applies(account: str, tag: str,
+                                                                                   home: str) -> None:
+    """Relabelling a dev instance `prod` buys no silence; a production instance mislabelled `dev` is never stopped."""
+    d = decide(resource(account=account, env=tag), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.reasons, d.environment) == (Action.NOTIFY, (Reason.ENVIRONMENT_MISMATCH, Reason.IDLE), tag)
+    assert f"environment={tag} in an account of {home}" in d.detail
 
 
 def test_unknown_environment_is_notify_only() -> None:
@@ -147,7 +159,7 @@ def test_stop_after_format_round_trips() -> None:
 
 @pytest.mark.parametrize(("env", "action"), [("dev", Action.STOP), ("prod", Action.NOTIFY)])
 def test_idle_gpu_decides_when_present(env: str, action: Action) -> None:
-    d = decide(resource(env=env), IDLE_GPU, POLICY, NOW)
+    d = decide(resource(account=ACCOUNT_OF[env], env=env), IDLE_GPU, POLICY, NOW)
     assert (d.action, d.reasons) == (action, (Reason.IDLE,))
     assert "GPU utilisation at most 1%" in d.detail
 
@@ -213,7 +225,8 @@ def test_notebooks_and_training_jobs_have_no_idle_rule(kind: Kind) -> None:
     ("dev", 8, Action.NONE), ("dev", 8.01, Action.STOP), ("prod", 71, Action.NONE), ("prod", 73, Action.NOTIFY),
 ])
 def test_training_beyond_the_environments_maximum(env: str, hours: float, action: Action) -> None:
-    d = decide(resource(Kind.TRAINING_JOB, env=env, age=timedelta(hours=hours)), BUSY, POLICY, NOW)
+    r = resource(Kind.TRAINING_JOB, account=ACCOUNT_OF[env], env=env, age=timedelta(hours=hours))
+    d = decide(r, BUSY, POLICY, NOW)
     assert d.action is action
     if action is not Action.NONE:
         assert d.reasons == (Reason.TRAINING_TOO_LONG,)
@@ -229,7 +242,7 @@ def test_training_in_an_unknown_environment_uses_the_strictest_maximum_notify_on
     ("dev", 12, Action.NONE), ("dev", 13, Action.STOP), ("prod", 500, Action.NONE),
 ])
 def test_notebooks_beyond_the_maximum_outside_production(env: str, hours: float, action: Action) -> None:
-    d = decide(resource(Kind.NOTEBOOK, env=env, age=timedelta(hours=hours)), BUSY, POLICY, NOW)
+    d = decide(resource(Kind.NOTEBOOK, account=ACCOUNT_OF[env], env=env, age=timedelta(hours=hours)), BUSY, POLICY, NOW)
     assert d.action is action
     if action is Action.STOP:
         assert d.reasons == (Reason.NOTEBOOK_TOO_LONG,)
@@ -246,6 +259,6 @@ def test_unknown_launch_time_skips_the_run_time_rules() -> None:
 def test_strongest_action_wins_and_every_reason_is_kept() -> None:
     d = decide(resource(tags={**UNTAGGED, "environment": "dev"}), IDLE_GPU, POLICY, NOW)
     assert (d.action, d.reasons, d.stop_after) == (Action.STOP, (Reason.UNTAGGED, Reason.IDLE), None)
-    d = decide(resource(tags={**UNTAGGED, "environment": "prod"}), IDLE_GPU, POLICY, NOW)
+    d = decide(resource(account=PROD, tags={**UNTAGGED, "environment": "prod"}), IDLE_GPU, POLICY, NOW)
     assert (d.action, d.reasons) == (Action.MARK, (Reason.UNTAGGED, Reason.IDLE))
     assert d.stop_after == datetime(2026, 11, 27, 13, 0, tzinfo=UTC)

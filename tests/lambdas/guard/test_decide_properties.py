@@ -110,11 +110,20 @@ def test_a_valid_exemption_is_never_acted_on(case: tuple[Resource, Signals, Guar
     assert (d.action, d.reasons) == (Action.NONE, (Reason.EXEMPT,))
 
 
+def modes(r: Resource, policy: GuardPolicy) -> set[str]:
+    """The guard modes that may apply to `r`: its environment's, and its account's when the tag says otherwise."""
+    named = {environment_of(r, policy), policy.accounts.get(r.account)} - {None}
+    return {policy.environments[n].mode for n in named if n is not None} or {"notify"}
+
+
 @settings(max_examples=200)
-@given(policies, moments, kinds, accounts, st.sampled_from(["dev", "staging", "prod"]),
+@given(policies, moments, kinds, st.sampled_from([(DEV, "dev"), (STAGING, "staging"), (PROD, "prod"),
+                                                  (UNKNOWN_ACCOUNT, "dev"), (UNKNOWN_ACCOUNT, "prod")]),
        st.timedeltas(timedelta(minutes=120), timedelta(hours=8)))
-def test_a_compliant_busy_resource_is_never_acted_on(policy: GuardPolicy, now: datetime, kind: Kind, account: str,
-                                                     env: str, age: timedelta) -> None:
+def test_a_compliant_busy_resource_is_never_acted_on(policy: GuardPolicy, now: datetime, kind: Kind,
+                                                     placed: tuple[str, str], age: timedelta) -> None:
+    """Compliant: every required tag set, the environment tag agreeing with the account's environment."""
+    account, env = placed
     r = Resource(kind=kind, id="r-1", arn="arn:r-1", account=account, region="us-east-1", instance_type="g5.xlarge",
                  instance_count=1, launched_at=now - age, tags={**TAGS, "environment": env})
     d = decide(r, BUSY, policy, now)
@@ -135,8 +144,7 @@ def test_every_untagged_violator_is_acted_on_once_its_deadline_passed(
     after = acted(marked, policy)
     assert after is not None
     later = decide(after, signals, policy, marked.stop_after + late)
-    env = environment_of(after, policy)
-    stop_mode = env is not None and policy.environments[env].mode == "stop"
+    stop_mode = modes(after, policy) == {"stop"} and environment_of(after, policy) is not None
     assert later.action is (Action.STOP if stop_mode else Action.NOTIFY)
     assert Reason.UNTAGGED in later.reasons
 
@@ -147,10 +155,22 @@ def test_notify_only_environments_never_stop(case: tuple[Resource, Signals, Guar
     r, signals, policy, now = case
     env = environment_of(r, policy)
     d = decide(r, signals, policy, now)
-    if env is None or policy.environments[env].mode == "notify":
+    if env is None or "notify" in modes(r, policy):
         assert d.action is not Action.STOP
-    if env == "prod":  # production: notify unless the config explicitly says stop
+    if "prod" in (env, policy.accounts.get(r.account)):  # production (tag or account): notify unless configured
         assert policy.environments["prod"].production and d.action is not Action.STOP
+
+
+@settings(max_examples=200)
+@given(cases())
+def test_an_environment_tag_other_than_the_accounts_is_reported(
+        case: tuple[Resource, Signals, GuardPolicy, datetime]) -> None:
+    r, signals, policy, now = case
+    tagged, home = environment_of(r, policy), policy.accounts.get(r.account)
+    d = decide(r, signals, policy, now)
+    other = tagged is not None and home is not None and r.account not in policy.environments[tagged].accounts
+    if Reason.EXEMPT not in d.reasons:
+        assert (Reason.ENVIRONMENT_MISMATCH in d.reasons) == other
 
 
 @settings(max_examples=100)
