@@ -207,12 +207,12 @@ def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in tags.items()]
 
 
-def seed(clients: Any, n: int, now: datetime, window_minutes: int) -> dict[str, str]:
+def seed(clients: Any, n: int, now: datetime, window_minutes: int, reservation: int = RESERVATION) -> dict[str, str]:
     """Create the fleet; return resource id -> expected action (stop, mark, notify, none)."""
     ec2, cw, sm = (clients.client(s, REGION) for s in ("ec2", "cloudwatch", "sagemaker"))
     ids: list[str] = []
-    for offset in range(0, n, RESERVATION):
-        count = min(RESERVATION, n - offset)
+    for offset in range(0, n, reservation):
+        count = min(reservation, n - offset)
         response = ec2.run_instances(ImageId=AMI, MinCount=count, MaxCount=count, InstanceType="g5.xlarge")
         ids += [i["InstanceId"] for i in response["Instances"]]
     untagged, idle = ids[: n // 10], ids[n // 10: n // 10 + n * 3 // 10]
@@ -348,7 +348,7 @@ def scan_one(proxy_url: str, now: datetime) -> dict[str, Any]:
             "errors": summary["errors"] + dry.errors}
 
 
-def run_size(n: int, moto_url: str) -> dict[str, Any]:
+def run_size(n: int, moto_url: str, reservation: int = RESERVATION) -> dict[str, Any]:
     from aifinops.lambdas.guard.clients import ClientFactory
 
     policy = _policy()
@@ -358,7 +358,7 @@ def run_size(n: int, moto_url: str) -> dict[str, Any]:
         now = datetime.now(UTC).replace(microsecond=0) + FUTURE
         seeding = ClientFactory(endpoint_url=moto_url, max_attempts=1)
         t0 = time.perf_counter()
-        truth = seed(seeding, n, now, policy.idle_window_minutes)
+        truth = seed(seeding, n, now, policy.idle_window_minutes, reservation)
         seed_s = time.perf_counter() - t0
         done = subprocess.run([sys.executable, __file__, "--scan-one", proxy.url, now.isoformat()],
                               capture_output=True, text=True, check=True, env=os.environ.copy())
@@ -433,6 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", default=",".join(map(str, DEFAULT_SIZES)))
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--reservation-size", type=int, default=RESERVATION,
+                        help="instances per RunInstances call; 1 makes moto page DescribeInstances by 1,000 "
+                             "instances as AWS does (moto pages by reservation), at the price of slow seeding")
     parser.add_argument("--serve-moto", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--scan-one", nargs=2, metavar=("PROXY_URL", "NOW"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -455,7 +458,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         for n in sizes:
-            rows.append(run_size(n, moto_url))
+            rows.append(run_size(n, moto_url, args.reservation_size))
             print(f"# {n}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     finally:
         child.stdin.close()

@@ -29,7 +29,8 @@ def test_report_lists_stacks_coverage_and_profiles(reference_assembly: Assembly)
         assert stack in result.stdout
     assert "5 keys enforced" in result.stdout
     assert "search-query-rewrite-dev-amazon-nova-lite-v1-0" in result.stdout
-    assert "Validation: no plugin findings" in result.stdout
+    for plugin in ("AwsSolutions", "Serverless"):  # AiFinOps and AiFinOpsCostTags report only findings
+        assert f"Validation {plugin}: success, 0 violation(s)" in result.stdout
 
 
 def test_report_without_assembly_is_bad_input(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from aifinops.catalog import model_catalog
+from aifinops.constructs import nag_acks
 from aifinops.constructs.capacity import record_token_pricing
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import PropProblem, raise_if_any
@@ -102,9 +103,12 @@ class BedrockModelAccess(Construct):
             sid="InvokeThroughTeamProfiles", actions=list(INVOKE_ACTIONS), resources=profile_resources))
         # A profile call is also authorised against what it routes to; allow that only via the profiles.
         routed = [s for s in sources if ":inference-profile/" in s] + model_resources
-        self.policy.add_statements(iam.PolicyStatement(
+        routed_statement = iam.PolicyStatement(
             sid="RoutedModelsOnlyViaProfiles", actions=list(INVOKE_ACTIONS), resources=routed,
-            conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile_resources}}))
+            conditions={"StringEquals": {"bedrock:InferenceProfileArn": profile_resources}})
+        self.policy.add_statements(routed_statement)
+        nag_acks.acknowledge_wildcards(self.policy, [routed_statement],
+                                       {"RoutedModelsOnlyViaProfiles": nag_acks.BEDROCK_ROUTED_MODELS})
 
 
 def _check_models(models: Sequence[str], max_tier: str) -> list[PropProblem]:

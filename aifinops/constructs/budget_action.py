@@ -26,6 +26,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_organizations as organizations
 from constructs import Construct
 
+from aifinops.constructs import nag_acks
 from aifinops.policies.budget_stop import budget_stop_document, budget_stop_statements
 from aifinops.policies.scp_types import Statement
 
@@ -141,11 +142,12 @@ class ScpBudgetAction(Construct):
             content=budget_stop_document(self.statements),
             description=f"aifinops budget action: no new AI spend for {whom} (attached by AWS Budgets)")
         account_arns = [f"arn:{stack.partition}:organizations::{stack.account}:account/o-*/{a}" for a in accounts]
-        self.role = _execution_role(self, iam.PolicyStatement(
+        attach = iam.PolicyStatement(
             actions=["organizations:AttachPolicy", "organizations:DetachPolicy"],
             resources=[self.policy.attr_arn, *account_arns],
-            conditions={"StringEquals": {"organizations:PolicyType": "SERVICE_CONTROL_POLICY"}}),
-            f"Budgets attaches {policy_name} to the team's accounts")
+            conditions={"StringEquals": {"organizations:PolicyType": "SERVICE_CONTROL_POLICY"}})
+        self.role = _execution_role(self, attach, f"Budgets attaches {policy_name} to the team's accounts")
+        nag_acks.acknowledge_wildcards(self.role, [attach], {None: nag_acks.BUDGET_SCP_ACCOUNTS})
         self.action = _action(
             self, budget_name=budget_name, action_type=SCP_ACTION, threshold_percent=threshold_percent,
             approval=approval, role=self.role, owners=owners,

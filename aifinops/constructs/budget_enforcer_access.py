@@ -16,6 +16,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from aifinops.constructs import nag_acks
 from aifinops.constructs.budget_enforcer import workload_statements
 from aifinops.constructs.errors import PropProblem, raise_if_any
 from aifinops.lambdas.budget_enforcer.policy import ACCOUNT_ID
@@ -64,7 +65,9 @@ class BudgetEnforcerAccess(Construct):
             description="aifinops budget enforcer (payer account): pause and resume team workloads here",
             assumed_by=iam.AccountPrincipal(management_account).with_conditions(
                 {"ArnEquals": {"aws:PrincipalArn": self.enforcer_role_arn}}))
-        for statement in workload_statements(stack.account, stack.partition, pausable_teams=pausable_teams,
-                                             regions=regions, tag_key=tag_key):
+        statements = workload_statements(stack.account, stack.partition, pausable_teams=pausable_teams,
+                                         regions=regions, tag_key=tag_key)
+        for statement in statements:
             self.role.add_to_principal_policy(statement)
+        nag_acks.acknowledge_wildcards(self.role, statements, nag_acks.ENFORCER)
         cdk.Tags.of(self.role).add(MANAGED_TAG, "true")

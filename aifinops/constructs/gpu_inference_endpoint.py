@@ -18,6 +18,7 @@ from constructs import Construct
 
 from aifinops.catalog import accelerator_count
 from aifinops.config import Environment
+from aifinops.constructs import nag_acks
 from aifinops.constructs.capacity import record_capacity
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import PropProblem, raise_if_any
@@ -211,34 +212,40 @@ class GpuInferenceEndpoint(Construct):
                         description=f"SageMaker execution role of the endpoint {self.endpoint_name}")
         partition, region, account = stack.partition, stack.region, stack.account
         image = parse_ecr_image(image_uri)  # None only for an unresolved token, which cannot be scoped
-        role.add_to_principal_policy(iam.PolicyStatement(
-            sid="PullImage", actions=list(ECR_PULL_ACTIONS),
-            resources=[image.repository_arn(partition) if image else "*"]))
-        role.add_to_principal_policy(iam.PolicyStatement(  # an account-wide call: no resource to scope
-            sid="EcrAuthorizationToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+        statements = [
+            iam.PolicyStatement(sid="PullImage", actions=list(ECR_PULL_ACTIONS),
+                                resources=[image.repository_arn(partition) if image else "*"]),
+            # an account-wide call: no resource to scope
+            iam.PolicyStatement(sid="EcrAuthorizationToken", actions=["ecr:GetAuthorizationToken"], resources=["*"]),
+        ]
         data = parse_model_data(model_data_url) if model_data_url is not None else None
         if data is not None:
-            role.add_to_principal_policy(iam.PolicyStatement(
+            statements.append(iam.PolicyStatement(
                 sid="ReadModelData", actions=["s3:GetObject"], resources=[data.object_arns(partition)]))
             if data.prefix:
-                role.add_to_principal_policy(iam.PolicyStatement(
+                statements.append(iam.PolicyStatement(
                     sid="ListModelData", actions=["s3:ListBucket"], resources=[f"arn:{partition}:s3:::{data.bucket}"],
                     conditions={"StringLike": {"s3:prefix": [f"{data.key}*"]}}))
         groups = [f"/aws/sagemaker/Endpoints/{self.endpoint_name}"]
         if self.inference_component_name:
             groups.append(f"/aws/sagemaker/InferenceComponents/{self.inference_component_name}")
         arns = [f"arn:{partition}:logs:{region}:{account}:log-group:{g}" for g in groups]
-        role.add_to_principal_policy(iam.PolicyStatement(  # group:* also covers the group's streams
-            sid="WriteLogs", actions=list(LOG_ACTIONS), resources=[*arns, *(f"{a}:*" for a in arns)]))
-        role.add_to_principal_policy(iam.PolicyStatement(
-            sid="PutEndpointMetrics", actions=["cloudwatch:PutMetricData"], resources=["*"],
-            conditions={"StringEquals": {"cloudwatch:namespace": list(METRIC_NAMESPACES)}}))
+        statements += [
+            iam.PolicyStatement(sid="WriteLogs", actions=list(LOG_ACTIONS),  # group:* covers the group's streams
+                                resources=[*arns, *(f"{a}:*" for a in arns)]),
+            iam.PolicyStatement(sid="PutEndpointMetrics", actions=["cloudwatch:PutMetricData"], resources=["*"],
+                                conditions={"StringEquals": {"cloudwatch:namespace": list(METRIC_NAMESPACES)}}),
+        ]
         if self.key is not None:
-            role.add_to_principal_policy(iam.PolicyStatement(
-                sid="UseStorageKey", actions=list(KEY_ACTIONS), resources=[self.key.key_arn]))
-            role.add_to_principal_policy(iam.PolicyStatement(
-                sid="GrantStorageKeyToAwsServices", actions=["kms:CreateGrant"], resources=[self.key.key_arn],
-                conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}))
+            statements += [
+                iam.PolicyStatement(sid="UseStorageKey", actions=list(KEY_ACTIONS), resources=[self.key.key_arn]),
+                iam.PolicyStatement(
+                    sid="GrantStorageKeyToAwsServices", actions=["kms:CreateGrant"], resources=[self.key.key_arn],
+                    conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
+            ]
+        for statement in statements:
+            role.add_to_principal_policy(statement)
+        nag_acks.acknowledge_wildcards(role, statements, nag_acks.ENDPOINT)
         return role
 
     def _vpc_config(self, vpc: ec2.IVpc | None, selection: ec2.SubnetSelection | None,

@@ -19,6 +19,7 @@ from constructs import Construct
 
 from aifinops.catalog import accelerator_catalog, accelerator_problem, parse_instance_type
 from aifinops.config import Environment, GpuNotebookWorkload
+from aifinops.constructs import nag_acks
 from aifinops.constructs.capacity import record_capacity
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import PropProblem, raise_if_any
@@ -212,10 +213,8 @@ class GpuNotebook(Construct):
                                 conditions={"Bool": {"kms:GrantIsForAWSResource": "true"}}),
         ])
         self.notebook.node.add_dependency(boot)
-        finding = f"AwsSolutions::AwsSolutions-IAM5[Resource::{_as_nag_renders(stack, log_group)}:*]"
-        cdk.Validations.of(boot).acknowledge(cdk.Acknowledgment(id=finding, reason=(
-            f"Log streams are only under {LOG_GROUP}: one stream per notebook and hook, named after the notebook, "
-            "which does not exist yet when this policy must already apply (first-boot lifecycle logs)")))
+        nag_acks.acknowledge(boot, nag_acks.AWS_SOLUTIONS, "IAM5", nag_acks.NOTEBOOK_LOG_STREAMS,
+                             f"Resource::{nag_acks.nag_text(stack, log_group)}:*")
         # This notebook's ARN only; the auto-stop's first check runs 5 minutes after the start.
         iam.Policy(self, "AutoStopPolicy", roles=[self.role], statements=[iam.PolicyStatement(
             sid="StopThisNotebookWhenIdle", actions=list(AUTOSTOP_ACTIONS), resources=[self.notebook_arn])])
@@ -323,15 +322,6 @@ def _bounds(field: str) -> tuple[int, int]:
     low = next(m.ge for m in metadata if isinstance(m, annotated_types.Ge))
     high = next(m.le for m in metadata if isinstance(m, annotated_types.Le))
     return int(low), int(high)  # type: ignore[call-overload]
-
-
-def _as_nag_renders(stack: cdk.Stack, value: str) -> str:
-    """A string as cdk-nag prints it in finding ids: unresolved references as <LogicalId>."""
-    resolved = stack.resolve(value)
-    if isinstance(resolved, str):
-        return resolved
-    parts = resolved["Fn::Join"][1]
-    return "".join(p if isinstance(p, str) else f"<{p['Ref']}>" for p in parts)
 
 
 def _is_int(value: object) -> bool:

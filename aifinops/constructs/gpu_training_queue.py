@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from aifinops.config import Environment
+from aifinops.constructs import nag_acks
 from aifinops.constructs.capacity import record_capacity
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import PropProblem, raise_if_any
@@ -146,10 +147,12 @@ class GpuTrainingQueue(Construct):
         self.security_group = ec2.SecurityGroup(
             self, "SecurityGroup", vpc=vpc, allow_all_outbound=True,
             description="GPU training instances of AWS Batch: no inbound, all outbound")
+        instance_policy = iam.ManagedPolicy.from_aws_managed_policy_name(INSTANCE_POLICY)
         self.instance_role = iam.Role(
             self, "InstanceRole", assumed_by=iam.ServicePrincipal("ec2.amazonaws.com"),
-            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(INSTANCE_POLICY)],
-            description="ECS agent on the GPU training instances of AWS Batch")
+            managed_policies=[instance_policy], description="ECS agent on the GPU training instances of AWS Batch")
+        nag_acks.acknowledge(self.instance_role, nag_acks.AWS_SOLUTIONS, "IAM4", nag_acks.ECS_INSTANCE_POLICY,
+                             "Policy::" + nag_acks.nag_text(cdk.Stack.of(self), instance_policy.managed_policy_arn))
         # Batch instances inherit no stack tags. The L2 launch template renders its tags (the cost tags
         # applied above, plus a Name) as TagSpecifications for `instance` and `volume`; Batch merges
         # them with ComputeResources.Tags (the compute environment's value wins on a shared key).
@@ -249,7 +252,9 @@ def _grant_ecr_pull(container: batch.EcsEc2ContainerDefinition, image_uri: str) 
     role = container.execution_role
     role.add_to_principal_policy(iam.PolicyStatement(
         actions=list(ECR_PULL_ACTIONS), resources=[image.repository_arn(cdk.Stack.of(container).partition)]))
-    role.add_to_principal_policy(iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"]))
+    token = iam.PolicyStatement(actions=["ecr:GetAuthorizationToken"], resources=["*"])
+    role.add_to_principal_policy(token)
+    nag_acks.acknowledge_wildcards(role, [token], {None: nag_acks.ECR_AUTH_TOKEN})
     cdk.Annotations.of(container).acknowledge_warning(
         "@aws-cdk/aws-ecs:ecrImageRequiresPolicy", "the execution role may pull the image's ECR repository")
 

@@ -22,7 +22,7 @@ __all__ = ["ASSET_EXCLUDE", "code_with_policy"]
 def code_with_policy(source: Path, policy_file: str, policy_json: str) -> lambda_.Code:
     """`source` copied (without caches) plus `policy_file` containing `policy_json`."""
     bundling = cdk.BundlingOptions(
-        image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.13"),  # required; never pulled
+        image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),  # required; never pulled
         local=_PackageWithPolicy(source, policy_file, policy_json))
     return lambda_.Code.from_asset(str(source), asset_hash_type=cdk.AssetHashType.OUTPUT, bundling=bundling)
 

@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
 from aifinops.config import FinOpsConfig
 from aifinops.infra.budget_access_stack import BudgetAccessStack
+from aifinops.infra.checkov_skips import add_checkov_skips
 from aifinops.infra.guard_stack import GuardStack
 from aifinops.infra.org_guardrails_stack import OrgGuardrailsStack
 from aifinops.infra.team_budgets_stack import TeamBudgetsStack
 from aifinops.infra.workload_stack import WorkloadStack
 from aifinops.naming import NAME_PREFIX
 from aifinops.policies.budget_policy import workload_accounts
+from aifinops.policies.nag import AiFinOpsChecks
 from aifinops.policies.plugins.cost_tag_validation import CostTagValidation
 
 STACK_PREFIX = NAME_PREFIX
 
 
-def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True) -> list[cdk.Stack]:
-    """Create every stack of the deployment; `enforce_tags=False` exists for benchmarks only."""
+def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True,
+          security_checks: bool = True) -> list[cdk.Stack]:
+    """Create every stack of the deployment, with the cost tag validation and the cdk-nag AiFinOps, AwsSolutions
+    and Serverless packs attached: synthesis fails on any unacknowledged finding, and validation-report.json keeps
+    every acknowledgement with its reason. The accepted built-in checkov findings are written into the templates
+    (`checkov_skips.SKIPS`). `enforce_tags=False` and `security_checks=False` exist for benchmarks only."""
     if enforce_tags:
         cdk.Validations.of(app).add_plugins(CostTagValidation(config))
+    if security_checks:
+        attach_security_checks(app, config)
+    add_checkov_skips(app)
     # Organizations, Budgets and Cost Explorer are global services whose APIs live in us-east-1.
     payer = cdk.Environment(account=config.organization.management_account, region="us-east-1")
     stacks: list[cdk.Stack] = [
@@ -58,6 +68,15 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True) -> l
     return stacks
 
 
+def attach_security_checks(app: cdk.App, config: FinOpsConfig) -> None:
+    """The AiFinOps pack (cost tags, accelerator types, endpoint scaling, job time limits, Bedrock through
+    profiles, guard DLQs and alarms, encrypted cost-alert topics) and cdk-nag's AwsSolutions and Serverless packs
+    (the deployment is Lambda, SNS and SQS besides IAM), verbose so each finding carries its explanation.
+    Acknowledge a finding on the construct that owns the resource, with `aifinops.constructs.nag_acks`."""
+    cdk.Validations.of(app).add_plugins(AiFinOpsChecks(app, config=config, verbose=True),
+                                        AwsSolutionsChecks(app, verbose=True), ServerlessChecks(app, verbose=True))
+
+
 def budget_access_stack_name(account: str) -> str:
     return f"{STACK_PREFIX}-budget-access-{account}"
 
@@ -71,4 +90,5 @@ def workload_stack_name(environment: str, team: str) -> str:
 
 
 __all__ = ["STACK_PREFIX", "BudgetAccessStack", "GuardStack", "OrgGuardrailsStack", "TeamBudgetsStack",
-           "WorkloadStack", "budget_access_stack_name", "build", "guard_stack_name", "workload_stack_name"]
+           "WorkloadStack", "attach_security_checks", "budget_access_stack_name", "build", "guard_stack_name",
+           "workload_stack_name"]

@@ -40,9 +40,17 @@ def test_activates_every_key_on_create_and_update() -> None:
 
 
 def test_least_privilege() -> None:
-    policies = synth(["team"]).find_resources("AWS::IAM::Policy").values()
+    template = synth(["team"])
+    policies = template.find_resources("AWS::IAM::Policy").values()
     statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
-    assert statements == [{"Action": "ce:UpdateCostAllocationTagsStatus", "Effect": "Allow", "Resource": "*"}]
+    [log_group] = template.find_resources("AWS::Logs::LogGroup")
+    assert sorted(statements, key=json.dumps) == sorted([
+        {"Action": "ce:UpdateCostAllocationTagsStatus", "Effect": "Allow", "Resource": "*"},
+        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Effect": "Allow",
+         "Resource": {"Fn::GetAtt": [log_group, "Arn"]}}], key=json.dumps)
+    # the provider runs with its own role: no AWS managed policy (AWSLambdaBasicExecutionRole writes any log)
+    [role] = template.find_resources("AWS::IAM::Role").values()
+    assert "ManagedPolicyArns" not in role["Properties"]
 
 
 def test_more_than_twenty_keys_take_several_calls() -> None:

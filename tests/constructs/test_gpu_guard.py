@@ -82,7 +82,7 @@ def test_function_props(raw: dict[str, Any]) -> None:
     queue_id, _ = only(raw, "AWS::SQS::Queue")
     role_id, _ = only(raw, "AWS::IAM::Role")
     assert props["FunctionName"] == "aifinops-gpu-guard"
-    assert (props["Runtime"], props["Architectures"], props["Handler"]) == ("python3.13", ["arm64"], "handler.handler")
+    assert (props["Runtime"], props["Architectures"], props["Handler"]) == ("python3.14", ["arm64"], "handler.handler")
     assert (props["MemorySize"], props["Timeout"], props["ReservedConcurrentExecutions"]) == (512, 300, 1)
     assert props["DeadLetterConfig"] == {"TargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}
     assert props["Role"] == {"Fn::GetAtt": [role_id, "Arn"]}

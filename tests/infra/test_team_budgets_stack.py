@@ -261,7 +261,7 @@ def test_enforcer_functions(raw: dict[str, Any], config: FinOpsConfig) -> None:
     for name, handler in (("aifinops-budget-enforcer", "handler.handler"),
                           ("aifinops-budget-resume", "handler.resume_handler")):
         props = found[name][1]
-        assert (props["Runtime"], props["Architectures"], props["Handler"]) == ("python3.13", ["arm64"], handler)
+        assert (props["Runtime"], props["Architectures"], props["Handler"]) == ("python3.14", ["arm64"], handler)
         assert "Environment" not in props  # the policy is a file in the asset (Lambda: 4 KB of variables)
         assert props["ReservedConcurrentExecutions"] == 1
         assert props["Timeout"] == 300
@@ -274,9 +274,11 @@ def test_enforcer_is_subscribed_to_the_topic_and_resume_runs_on_schedule(raw: di
                                                                          config: FinOpsConfig) -> None:
     found = functions(raw)
     _, subscription = only(raw, "AWS::SNS::Subscription")
-    assert subscription["Properties"] == {
+    queue_id, _ = only(raw, "AWS::SQS::Queue")
+    assert subscription["Properties"] == {  # a notification SNS cannot deliver lands in the alarmed queue
         "Protocol": "lambda", "TopicArn": topic_ref(raw),
-        "Endpoint": {"Fn::GetAtt": [found["aifinops-budget-enforcer"][0], "Arn"]}}
+        "Endpoint": {"Fn::GetAtt": [found["aifinops-budget-enforcer"][0], "Arn"]},
+        "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": [queue_id, "Arn"]}}}
     _, rule = only(raw, "AWS::Events::Rule")
     assert rule["Properties"]["ScheduleExpression"] == config.budgets.resume_day_cron
     [target] = rule["Properties"]["Targets"]

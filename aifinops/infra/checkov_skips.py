@@ -1,0 +1,116 @@
+"""Built-in checkov findings on the reference deployment that are accepted, each with its reason: ONE table.
+
+`add_checkov_skips(scope)` adds an aspect that writes each matching row into the resource's template metadata,
+``{"checkov": {"skip": [{"id": ..., "comment": ...}]}}``: checkov then reports the check as skipped with the
+comment as its reason (``aifinops check`` counts it as acknowledged). Skips that a construct already wrote are
+kept. A finding that should be fixed is fixed in its construct instead, never listed here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import aws_cdk as cdk
+import jsii
+from constructs import IConstruct
+
+from aifinops.constructs import nag_acks
+from aifinops.constructs.budget_enforcer import BudgetEnforcer
+from aifinops.constructs.cost_allocation_tags import PROVIDER_ID, CostAllocationTags
+from aifinops.constructs.gpu_guard import GpuGuard
+from aifinops.constructs.gpu_training_queue import GpuTrainingQueue
+
+METADATA_KEY = "checkov"
+
+Condition = Callable[[cdk.CfnResource], bool]
+
+
+@dataclass(frozen=True)
+class CheckovSkip:
+    """Skip `check_id` on resources of `resource_type` for which `applies` holds, because of `reason`."""
+
+    resource_type: str
+    applies: Condition
+    check_id: str
+    reason: str
+
+
+def _under(*owners: type) -> Condition:
+    return lambda node: any(isinstance(scope, owners) for scope in node.node.scopes)
+
+
+def _custom_resource_provider(node: cdk.CfnResource) -> bool:
+    """The stack's singleton function of aws-cdk's AwsCustomResource (CostAllocationTags uses it)."""
+    parent = node.node.scope
+    return parent is not None and parent.node.id == PROVIDER_ID
+
+
+def _sse_sqs(node: cdk.CfnResource) -> bool:
+    return getattr(node, "sqs_managed_sse_enabled", None) is True
+
+
+_FUNCTION_LOGS = (
+    "structured logs of an aifinops function (resource ids, decisions, counts; no secrets, no customer data); "
+    "CloudWatch Logs encrypts every log group at rest, and a customer managed key would add a key and key policy "
+    "per stack without changing who may read the logs (IAM logs:GetLogEvents)")
+_NO_VPC = ("calls only public AWS APIs and reaches nothing private: a VPC would need NAT or interface endpoints "
+           "for no gain")
+
+SKIPS: tuple[CheckovSkip, ...] = (
+    CheckovSkip("AWS::Logs::LogGroup", _under(GpuGuard, BudgetEnforcer, CostAllocationTags), "CKV_AWS_158",
+                _FUNCTION_LOGS),
+    CheckovSkip("AWS::Logs::LogGroup", _under(GpuTrainingQueue), "CKV_AWS_158", (
+        "output of the team's Batch training containers; CloudWatch Logs encrypts it at rest, and readers are "
+        "limited by IAM; a customer managed key is the team's choice of data classification, not a cost "
+        "control")),
+    CheckovSkip("AWS::SQS::Queue", _sse_sqs, "CKV_AWS_27", (
+        "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled); CKV_AWS_27 accepts only a KMS key. "
+        "The queue holds failed EventBridge and Lambda events (resource ids, no secrets); EventBridge cannot "
+        "deliver to a queue under the AWS managed aws/sqs key, and a customer managed key would add key "
+        "grants for no change in who may read it")),
+    CheckovSkip("AWS::Lambda::Function", _custom_resource_provider, "CKV_AWS_116", nag_acks.PROVIDER_DLQ),
+    CheckovSkip("AWS::Lambda::Function", _custom_resource_provider, "CKV_AWS_115", (
+        "the custom resource provider runs only when CloudFormation creates or updates the custom resource; "
+        "reserved concurrency would take capacity from the account's pool for a function that runs a few "
+        "times a year")),
+    CheckovSkip("AWS::Lambda::Function", _custom_resource_provider, "CKV_AWS_117",
+                f"the provider makes one Cost Explorer call (ce:UpdateCostAllocationTagsStatus); it {_NO_VPC}"),
+    CheckovSkip("AWS::Lambda::Function", _under(GpuGuard, BudgetEnforcer), "CKV_AWS_117",
+                f"the function {_NO_VPC}"),
+    CheckovSkip("AWS::Lambda::Function", _under(GpuGuard), "CKV_AWS_173", (
+        "its environment holds the notification topic ARN and the dry-run switch, no secret: a KMS key for "
+        "them would protect nothing")),
+)
+
+
+def skips_for(node: cdk.CfnResource) -> list[dict[str, str]]:
+    """The table's rows that apply to one resource, as checkov skip entries."""
+    return [{"id": row.check_id, "comment": row.reason} for row in SKIPS
+            if row.resource_type == node.cfn_resource_type and row.applies(node)]
+
+
+@jsii.implements(cdk.IAspect)
+class CheckovSkips:
+    """Writes the matching rows of SKIPS into each resource's `checkov` metadata, after any skips already there."""
+
+    def visit(self, node: IConstruct) -> None:
+        if not isinstance(node, cdk.CfnResource):
+            return
+        found = skips_for(node)
+        if not found:
+            return
+        existing: Any = node.get_metadata(METADATA_KEY) or {}
+        entries = list(existing.get("skip", [])) if isinstance(existing, dict) else []
+        known = {entry.get("id") for entry in entries if isinstance(entry, dict)}
+        entries += [entry for entry in found if entry["id"] not in known]
+        node.add_metadata(METADATA_KEY, {**(existing if isinstance(existing, dict) else {}), "skip": entries})
+
+
+def add_checkov_skips(scope: IConstruct) -> None:
+    """Apply the table to every resource under `scope` (an app or a stack) at synthesis."""
+    cdk.Aspects.of(scope).add(CheckovSkips())
+
+
+__all__ = ["SKIPS", "CheckovSkip", "CheckovSkips", "add_checkov_skips", "skips_for"]

@@ -1,0 +1,1 @@
+"""The AiFinOps rules, one a module; `aifinops.policies.nag.pack` lists them."""

@@ -1,0 +1,126 @@
+"""Reading synthesized template values: intrinsics, references between resources, tags, instance types.
+
+Unresolved values (tokens at synth) appear as intrinsic functions. These helpers never guess: a value
+they cannot read comes back as None, and each rule says what it does then.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from aifinops.catalog import accelerator_catalog, parse_instance_type
+from aifinops.config import ENVIRONMENT, Environment, FinOpsConfig
+from aifinops.naming import NAME_PREFIX
+from aifinops.policies.cost_tags import read_template_tags
+from aifinops.policies.nag.rule import ResourceView
+from aifinops.template_metadata import GUARD
+
+_SUB_REF = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def is_intrinsic(value: Any) -> bool:
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = next(iter(value))
+    return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
+
+
+def render(value: Any) -> str | None:
+    """A string value with references written ``${LogicalId}`` (any attribute of it) and pseudo
+    parameters ``${AWS::Region}``; None when some part cannot be read (Fn::If, Fn::ImportValue ...)."""
+    if isinstance(value, str):
+        return value
+    if not is_intrinsic(value):
+        return None
+    name, arg = next(iter(value.items()))
+    if name == "Ref" and isinstance(arg, str):
+        return f"${{{arg}}}"
+    if name == "Fn::GetAtt":  # [LogicalId, Attribute] or "LogicalId.Attribute"
+        target = arg[0] if isinstance(arg, list) and arg else arg.split(".")[0] if isinstance(arg, str) else None
+        return f"${{{target}}}" if isinstance(target, str) else None
+    if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str):
+        parts = [render(part) for part in arg[1]] if isinstance(arg[1], list) else [None]
+        texts = [p for p in parts if p is not None]
+        return arg[0].join(texts) if len(texts) == len(parts) else None
+    if name == "Fn::Sub" and isinstance(arg, str):
+        return _SUB_REF.sub(lambda m: f"${{{m.group(1).split('.')[0]}}}", arg)
+    return None
+
+
+def names_of(logical_id: str, properties: Mapping[str, Any], name_property: str) -> set[str]:
+    """How a template can name a resource: ``${LogicalId}`` and, when literal, its physical name."""
+    names = {f"${{{logical_id}}}"}
+    name = properties.get(name_property)
+    if isinstance(name, str):
+        names.add(name)
+    return names
+
+
+def refers_to(value: Any, names: set[str]) -> bool:
+    """True when `value` renders to one of `names` (a reference or the literal physical name)."""
+    text = render(value)
+    return text is not None and text in names
+
+
+def tags_of(resource: ResourceView) -> dict[str, str | None] | None:
+    """The resource's tags as synthesized; for a launch template, those it puts on its instances.
+    None when the tags are one unresolved value."""
+    if resource.type == "AWS::EC2::LaunchTemplate":
+        data = resource.properties.get("LaunchTemplateData", {})
+        specs = data.get("TagSpecifications", []) if isinstance(data, dict) else None
+        if not isinstance(specs, list):
+            return None
+        instance = [s for s in specs if isinstance(s, dict) and s.get("ResourceType") == "instance"]
+        if any(is_intrinsic(s.get("Tags")) for s in instance):
+            return None
+        return read_template_tags(instance[0].get("Tags")) if instance else {}
+    raw = resource.properties.get("Tags")
+    return None if is_intrinsic(raw) else read_template_tags(raw)
+
+
+def environment_of(resource: ResourceView, config: FinOpsConfig) -> tuple[str, Environment] | None:
+    """The environment named by the resource's `environment` cost tag, when literal and configured."""
+    name = (tags_of(resource) or {}).get(ENVIRONMENT)
+    if name is None or name not in config.environments:
+        return None
+    return name, config.environments[name]
+
+
+def instance_types(resource: ResourceView) -> list[str | None]:
+    """Every instance type the resource names; None for an unresolved one."""
+    props = resource.properties
+    found: list[Any] = []
+    if resource.type in ("AWS::EC2::Instance", "AWS::SageMaker::NotebookInstance"):
+        found = [props.get("InstanceType")]
+    elif resource.type == "AWS::EC2::LaunchTemplate":
+        data = props.get("LaunchTemplateData")
+        found = [data.get("InstanceType")] if isinstance(data, dict) else [data]
+    elif resource.type == "AWS::SageMaker::EndpointConfig":
+        found = [v.get("InstanceType") if isinstance(v, dict) else v
+                 for key in ("ProductionVariants", "ShadowProductionVariants")
+                 for v in _items(props.get(key))]
+    elif resource.type == "AWS::Batch::ComputeEnvironment":
+        compute = props.get("ComputeResources")
+        found = list(_items(compute.get("InstanceTypes"))) if isinstance(compute, dict) else [compute]
+    return [t if isinstance(t, str) else None for t in found if t is not None]  # absent: not named
+
+
+def is_accelerated(instance_type: str) -> bool:
+    """A type or family (`g5.xlarge`, `ml.g5.xlarge`, `g5`) of a catalog accelerator family."""
+    return accelerator_catalog().family(parse_instance_type(instance_type).family) is not None
+
+
+def is_guard_function(properties: Mapping[str, Any], metadata: Mapping[str, Any]) -> bool:
+    """A GPU guard or budget enforcer function: named `aifinops-...` (GpuGuard, BudgetEnforcer) or
+    carrying the guard metadata (GuardStack)."""
+    name = properties.get("FunctionName")
+    return GUARD in metadata or (isinstance(name, str) and name.startswith(f"{NAME_PREFIX}-"))
+
+
+def _items(value: Any) -> Iterator[Any]:
+    if isinstance(value, list):
+        yield from value
+    elif value is not None:
+        yield value  # an unresolved list: one unreadable item

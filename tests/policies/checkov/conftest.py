@@ -1,0 +1,42 @@
+"""One checkov run per session over every fixture template of templates.py, with the AiFinOps checks and the
+policy written from the reference finops.yaml; tests then look up each resource's results."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from typing import Any
+
+import pytest
+
+from aifinops.policies.checkov.aif_policy import ENV_VAR
+from aifinops.policies.checkov_policy import write_checkov_policy
+from tests.conftest import ROOT
+from tests.policies.checkov.harness import CheckovRun
+from tests.policies.checkov.templates import TEMPLATES
+
+CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
+CHECKS_DIR = ROOT / "aifinops" / "policies" / "checkov"
+INSTALL = "python3 -m venv .venv-checkov && .venv-checkov/bin/pip install -r requirements/checkov.txt"
+
+
+@pytest.fixture(scope="session")
+def checkov_run(tmp_path_factory: pytest.TempPathFactory, config: Any) -> CheckovRun:
+    if not CHECKOV.exists():
+        pytest.fail(f"checkov is not installed at {CHECKOV}: `make test` builds it, or run: {INSTALL}")
+    root = tmp_path_factory.mktemp("checkov")
+    templates = root / "templates"
+    templates.mkdir()
+    for name, resources in TEMPLATES.items():
+        document = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": resources}
+        (templates / name).write_text(json.dumps(document, indent=1), encoding="utf-8")
+    policy = write_checkov_policy(config, root / "policy.json")
+    completed = subprocess.run(
+        [str(CHECKOV), "-d", str(templates), "--framework", "cloudformation", "--external-checks-dir",
+         str(CHECKS_DIR), "--skip-download", "-o", "json", "--check", "CKV_AIF_1,CKV_AIF_2,CKV_AIF_3,CKV_AIF_4"],
+        capture_output=True, text=True, env={**os.environ, ENV_VAR: str(policy)}, check=False, timeout=300)
+    assert completed.returncode in (0, 1), completed.stderr[-3000:]
+    run = CheckovRun(json.loads(completed.stdout))
+    assert run.results, f"checkov reported no AiFinOps result: did the checks load?\n{completed.stderr[-3000:]}"
+    return run

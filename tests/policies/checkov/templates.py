@@ -1,0 +1,156 @@
+"""CloudFormation fixtures of the checkov check tests, checked in one checkov run (see conftest.py).
+
+Logical ids are unique across all templates: a test finds its resource's results by logical id alone.
+Tags follow the reference finops.yaml (teams search and vision, environments dev, staging and prod).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+GOOD_TAGS = {"team": "search", "project": "ranker", "model": "none", "environment": "dev",
+             "task-type": "generation"}
+
+
+def tag_list(**changes: str | dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The compliant cost tags as a CloudFormation tag list; a change to None drops the key."""
+    tags = {**GOOD_TAGS, **changes}
+    return [{"Key": k, "Value": v} for k, v in tags.items() if v is not None]
+
+
+def tag_map(**changes: str | None) -> dict[str, str]:
+    tags = {**GOOD_TAGS, **changes}
+    return {k: v for k, v in tags.items() if v is not None}
+
+
+def resource(resource_type: str, **props: Any) -> dict[str, Any]:
+    return {"Type": resource_type, "Properties": props}
+
+
+def endpoint_config(instance_type: Any, environment: str = "dev", **tag_changes: str | None) -> dict[str, Any]:
+    tags = tag_list(environment=environment, **tag_changes)
+    return resource("AWS::SageMaker::EndpointConfig", Tags=tags, ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": "m", "InstanceType": instance_type, "InitialInstanceCount": 1}])
+
+
+def compute_environment(instance_types: list[str], environment: str = "dev") -> dict[str, Any]:
+    return resource("AWS::Batch::ComputeEnvironment", Type="MANAGED", Tags=tag_map(environment=environment),
+                    ComputeResources={"Type": "SPOT", "MaxvCpus": 96, "InstanceTypes": instance_types,
+                                      "Subnets": ["subnet-1"], "InstanceRole": "role"})
+
+
+def job_definition(seconds: int | None, environment: str | None = "dev") -> dict[str, Any]:
+    props: dict[str, Any] = {"Type": "container", "Tags": tag_map(environment=environment),
+                             "ContainerProperties": {"Image": "image"}}
+    if seconds is not None:
+        props["Timeout"] = {"AttemptDurationSeconds": seconds}
+    return resource("AWS::Batch::JobDefinition", **props)
+
+
+def endpoint(name: str | None, environment: str | None = "dev", **extra: Any) -> dict[str, Any]:
+    props: dict[str, Any] = {"EndpointConfigName": "config", "Tags": tag_list(environment=environment)}
+    if name is not None:
+        props["EndpointName"] = name
+    return {**resource("AWS::SageMaker::Endpoint", **props), **extra}
+
+
+def target(resource_id: Any, dimension: str, min_capacity: int, **extra: Any) -> dict[str, Any]:
+    return resource("AWS::ApplicationAutoScaling::ScalableTarget", ServiceNamespace="sagemaker",
+                    ResourceId=resource_id, ScalableDimension=dimension, MinCapacity=min_capacity, MaxCapacity=2,
+                    **extra)
+
+
+VARIANT = "sagemaker:variant:DesiredInstanceCount"
+COPIES = "sagemaker:inference-component:DesiredCopyCount"
+SCHEDULE = [{"ScheduledActionName": "night", "Schedule": "cron(0 19 ? * MON-FRI *)",
+             "ScalableTargetAction": {"MinCapacity": 1, "MaxCapacity": 1}}]
+
+
+def variant_id(endpoint_logical_id: str) -> dict[str, Any]:
+    """The ResourceId the CDK writes: a join over the endpoint's EndpointName attribute."""
+    return {"Fn::Join": ["", ["endpoint/", {"Fn::GetAtt": [endpoint_logical_id, "EndpointName"]},
+                              "/variant/AllTraffic"]]}
+
+
+COST_TAGS = {
+    "TaggedModel": resource("AWS::SageMaker::Model", ExecutionRoleArn="role", Tags=tag_list()),
+    "ConfigWithoutTeam": endpoint_config("ml.g5.xlarge", team=None),
+    "NotebookUnknownEnvironment": resource("AWS::SageMaker::NotebookInstance", InstanceType="ml.t3.medium",
+                                           RoleArn="role", Tags=tag_list(environment="qa")),
+    "QueueProjectOfOtherTeam": resource("AWS::Batch::JobQueue", Priority=1, ComputeEnvironmentOrder=[],
+                                        Tags=tag_map(project="defect-detect")),
+    "ProfileCatalogModel": resource("AWS::Bedrock::ApplicationInferenceProfile", InferenceProfileName="p",
+                                    Tags=tag_list(model="us.anthropic.claude-haiku-4-5-20251001-v1:0")),
+    "ProfileUnknownModel": resource("AWS::Bedrock::ApplicationInferenceProfile", InferenceProfileName="q",
+                                    Tags=tag_list(model="gpt-5")),
+    "ComponentTeamFromParameter": resource("AWS::SageMaker::InferenceComponent", EndpointName="x",
+                                           Tags=tag_list(team={"Ref": "Team"})),
+    "SmallInstanceUntagged": resource("AWS::EC2::Instance", InstanceType="t3.micro", ImageId="ami-1"),
+    "GpuInstanceUntagged": resource("AWS::EC2::Instance", InstanceType="g5.xlarge", ImageId="ami-1"),
+    "InstanceTypeFromParameter": resource("AWS::EC2::Instance", InstanceType={"Ref": "Type"}, ImageId="ami-1"),
+    "ModelTagsFromParameter": resource("AWS::SageMaker::Model", ExecutionRoleArn="role",
+                                       Tags={"Fn::If": ["Prod", [], []]}),
+    "GpuLaunchTemplateTagged": resource("AWS::EC2::LaunchTemplate", LaunchTemplateData={
+        "InstanceType": "p5.48xlarge",
+        "TagSpecifications": [{"ResourceType": "instance", "Tags": tag_list(environment="prod")}]}),
+    "LaunchTemplateWithoutType": resource("AWS::EC2::LaunchTemplate", LaunchTemplateData={"ImageId": "ami-1"}),
+    "BucketUntagged": resource("AWS::S3::Bucket"),
+}
+
+ACCELERATORS = {
+    "DevConfigG5": endpoint_config("ml.g5.xlarge"),
+    "DevConfigP5": endpoint_config("ml.p5.48xlarge"),
+    "ProdConfigP5": endpoint_config("ml.p5.48xlarge", "prod"),
+    "DevConfigG6": endpoint_config("ml.g6.xlarge"),  # dev allows ml.g4dn and ml.g5 only
+    "ConfigTypeFromParameter": endpoint_config({"Ref": "InstanceType"}),
+    "CpuNotebook": resource("AWS::SageMaker::NotebookInstance", InstanceType="ml.t3.medium", RoleArn="role",
+                            Tags=tag_list()),
+    "DevComputeFamilies": compute_environment(["g5", "g6.xlarge", "optimal"]),
+    "DevComputeWithP5": compute_environment(["g5", "p5.48xlarge"]),
+    "StagingGpuInstance": resource("AWS::EC2::Instance", InstanceType="g6e.xlarge", ImageId="ami-1",
+                                   Tags=tag_list(environment="staging")),
+    "GpuInstanceNoEnvironment": resource("AWS::EC2::Instance", InstanceType="g5.xlarge", ImageId="ami-1",
+                                         Tags=tag_list(environment=None)),
+}
+
+TIME_LIMITS = {
+    "DevJobAtLimit": job_definition(8 * 3600),
+    "DevJobOverLimit": job_definition(8 * 3600 + 1),
+    "DevJobNoTimeout": job_definition(None),
+    "ProdJobLong": job_definition(72 * 3600, "prod"),
+    "JobNoEnvironment": job_definition(100 * 3600, None),  # CKV_AIF_1 reports the tag; no bound to apply
+    "DevJobLimitAsText": resource("AWS::Batch::JobDefinition", Type="container", Tags=tag_map(),
+                                  ContainerProperties={"Image": "image"}, Timeout={"AttemptDurationSeconds": "90000"}),
+    "TimedQueue": resource("AWS::Batch::JobQueue", Priority=1, ComputeEnvironmentOrder=[], Tags=tag_map()),
+}
+
+SCALING = {
+    # scale to zero: an inference component whose copies' target may reach 0 (literal names throughout)
+    "DevZeroEndpoint": endpoint("dev-zero"),
+    "DevZeroComponent": resource("AWS::SageMaker::InferenceComponent", EndpointName="dev-zero",
+                                 InferenceComponentName="dev-zero-ic", Tags=tag_list()),
+    "DevZeroTarget": target("inference-component/dev-zero-ic", COPIES, 0),
+    # a classic variant that never goes below 1 and has no schedule
+    "DevFixedEndpoint": endpoint("dev-fixed"),
+    "DevFixedTarget": target(variant_id("DevFixedEndpoint"), VARIANT, 1),
+    # no literal name: matched by reference; a schedule scales it down at night
+    "DevScheduledEndpoint": endpoint(None),
+    "DevScheduledTarget": target(variant_id("DevScheduledEndpoint"), VARIANT, 1, ScheduledActions=SCHEDULE),
+    # an inference component referenced by Fn::GetAtt, its target by a join over the component's name
+    "DevRefEndpoint": endpoint(None),
+    "DevRefComponent": resource("AWS::SageMaker::InferenceComponent",
+                                EndpointName={"Fn::GetAtt": ["DevRefEndpoint", "EndpointName"]}, Tags=tag_list()),
+    "DevRefTarget": target({"Fn::Join": ["", ["inference-component/", {
+        "Fn::GetAtt": ["DevRefComponent", "InferenceComponentName"]}]]}, COPIES, 0),
+    "ProdFixedEndpoint": endpoint("prod-fixed", "prod"),
+    "ProdFixedTarget": target("endpoint/prod-fixed/variant/AllTraffic", VARIANT, 1),
+    "ProdUnscaledEndpoint": endpoint("prod-unscaled", "prod"),
+    # no configured environment: CKV_AIF_1 reports the tag, scale-down is not judged
+    "UntaggedFixedEndpoint": endpoint("untagged-fixed", None),
+    "UntaggedFixedTarget": target("endpoint/untagged-fixed/variant/AllTraffic", VARIANT, 1),
+    "DevSkippedEndpoint": endpoint("dev-skipped", Metadata={"checkov": {"skip": [
+        {"id": "CKV_AIF_3", "comment": "a load test endpoint, deleted after the run"}]}}),
+}
+
+TEMPLATES = {"cost_tags.json": COST_TAGS, "accelerators.json": ACCELERATORS, "time_limits.json": TIME_LIMITS,
+             "scaling.json": SCALING}
