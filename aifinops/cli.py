@@ -1,4 +1,4 @@
-"""`aifinops`: validate finops.yaml and report on a synthesized deployment.
+"""`aifinops`: validate finops.yaml, report on a synthesized deployment, check it (nag, checkov, cfn-lint).
 
 Exit codes: 0 success, 1 a check failed, 2 bad input (config, paths, flags).
 """
@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aifinops.budget_cli import budget_app
+from aifinops.check.command import check as check_command
 from aifinops.config import DEFAULT_CONFIG, ConfigError, FinOpsConfig, load
 from aifinops.guard_cli import guard_app
 from aifinops.policies.scp import check_scp_limits
@@ -27,6 +28,7 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 app.add_typer(budget_app, name="budget")
 app.add_typer(guard_app, name="guard")
+app.command("check")(check_command)
 
 
 def load_or_exit(path: Path) -> FinOpsConfig:
@@ -89,7 +91,8 @@ def _print_summary(summary: DeploymentSummary) -> None:
         out.print("Validation: no plugin findings (validation-report.json has no failures)")
     for plugin in summary.validation:
         out.print(f"Validation {plugin.get('pluginName')}: {plugin.get('conclusion')}, "
-                  f"{len(plugin.get('violations', []))} violation(s)")
+                  f"{len(plugin.get('violations', []))} violation(s), "
+                  f"{len(plugin.get('suppressedViolations', []))} acknowledged")
 
 
 def _print_costs(summary: DeploymentSummary) -> None:

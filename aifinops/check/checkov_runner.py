@@ -1,0 +1,156 @@
+"""Run checkov (its own virtual environment: it pins an old boto3) on the assembly's templates.
+
+Built-in CloudFormation checks plus the AiFinOps custom checks (`aifinops/policies/checkov/`) when present.
+checkov lists passed checks, so this tool's counts are complete. A check skipped in template metadata
+(`Metadata.checkov.skip: [{id, comment}]`) is an acknowledgement; its comment is the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from aifinops.check.assembly import CheckInputError, CloudAssembly
+from aifinops.check.findings import Finding, Level, Rule, Status, ToolResult
+from aifinops.config import FinOpsConfig
+
+TOOL = "checkov"
+ENV_BINARY = "AIFINOPS_CHECKOV"  # path of the checkov executable; default .venv-checkov/bin/checkov
+ENV_POLICY = "AIFINOPS_CHECKOV_POLICY"  # read by the custom checks: the config facts they need, as JSON
+DEFAULT_BINARY = Path(".venv-checkov/bin/checkov")
+TIMEOUT_SECONDS = 900  # the reference deployment takes seconds; a hung run must not hold CI for 90 minutes
+CUSTOM_CHECKS = Path(__file__).resolve().parents[1] / "policies" / "checkov"
+INSTALL_HINT = "make .venv-checkov/.installed  (python3 -m venv .venv-checkov && " \
+               ".venv-checkov/bin/pip install -r requirements/checkov.txt)"
+_STATUS = {"passed_checks": Status.PASSED, "failed_checks": Status.FAILED, "skipped_checks": Status.ACKNOWLEDGED}
+_LEVELS = {"LOW": Level.WARNING, "INFO": Level.NOTE}  # offline checkov reports no severity: error
+
+
+class ToolError(Exception):
+    """A checker could not run to completion: no verdict is possible."""
+
+
+def find_checkov() -> Path:
+    """The checkov executable: $AIFINOPS_CHECKOV, else ./.venv-checkov/bin/checkov, else checkov on PATH."""
+    configured = os.environ.get(ENV_BINARY)
+    candidates = [Path(configured)] if configured else [DEFAULT_BINARY]
+    on_path = shutil.which("checkov")
+    if not configured and on_path:
+        candidates.append(Path(on_path))
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise CheckInputError(f"checkov not found ({candidates[0]}); install it with: {INSTALL_HINT}")
+
+
+def run_checkov(assembly: CloudAssembly, config: FinOpsConfig | None, binary: Path | None = None) -> ToolResult:
+    checkov = binary or find_checkov()
+    result = ToolResult(tool=TOOL, version="unknown", reports_passes=True,
+                        information_uri="https://www.checkov.io/5.Policy%20Index/cloudformation.html")
+    command = [str(checkov), "--skip-download", "--framework", "cloudformation", "-o", "json"]
+    for template in assembly.templates:
+        command += ["-f", str(template.resolve())]
+    with _custom_checks(config, result) as (extra_args, env):
+        try:
+            completed = subprocess.run(command + extra_args, capture_output=True, text=True, env=env, check=False,
+                                       timeout=TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise ToolError(f"checkov did not finish within {TIMEOUT_SECONDS} s") from None
+    # checkov exits 1 when a check failed; anything else non-zero, or no JSON, is a crash.
+    if completed.returncode not in (0, 1):
+        raise ToolError(f"checkov exited {completed.returncode}: {_tail(completed.stderr or completed.stdout)}")
+    try:
+        output = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        raise ToolError(f"checkov printed no JSON: {_tail(completed.stderr or completed.stdout)}") from None
+    for report in output if isinstance(output, list) else [output]:
+        _read_report(result, assembly, report)
+    return result
+
+
+@contextmanager
+def _custom_checks(config: FinOpsConfig | None, result: ToolResult) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """The external checks dir and the policy file they read, or a note saying why they did not run."""
+    env = dict(os.environ)
+    if not CUSTOM_CHECKS.is_dir() or not any(CUSTOM_CHECKS.glob("*.py")):
+        result.notes.append("AiFinOps custom checks not installed (aifinops/policies/checkov/): built-in checks only")
+        yield [], env
+        return
+    try:
+        from aifinops.policies.checkov_policy import write_checkov_policy  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        result.notes.append("aifinops.policies.checkov_policy.write_checkov_policy is missing: the AiFinOps "
+                            "custom checks were NOT run; built-in checks only")
+        yield [], env
+        return
+    if config is None:
+        result.notes.append("no configuration: the AiFinOps custom checks were NOT run; built-in checks only")
+        yield [], env
+        return
+    with tempfile.TemporaryDirectory(prefix="aifinops-checkov-") as tmp:
+        policy = Path(tmp) / "policy.json"
+        write_checkov_policy(config, policy)
+        env[ENV_POLICY] = str(policy)
+        yield ["--external-checks-dir", str(CUSTOM_CHECKS)], env
+
+
+def _read_report(result: ToolResult, assembly: CloudAssembly, report: dict[str, Any]) -> None:
+    summary = report.get("summary", report)  # with no resource at all, checkov prints the bare summary
+    result.version = str(summary.get("checkov_version", result.version))
+    results = report.get("results", {})
+    for key, status in _STATUS.items():
+        for check in results.get(key, []):
+            result.findings.append(_finding(result, assembly, check, status))
+    for path in results.get("parsing_errors", []):
+        template = Path(path)
+        result.rules.setdefault("checkov-parse", Rule("checkov-parse", "checkov could not parse the template"))
+        result.findings.append(Finding(tool=TOOL, rule_id="checkov-parse", level=Level.ERROR, status=Status.FAILED,
+                                       message=f"checkov could not parse {path}: nothing in it was checked",
+                                       template=template, stack=_stack(assembly, template)))
+
+
+def _finding(result: ToolResult, assembly: CloudAssembly, check: dict[str, Any], status: Status) -> Finding:
+    rule_id = str(check["check_id"])
+    if rule_id not in result.rules:
+        guideline = check.get("guideline")
+        result.rules[rule_id] = Rule(
+            id=rule_id, summary=str(check.get("check_name", rule_id)),
+            help=f"{check.get('check_name', rule_id)}\nAcknowledge in the resource's template metadata: "
+                 f"Metadata.checkov.skip: [{{\"id\": \"{rule_id}\", \"comment\": \"<reason>\"}}] "
+                 "(in the CDK: cfn_resource.add_metadata(\"checkov\", {...})).",
+            help_uri=str(guideline) if guideline else None)
+    template = Path(str(check.get("file_abs_path") or check.get("file_path", "")))
+    logical_id = str(check.get("resource", "")).split(".", 1)[-1] or None
+    line_range = check.get("file_line_range") or [None]
+    severity = str(check.get("severity") or "").upper()
+    check_result = check.get("check_result", {})
+    return Finding(
+        tool=TOOL, rule_id=rule_id, level=_LEVELS.get(severity, Level.ERROR), status=status,
+        message=str(check.get("check_name", rule_id)), stack=_stack(assembly, template), logical_id=logical_id,
+        construct_path=assembly.construct_path(template, logical_id) if logical_id else None,
+        template=_relative(template), line=line_range[0],
+        reason=(str(check_result.get("suppress_comment") or "") or "(no reason given)")
+        if status is Status.ACKNOWLEDGED else None)
+
+
+def _stack(assembly: CloudAssembly, template: Path) -> str | None:
+    stack = assembly.stack_of(template)
+    return stack.name if stack else None
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])

@@ -1,0 +1,93 @@
+"""The one shape every checker's result takes, whatever tool produced it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Status(StrEnum):
+    FAILED = "failed"
+    ACKNOWLEDGED = "acknowledged"  # failed, but accepted with a reason (cdk Acknowledgment, checkov skip, ...)
+    PASSED = "passed"
+
+
+class Level(StrEnum):
+    """SARIF's levels. `error` and `warning` block when unacknowledged; `note` never does."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a rule checks and how to fix it: the help text of SARIF and the reports."""
+
+    id: str
+    summary: str
+    help: str = ""
+    help_uri: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule evaluated on one resource (or one template, for template-wide rules)."""
+
+    tool: str
+    rule_id: str
+    level: Level
+    status: Status
+    message: str
+    stack: str | None = None
+    logical_id: str | None = None
+    construct_path: str | None = None
+    template: Path | None = None
+    line: int | None = None
+    reason: str | None = None  # why it was acknowledged; None unless status is ACKNOWLEDGED
+
+    @property
+    def blocking(self) -> bool:
+        """An unacknowledged failure that must fail the check."""
+        return self.status is Status.FAILED and self.level is not Level.NOTE
+
+    def where(self) -> str:
+        """Stack/logical id (construct path) for people; the best location the tool gave."""
+        place = "/".join(p for p in (self.stack, self.logical_id) if p) or (str(self.template) if self.template else "")
+        if self.construct_path:
+            place = f"{place} ({self.construct_path})" if place else self.construct_path
+        return place or "-"
+
+
+@dataclass
+class ToolResult:
+    """Everything one tool said about the templates.
+
+    `reports_passes` is False for tools that list violations only (cdk validation plugins, cfn-lint): their
+    passed and total check counts are unknown, and the summary says so rather than inventing numbers.
+    """
+
+    tool: str
+    version: str
+    information_uri: str
+    reports_passes: bool
+    findings: list[Finding] = field(default_factory=list)
+    rules: dict[str, Rule] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what was degraded or skipped, said once in the output
+    # SARIF suppression kind of its acknowledgements: "inSource" (in the app or template) or "external"
+    suppression_kind: str = "inSource"
+
+    def count(self, status: Status) -> int:
+        return sum(1 for f in self.findings if f.status is status)
+
+    @property
+    def checks(self) -> int | None:
+        return len(self.findings) if self.reports_passes else None
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if f.blocking]
+
+
+__all__ = ["Finding", "Level", "Rule", "Status", "ToolResult"]

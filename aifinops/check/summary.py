@@ -1,0 +1,53 @@
+"""What a person reads: the per-tool table and every unacknowledged finding, named."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from aifinops.check.findings import Status, ToolResult
+
+NOT_REPORTED = "n/r"
+
+
+def summary_table(results: list[ToolResult]) -> Table:
+    table = Table(title="aifinops check", title_justify="left", caption_justify="left",
+                  caption=f"{NOT_REPORTED}: not reported; the tool lists findings only, not the checks that passed")
+    for column in ("tool", "checks", "passed", "failed", "acknowledged"):
+        table.add_column(column, justify="left" if column == "tool" else "right")
+    for r in results:
+        checks = r.checks
+        table.add_row(f"{r.tool} {r.version}", NOT_REPORTED if checks is None else str(checks),
+                      str(r.count(Status.PASSED)) if r.reports_passes else NOT_REPORTED,
+                      str(r.count(Status.FAILED)), str(r.count(Status.ACKNOWLEDGED)))
+    return table
+
+
+def failure_lines(results: list[ToolResult]) -> list[str]:
+    """One line per unacknowledged finding, never wrapped: readable in CI logs, greppable.
+
+    FAILED <tool> <rule> <construct path, else stack/logical id> (<template>:<line>): <message>
+    """
+    blocking = sorted((f for r in results for f in r.blocking),
+                      key=lambda f: (f.tool, f.stack or "", f.rule_id, f.logical_id or ""))
+    lines = []
+    for f in blocking:
+        resource = f.construct_path or "/".join(p for p in (f.stack, f.logical_id) if p) or "-"
+        at = f"{f.template}:{f.line}" if f.template and f.line else str(f.template or "no template")
+        message = " ".join(f.message.split())
+        lines.append(f"FAILED {f.tool} {f.rule_id} [{f.level}] {resource} ({at}): {message}")
+    return lines
+
+
+def print_summary(console: Console, results: list[ToolResult]) -> None:
+    for r in results:
+        for note in r.notes:
+            console.print(f"{r.tool}: {note}", markup=False, highlight=False)
+    for line in failure_lines(results):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    console.print(summary_table(results))
+    blocking = sum(len(r.blocking) for r in results)
+    acknowledged = sum(r.count(Status.ACKNOWLEDGED) for r in results)
+    verdict = f"FAILED: {blocking} unacknowledged finding(s)" if blocking else "PASSED: no unacknowledged finding"
+    console.print(f"{verdict}; {acknowledged} acknowledged, each with its reason in the SARIF and JUnit reports",
+                  markup=False, highlight=False)
