@@ -18,6 +18,7 @@ from aifinops.budget_cli import budget_app
 from aifinops.check.command import check as check_command
 from aifinops.config import DEFAULT_CONFIG, ConfigError, FinOpsConfig, load
 from aifinops.guard_cli import guard_app
+from aifinops.policies.checkov_policy import write_checkov_policy
 from aifinops.policies.scp import check_scp_limits
 from aifinops.report import CdkOutError, DeploymentSummary, summarize
 
@@ -50,6 +51,18 @@ def validate(config: Annotated[Path, typer.Argument(help="finops.yaml to check")
     cfg = load_or_exit(config)
     out.print(f"{config}: OK ({len(cfg.environments)} environments, {len(cfg.teams)} teams, "
               f"{len(cfg.workloads)} workloads)", markup=False, highlight=False)
+
+
+@app.command("checkov-policy")
+def checkov_policy(
+        config: Annotated[Path, typer.Argument(help="finops.yaml")] = DEFAULT_CONFIG,
+        output: Annotated[Path, typer.Option(help="where to write the policy JSON")] = Path("aifinops-checkov.json"),
+) -> None:
+    """Write the policy the CKV_AIF_* checkov checks read (set AIFINOPS_CHECKOV_POLICY to its path): for plain
+    CloudFormation outside the CDK."""
+    write_checkov_policy(load_or_exit(config), output)
+    out.print(f"{output}: written from {config}; run checkov with AIFINOPS_CHECKOV_POLICY={output}",
+              markup=False, highlight=False)
 
 
 @app.command()

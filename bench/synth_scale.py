@@ -101,7 +101,7 @@ def generate_config(teams: int) -> dict[str, Any]:
 
 
 def run_one(teams: int, enforce: bool, builtin_validation: bool, outdir: Path,
-            spawned_at: float | None) -> dict[str, Any]:
+            spawned_at: float | None, security_checks: bool = True) -> dict[str, Any]:
     """Build and synthesize in this process; times relative to `spawned_at` (parent's clock, epoch s)."""
     t_start = time.perf_counter()
     import aws_cdk as cdk  # loads the aws-cdk-lib jsii assembly: starts the Node kernel
@@ -118,13 +118,14 @@ def run_one(teams: int, enforce: bool, builtin_validation: bool, outdir: Path,
     t_config, c_config = time.perf_counter(), tree_cpu_seconds()
     app = cdk.App(context=cdk_json_context(), outdir=str(outdir),
                   builtin_cloud_formation_validation=builtin_validation)
-    build(app, config, enforce_tags=enforce)
+    build(app, config, enforce_tags=enforce, security_checks=security_checks)
     t_built, c_built = time.perf_counter(), tree_cpu_seconds()
     app.synth()
     t_synth, c_synth = time.perf_counter(), tree_cpu_seconds()
     stacks, resources, outputs, size = _count(outdir)
     return {
         "teams": teams, "enforce": enforce, "builtin_validation": builtin_validation,
+        "security_checks": security_checks,
         "stacks": stacks, "resources": resources, "outputs": outputs, "template_bytes": size,
         "startup_s": startup, "config_s": t_config - t_imported,
         "construct_s": t_built - t_config, "synth_s": t_synth - t_built, "in_process_s": t_synth - t_config,
@@ -371,6 +372,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     child.add_argument("--one", action="store_true", help="measure once in this process, print one JSON line")
     child.add_argument("--enforce", action=argparse.BooleanOptionalAction, default=True,
                        help="build(..., enforce_tags=...)")
+    child.add_argument("--security-checks", action=argparse.BooleanOptionalAction, default=True,
+                       help="build(..., security_checks=...): the cdk-nag packs (AiFinOps, AwsSolutions, Serverless)")
     child.add_argument("--builtin-validation", action=argparse.BooleanOptionalAction, default=True,
                        help="cdk.App(builtin_cloud_formation_validation=...)")
     child.add_argument("--outdir", type=Path, help="cloud assembly directory")
@@ -393,7 +396,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.team_counts[0], args.enforce, args.builtin_validation, args.outdir,
-                                 args.spawned_at)))
+                                 args.spawned_at, args.security_checks)))
         return
     started = time.perf_counter()
     points = measure(args.team_counts, args.repeat, progress=not args.quiet)

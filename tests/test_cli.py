@@ -10,7 +10,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from aifinops.cli import app
-from aifinops.config import FinOpsConfig
+from aifinops.config import FinOpsConfig, load
+from aifinops.policies.checkov_policy import checkov_policy
 from tests.conftest import REFERENCE_CONFIG, Assembly
 
 runner = CliRunner()
@@ -58,3 +59,19 @@ def test_guardrails_that_cannot_fit_the_scp_limits_are_bad_input(tmp_path: Path)
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{path}: organization.scp_limits: environment 'dev'")
+
+
+def test_checkov_policy_is_written_from_the_config(tmp_path: Path) -> None:
+    target = tmp_path / "policy.json"
+    result = runner.invoke(app, ["checkov-policy", str(REFERENCE_CONFIG), "--output", str(target)])
+    assert result.exit_code == 0, result.output
+    policy = json.loads(target.read_text())
+    assert policy == json.loads(json.dumps(checkov_policy(load(REFERENCE_CONFIG))))
+
+
+def test_checkov_policy_bad_input_writes_nothing(tmp_path: Path) -> None:
+    broken = tmp_path / "finops.yaml"
+    broken.write_text("teams: 3\n")
+    result = runner.invoke(app, ["checkov-policy", str(broken), "--output", str(tmp_path / "policy.json")])
+    assert result.exit_code == 2 and str(broken) in result.stderr
+    assert not (tmp_path / "policy.json").exists()
