@@ -31,6 +31,8 @@ from aifinops.constructs.gpu_endpoint_rules import (
     sagemaker_name,
 )
 from aifinops.constructs.sagemaker_sources import has_instance_storage, parse_ecr_image, parse_model_data
+from aifinops.policies.nag.rule import PACK_NAME
+from aifinops.policies.nag.rules.endpoint_scaling import RULE_ID as ENDPOINT_SCALING_RULE
 
 VARIANT = "AllTraffic"
 DEFAULT_INVOCATIONS_TARGET = 20
@@ -185,6 +187,9 @@ class GpuInferenceEndpoint(Construct):
         elif mode == "schedule" or max_instances > min_instances:
             self._variant_scaling(min_instances, max_instances, invocations_per_instance_target,
                                   (business_hours or BusinessHours()) if mode == "schedule" else None)
+        else:  # idle_mode none with min_instances == max_instances: a fixed fleet, chosen in the props
+            nag_acks.acknowledge(self.endpoint, PACK_NAME, ENDPOINT_SCALING_RULE.removeprefix(f"{PACK_NAME}-"),
+                                 nag_acks.FIXED_ENDPOINT_CAPACITY)
         floor = {"scale_to_zero": 0, "schedule": 1}.get(mode, min_instances)
         record_capacity(self.endpoint, workload=construct_id, instance_type=instance_type, min_instances=floor,
                         max_instances=max_instances, note=_capacity_note(mode, min_instances))

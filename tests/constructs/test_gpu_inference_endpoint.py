@@ -438,3 +438,31 @@ def test_only_ebs_backed_families_take_a_kms_key() -> None:
     ebs_only = {f.name for f in accelerator_catalog().families if f.sagemaker and not f.local_storage}
     assert ebs_only == {"p3", "inf1", "inf2"}
     assert not has_instance_storage("ml.inf2.xlarge") and has_instance_storage("ml.g5.xlarge")
+
+
+def test_a_fixed_fleet_acknowledges_the_endpoint_scaling_rule_with_its_reason(config: FinOpsConfig,
+                                                                             tmp_path: Any) -> None:
+    """min_instances == max_instances in production: no scalable target, so the AiFinOps pack's SM1 would fail
+    synthesis; the construct records the explicit choice as an acknowledgement (kept in the report). A fleet with
+    room to scale needs none."""
+    import json
+
+    from aifinops.constructs.nag_acks import FIXED_ENDPOINT_CAPACITY
+    from aifinops.policies.nag import AiFinOpsChecks
+
+    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path))
+    cdk.Validations.of(app).add_plugins(AiFinOpsChecks(app, config=config))
+    stack = cdk.Stack(app, "Serving", env=cdk.Environment(account="444444444444", region="us-east-1"))
+    prod_tags = CostTags(team="search", project="ranker", model="llama-3-1-8b-custom", environment="prod",
+                         task_type="generation")
+    fixed = make(stack, "Fixed", cost_tags=prod_tags, environment=config.environments["prod"], min_instances=1,
+                 max_instances=1, endpoint_name="ranker-fixed")
+    make(stack, "Elastic", cost_tags=prod_tags, environment=config.environments["prod"], min_instances=1,
+         max_instances=3, endpoint_name="ranker-elastic")
+    app.synth()
+    report = json.loads((tmp_path / "validation-report.json").read_text())
+    [aifinops] = [r for r in report["pluginReports"] if r["pluginName"] == "AiFinOps"]
+    assert aifinops["violations"] == [] and fixed.scalable_target is None
+    [suppressed] = aifinops["suppressedViolations"]
+    assert (suppressed["acknowledgedId"], suppressed["reason"]) == ("AiFinOps::AiFinOps-SM1", FIXED_ENDPOINT_CAPACITY)
+    assert [c["constructPath"] for c in suppressed["violatingConstructs"]] == ["Serving/Fixed/Endpoint"]
