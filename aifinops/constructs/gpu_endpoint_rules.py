@@ -60,6 +60,7 @@ class EndpointProps:
     business_hours: BusinessHours | None
     component_memory_mb: int | None
     endpoint_name: str | None
+    fixed_capacity_reason: str | None = None
 
 
 def default_idle_mode(environment: Environment) -> IdleMode:
@@ -69,7 +70,21 @@ def default_idle_mode(environment: Environment) -> IdleMode:
 
 def check_props(props: EndpointProps, environment: Environment) -> list[PropProblem]:
     return [*_check_instance_type(props.instance_type, environment), *_check_capacity(props),
-            *_check_mode_props(props), *_check_sources(props), *_check_name(props.endpoint_name)]
+            *_check_mode_props(props), *_check_sources(props), *_check_name(props.endpoint_name),
+            *_check_fixed_reason(props)]
+
+
+def _check_fixed_reason(p: EndpointProps) -> list[PropProblem]:
+    if p.fixed_capacity_reason is None:
+        return []
+    fixed = p.idle_mode == "none" and p.min_instances == p.max_instances
+    if not fixed:
+        return [PropProblem("AIF_FIXED_REASON_UNUSED", "fixed_capacity_reason", p.fixed_capacity_reason,
+                            "only for a fixed fleet: idle_mode none with min_instances == max_instances")]
+    if len(p.fixed_capacity_reason.strip()) < 20:
+        return [PropProblem("AIF_FIXED_REASON_SHORT", "fixed_capacity_reason", p.fixed_capacity_reason,
+                            "a specific reason of 20 characters or more: it is the audit trail of the exception")]
+    return []
 
 
 def _check_instance_type(value: str, environment: Environment) -> list[PropProblem]:

@@ -34,6 +34,8 @@ from aifinops.constructs.sagemaker_sources import has_instance_storage, parse_ec
 from aifinops.policies.nag.rule import PACK_NAME
 from aifinops.policies.nag.rules.endpoint_scaling import RULE_ID as ENDPOINT_SCALING_RULE
 
+ENDPOINT_SCALING_CHECK = "CKV_AIF_3"  # its checkov twin (aifinops/policies/checkov/ runs without aifinops)
+
 VARIANT = "AllTraffic"
 DEFAULT_INVOCATIONS_TARGET = 20
 DEFAULT_COMPONENT_MEMORY_MB = 1024
@@ -108,6 +110,7 @@ class GpuInferenceEndpoint(Construct):
         vpc: ec2.IVpc | None = None,
         subnet_selection: ec2.SubnetSelection | None = None,
         security_groups: Sequence[ec2.ISecurityGroup] | None = None,
+        fixed_capacity_reason: str | None = None,
     ) -> None:
         """
         :param cost_tags: tags for every resource; ``model`` names the hosted model.
@@ -141,6 +144,9 @@ class GpuInferenceEndpoint(Construct):
         :param subnet_selection: subnets of ``vpc``; public subnets are refused. Default: private subnets.
         :param security_groups: Default: a new group allowing outbound HTTPS only (S3, ECR, through VPC
             endpoints or NAT) and no inbound traffic.
+        :param fixed_capacity_reason: why the fleet is fixed (``idle_mode`` none, ``min_instances`` ==
+            ``max_instances``); recorded as the acknowledgement of AiFinOps-SM1 and the skip of CKV_AIF_3.
+            Default: none - a fixed fleet is then a finding of both (no auto scaling).
         """
         super().__init__(scope, construct_id)
         mode: str = idle_mode if idle_mode is not None else default_idle_mode(environment)
@@ -148,7 +154,8 @@ class GpuInferenceEndpoint(Construct):
             instance_type=instance_type, image_uri=image_uri, model_data_url=model_data_url,
             min_instances=min_instances, max_instances=max_instances, idle_mode=mode,
             idle_mode_given=idle_mode is not None, invocations_per_instance_target=invocations_per_instance_target,
-            business_hours=business_hours, component_memory_mb=component_memory_mb, endpoint_name=endpoint_name)
+            business_hours=business_hours, component_memory_mb=component_memory_mb, endpoint_name=endpoint_name,
+            fixed_capacity_reason=fixed_capacity_reason)
         problems = check_props(props, environment)
         vpc_config = self._vpc_config(vpc, subnet_selection, security_groups, problems)
         raise_if_any(self, problems)
@@ -187,9 +194,11 @@ class GpuInferenceEndpoint(Construct):
         elif mode == "schedule" or max_instances > min_instances:
             self._variant_scaling(min_instances, max_instances, invocations_per_instance_target,
                                   (business_hours or BusinessHours()) if mode == "schedule" else None)
-        else:  # idle_mode none with min_instances == max_instances: a fixed fleet, chosen in the props
+        elif fixed_capacity_reason:  # a fixed fleet (idle_mode none, min == max), and its owner said why
             nag_acks.acknowledge(self.endpoint, PACK_NAME, ENDPOINT_SCALING_RULE.removeprefix(f"{PACK_NAME}-"),
-                                 nag_acks.FIXED_ENDPOINT_CAPACITY)
+                                 fixed_capacity_reason)
+            self.endpoint.add_metadata("checkov", {"skip": [{"id": ENDPOINT_SCALING_CHECK,
+                                                             "comment": fixed_capacity_reason}]})
         floor = {"scale_to_zero": 0, "schedule": 1}.get(mode, min_instances)
         record_capacity(self.endpoint, workload=construct_id, instance_type=instance_type, min_instances=floor,
                         max_instances=max_instances, note=_capacity_note(mode, min_instances))

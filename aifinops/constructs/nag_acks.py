@@ -129,10 +129,6 @@ IS_DEAD_LETTER_QUEUE = (
 DLQ_NOT_DESTINATION = (
     "failed asynchronous invocations already go to the function's dead-letter queue (DeadLetterConfig), whose "
     "depth is alarmed; an on-failure destination in addition would only record each failure a second time")
-FIXED_ENDPOINT_CAPACITY = (
-    "fixed capacity chosen explicitly in the construct's props (idle_mode none, min_instances == max_instances): "
-    "no auto scaling and no scale-down; raise max_instances for target tracking, or use scale_to_zero or schedule "
-    "outside production")
 PROVIDER_DLQ = (
     "the custom resource provider is invoked by CloudFormation once per deployment; a failure fails the "
     "deployment and is shown in the stack events and the provider's log group, which is where it is acted on")

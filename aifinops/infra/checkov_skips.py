@@ -42,13 +42,17 @@ def _under(*owners: type) -> Condition:
 
 
 def _custom_resource_provider(node: cdk.CfnResource) -> bool:
-    """The stack's singleton function of aws-cdk's AwsCustomResource (CostAllocationTags uses it)."""
+    """The stack's singleton function of aws-cdk's AwsCustomResource, in a stack where CostAllocationTags uses it
+    (the reasons below speak of its one Cost Explorer call; another app's provider keeps its findings)."""
     parent = node.node.scope
-    return parent is not None and parent.node.id == PROVIDER_ID
+    if parent is None or parent.node.id != PROVIDER_ID:
+        return False
+    return any(isinstance(c, CostAllocationTags) for c in cdk.Stack.of(node).node.find_all())
 
 
-def _sse_sqs(node: cdk.CfnResource) -> bool:
-    return getattr(node, "sqs_managed_sse_enabled", None) is True
+def _dead_letter_queue_with_sse_sqs(node: cdk.CfnResource) -> bool:
+    """The guard's and the enforcer's dead-letter queues (SQS-managed encryption); not any queue of the app."""
+    return _under(GpuGuard, BudgetEnforcer)(node) and getattr(node, "sqs_managed_sse_enabled", None) is True
 
 
 _FUNCTION_LOGS = (
@@ -65,7 +69,7 @@ SKIPS: tuple[CheckovSkip, ...] = (
         "output of the team's Batch training containers; CloudWatch Logs encrypts it at rest, and readers are "
         "limited by IAM; a customer managed key is the team's choice of data classification, not a cost "
         "control")),
-    CheckovSkip("AWS::SQS::Queue", _sse_sqs, "CKV_AWS_27", (
+    CheckovSkip("AWS::SQS::Queue", _dead_letter_queue_with_sse_sqs, "CKV_AWS_27", (
         "encrypted at rest with SQS-managed keys (SqsManagedSseEnabled); CKV_AWS_27 accepts only a KMS key. "
         "The queue holds failed EventBridge and Lambda events (resource ids, no secrets); EventBridge cannot "
         "deliver to a queue under the AWS managed aws/sqs key, and a customer managed key would add key "

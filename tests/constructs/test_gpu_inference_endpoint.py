@@ -3,6 +3,8 @@ role; KMS only where SageMaker takes it; cost tags everywhere; every prop rule w
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -16,7 +18,7 @@ from aifinops.config import Environment, FinOpsConfig
 from aifinops.constructs import ConstructPropError, CostTags
 from aifinops.constructs.capacity import CAPACITY_METADATA
 from aifinops.constructs.gpu_endpoint_rules import SAGEMAKER_NAME, BusinessHours, sagemaker_name
-from aifinops.constructs.gpu_inference_endpoint import GpuInferenceEndpoint
+from aifinops.constructs.gpu_inference_endpoint import ENDPOINT_SCALING_CHECK, GpuInferenceEndpoint
 from aifinops.constructs.sagemaker_sources import (
     has_instance_storage,
     parse_ecr_image,
@@ -440,29 +442,61 @@ def test_only_ebs_backed_families_take_a_kms_key() -> None:
     assert not has_instance_storage("ml.inf2.xlarge") and has_instance_storage("ml.g5.xlarge")
 
 
-def test_a_fixed_fleet_acknowledges_the_endpoint_scaling_rule_with_its_reason(config: FinOpsConfig,
-                                                                             tmp_path: Any) -> None:
-    """min_instances == max_instances in production: no scalable target, so the AiFinOps pack's SM1 would fail
-    synthesis; the construct records the explicit choice as an acknowledgement (kept in the report). A fleet with
-    room to scale needs none."""
+def _fixed_fleet_report(config: FinOpsConfig, outdir: Any, **fixed: Any) -> dict[str, Any]:
+    """Synthesize a production fixed fleet (min == max == 1) and an elastic one with the AiFinOps pack attached;
+    the pack's report entry (or {} when it reported nothing)."""
     import json
 
-    from aifinops.constructs.nag_acks import FIXED_ENDPOINT_CAPACITY
     from aifinops.policies.nag import AiFinOpsChecks
 
-    app = cdk.App(context=cdk_json_context(), outdir=str(tmp_path))
+    app = cdk.App(context=cdk_json_context(), outdir=str(outdir))
     cdk.Validations.of(app).add_plugins(AiFinOpsChecks(app, config=config))
     stack = cdk.Stack(app, "Serving", env=cdk.Environment(account="444444444444", region="us-east-1"))
     prod_tags = CostTags(team="search", project="ranker", model="llama-3-1-8b-custom", environment="prod",
                          task_type="generation")
-    fixed = make(stack, "Fixed", cost_tags=prod_tags, environment=config.environments["prod"], min_instances=1,
-                 max_instances=1, endpoint_name="ranker-fixed")
+    endpoint = make(stack, "Fixed", cost_tags=prod_tags, environment=config.environments["prod"], min_instances=1,
+                    max_instances=1, endpoint_name="ranker-fixed", **fixed)
+    assert endpoint.scalable_target is None
     make(stack, "Elastic", cost_tags=prod_tags, environment=config.environments["prod"], min_instances=1,
          max_instances=3, endpoint_name="ranker-elastic")
-    app.synth()
-    report = json.loads((tmp_path / "validation-report.json").read_text())
-    [aifinops] = [r for r in report["pluginReports"] if r["pluginName"] == "AiFinOps"]
-    assert aifinops["violations"] == [] and fixed.scalable_target is None
-    [suppressed] = aifinops["suppressedViolations"]
-    assert (suppressed["acknowledgedId"], suppressed["reason"]) == ("AiFinOps::AiFinOps-SM1", FIXED_ENDPOINT_CAPACITY)
-    assert [c["constructPath"] for c in suppressed["violatingConstructs"]] == ["Serving/Fixed/Endpoint"]
+    with contextlib.suppress(RuntimeError):  # a finding fails synthesis; the report is written anyway
+        app.synth()
+    report = json.loads((outdir / "validation-report.json").read_text())
+    template = json.loads((outdir / "Serving.template.json").read_text())
+    found = [r for r in report["pluginReports"] if r["pluginName"] == "AiFinOps"]
+    return {"plugin": found[0] if found else {}, "template": template}
+
+
+def test_a_fixed_fleet_is_a_finding_unless_its_owner_says_why(config: FinOpsConfig, tmp_path: Any) -> None:
+    """min_instances == max_instances: no scalable target. Without a reason the AiFinOps pack's SM1 fails
+    synthesis (the elastic fleet passes); with `fixed_capacity_reason` that reason acknowledges SM1 (kept in the
+    report) and skips the checkov twin CKV_AIF_3 in the template."""
+    bare = _fixed_fleet_report(config, tmp_path / "bare")["plugin"]
+    assert [(v["ruleName"], [c["constructPath"] for c in v["violatingConstructs"]]) for v in bare["violations"]] == [
+        ("AiFinOps-SM1", ["Serving/Fixed/Endpoint"])]
+
+    why = "a latency SLO of 50 ms at a steady 400 requests per second: one warm instance, no cold starts"
+    reasoned = _fixed_fleet_report(config, tmp_path / "reasoned", fixed_capacity_reason=why)
+    plugin = reasoned["plugin"]
+    assert plugin["violations"] == []
+    [suppressed] = plugin["suppressedViolations"]
+    assert (suppressed["acknowledgedId"], suppressed["reason"]) == ("AiFinOps::AiFinOps-SM1", why)
+    [endpoint] = [r for r in reasoned["template"]["Resources"].values()
+                  if r["Type"] == "AWS::SageMaker::Endpoint" and r["Properties"]["EndpointName"] == "ranker-fixed"]
+    assert endpoint["Metadata"]["checkov"]["skip"] == [{"id": ENDPOINT_SCALING_CHECK, "comment": why}]
+
+
+def test_the_checkov_twin_id_matches_the_check() -> None:
+    checks = Path(__file__).resolve().parents[2] / "aifinops" / "policies" / "checkov"
+    source = (checks / "ckv_aif_3_endpoint_scaling.py").read_text()
+    assert f'CHECK_ID = "{ENDPOINT_SCALING_CHECK}"' in source
+
+
+@pytest.mark.parametrize(("props", "code"), [
+    ({"min_instances": 1, "max_instances": 3, "fixed_capacity_reason": "a reason long enough to be specific"},
+     "AIF_FIXED_REASON_UNUSED"),
+    ({"min_instances": 1, "max_instances": 1, "fixed_capacity_reason": "steady"}, "AIF_FIXED_REASON_SHORT"),
+])
+def test_a_fixed_capacity_reason_must_fit_and_say_something(props: dict[str, Any], code: str) -> None:
+    with pytest.raises(ConstructPropError, match=code):
+        make(environment=PROD, endpoint_name="ranker-prod", **props)

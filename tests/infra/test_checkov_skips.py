@@ -10,6 +10,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import custom_resources as cr
 
 from aifinops.constructs.cost_allocation_tags import CostAllocationTags
 from aifinops.infra.checkov_skips import SKIPS, add_checkov_skips
@@ -17,8 +18,9 @@ from aifinops.infra.checkov_skips import SKIPS, add_checkov_skips
 
 @pytest.fixture(scope="module")
 def resources() -> dict[str, dict[str, Any]]:
-    """A stack with rows that match (the custom resource provider, its log group, an SSE-SQS queue) and
-    resources that must stay unskipped; synthesized once."""
+    """A stack with rows that match (the custom resource provider of CostAllocationTags, its log group) and
+    resources that must stay unskipped (an app's own SSE-SQS queue, an unencrypted queue, other logs); a second
+    stack whose AwsCustomResource is the app's own; synthesized once."""
     app = cdk.App(context={"aws:cdk:enable-path-metadata": True})
     stack = cdk.Stack(app, "Skips", env=cdk.Environment(account="111111111111", region="us-east-1"))
     CostAllocationTags(stack, "CostTags", keys=["team"])
@@ -27,9 +29,17 @@ def resources() -> dict[str, dict[str, Any]]:
         {"id": "CKV_AWS_999", "comment": "written by the construct"}]})
     sqs.Queue(stack, "Unencrypted", encryption=sqs.QueueEncryption.UNENCRYPTED)
     logs.LogGroup(stack, "OtherLogs")
+    other = cdk.Stack(app, "Own", env=cdk.Environment(account="111111111111", region="us-east-1"))
+    cr.AwsCustomResource(other, "Lookup", on_create=cr.AwsSdkCall(
+        service="STS", action="GetCallerIdentity", physical_resource_id=cr.PhysicalResourceId.of("id")),
+        policy=cr.AwsCustomResourcePolicy.from_sdk_calls(resources=cr.AwsCustomResourcePolicy.ANY_RESOURCE))
     add_checkov_skips(app)
-    template = app.synth().get_stack_by_name("Skips").template
-    return {r["Metadata"]["aws:cdk:path"].removeprefix("Skips/"): r for r in template["Resources"].values()}
+    assembly = app.synth()
+    found = {}
+    for name in ("Skips", "Own"):
+        for r in assembly.get_stack_by_name(name).template["Resources"].values():
+            found[r["Metadata"]["aws:cdk:path"].removeprefix("Skips/")] = r
+    return found
 
 
 def skips(resource: dict[str, Any]) -> dict[str, str]:
@@ -52,9 +62,20 @@ def test_function_log_group_is_skipped_for_kms(resources: dict[str, dict[str, An
         "CKV_AWS_158": reason("CKV_AWS_158", "AWS::Logs::LogGroup")}
 
 
-def test_skips_are_added_after_those_a_construct_wrote(resources: dict[str, dict[str, Any]]) -> None:
-    assert skips(resources["SqsManaged/Resource"]) == {
-        "CKV_AWS_999": "written by the construct", "CKV_AWS_27": reason("CKV_AWS_27", "AWS::SQS::Queue")}
+def test_an_apps_own_queue_and_provider_keep_their_findings(resources: dict[str, dict[str, Any]]) -> None:
+    """The table names the guard's and the enforcer's dead-letter queues and CostAllocationTags' provider only."""
+    assert skips(resources["SqsManaged/Resource"]) == {"CKV_AWS_999": "written by the construct"}
+    own_provider = next(r for path, r in resources.items() if path.startswith("Own/AWS679f53fac002430cb0da5b7982bd2287")
+                        and r["Type"] == "AWS::Lambda::Function")
+    assert skips(own_provider) == {}
+
+
+def test_the_guard_and_enforcer_dead_letter_queues_are_skipped_with_the_reason(reference_assembly: Any) -> None:
+    queues = [(stack, r) for stack in reference_assembly.stacks()
+              for r in reference_assembly.template(stack)["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
+    assert queues and all(stack.startswith(("aifinops-guard-", "aifinops-team-budgets")) for stack, _ in queues)
+    for _, queue in queues:
+        assert skips(queue)["CKV_AWS_27"] == reason("CKV_AWS_27", "AWS::SQS::Queue")
 
 
 @pytest.mark.parametrize("path", ["Unencrypted/Resource", "OtherLogs/Resource"])
