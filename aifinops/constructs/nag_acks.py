@@ -119,7 +119,8 @@ ECS_INSTANCE_POLICY = (
 # --- Serverless ---------------------------------------------------------------------------------------------
 NO_XRAY_SDK = (
     "Lambda code here is stdlib + boto3 only, without the X-Ray SDK: active tracing would record just the "
-    "invocation segment, which the Duration metric and the structured log already give, at a per-trace cost")
+    "invocation segment (no AWS calls inside it), which the Duration metric and the per-scan summary log line "
+    "already give, and would add an xray:PutTraceSegments grant on '*' to the role")
 NO_XRAY_SDK_PROVIDER = (
     "the aws-cdk custom resource provider makes one AWS SDK call per deployment; its outcome is in the "
     "CloudFormation stack events and the provider's log group, and tracing it would add an xray grant on '*'")
