@@ -21,7 +21,7 @@ help:
 	@echo "make test    lint (ruff, mypy) and run the test suite"
 	@echo "make check   security review of a fresh synth of $(CONFIG): CDK validation plugins (cdk-nag packs), checkov,"
 	@echo "             cfn-lint; one verdict (exit 1 on any unacknowledged finding), SARIF + JUnit in $(REPORTS)/"
-	@echo "make bench   benchmarks (see bench/RESULTS.md)"
+	@echo "make bench   benchmarks: synth scaling, guard API calls and time (see bench/RESULTS.md)"
 	@echo "make clean   remove generated output and installed tools"
 
 $(VENV)/.installed: pyproject.toml
@@ -58,6 +58,7 @@ check: deps $(CHECKOV_VENV)/.installed
 
 bench: deps
 	$(BIN)/python bench/synth_scale.py
+	$(BIN)/python bench/guard_scale.py
 
 clean:
 	rm -rf $(CDK_OUT) $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis $(REPORTS)

@@ -9,8 +9,9 @@ Every measurement runs in a fresh interpreter (and so a fresh jsii/Node kernel):
 The parent spawns `synth_scale.py --one --teams N --enforce|--no-enforce [--no-builtin-validation]
 --outdir TMP` once per variant and repeat; the child generates a config of N teams from finops.yaml,
 builds `cdk.App` + `build()`, synthesizes, counts resources and prints one JSON line.
-Variants per point: `enforced` (what `app.py` runs), `unenforced` (`build(..., enforce_tags=False)`)
-and `no-cfn-validator` (enforced, `cdk.App(builtin_cloud_formation_validation=False)`).
+Variants per point: `enforced` (what `app.py` runs), `unenforced` (`build(..., enforce_tags=False)`),
+`no-cfn-validator` (enforced, `cdk.App(builtin_cloud_formation_validation=False)`) and `no-nag` (enforced,
+`build(..., security_checks=False)`: without the cdk-nag packs).
 Medians over `--repeat` runs; the variants are interleaved (and rotated) so machine noise hits them alike.
 The enforcement cost is measured twice: A/B between processes (wall and CPU seconds), and directly, by timing
 the plugin inside each enforced run, which a busy machine disturbs least.
@@ -51,12 +52,14 @@ class Variant:
     key: str
     enforce: bool
     builtin_validation: bool
+    security_checks: bool = True
 
 
 ENFORCED = Variant("enforced", enforce=True, builtin_validation=True)
 UNENFORCED = Variant("unenforced", enforce=False, builtin_validation=True)
 NO_VALIDATOR = Variant("no-cfn-validator", enforce=True, builtin_validation=False)
-VARIANTS = (ENFORCED, UNENFORCED, NO_VALIDATOR)
+NO_NAG = Variant("no-nag", enforce=True, builtin_validation=True, security_checks=False)
+VARIANTS = (ENFORCED, UNENFORCED, NO_VALIDATOR, NO_NAG)
 
 
 # --- config generation -----------------------------------------------------------------------------
@@ -208,6 +211,8 @@ def spawn(teams: int, variant: Variant) -> dict[str, Any]:
                "--enforce" if variant.enforce else "--no-enforce", "--outdir", tmp]
         if not variant.builtin_validation:
             cmd.append("--no-builtin-validation")
+        if not variant.security_checks:
+            cmd.append("--no-security-checks")
         t0 = time.perf_counter()
         cmd += ["--spawned-at", repr(time.time())]
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -279,7 +284,8 @@ def linear_fit(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, float, 
 
 HEADERS = (
     "teams", "stacks", "resources", "start-up s", "construct s", "synth s", "total s", "ms/resource",
-    "enforcement", "enforcement (CPU)", "plugin in run", "CFN validator", "CFN validator (CPU)",
+    "enforcement", "enforcement (CPU)", "plugin in run", "CFN validator", "CFN validator (CPU)", "nag packs",
+    "nag packs (CPU)",
 )
 
 
@@ -297,6 +303,8 @@ def rows(points: Sequence[Point]) -> list[tuple[str, ...]]:
             f"{100 * p.plugin_share():+.1f} %",
             f"{100 * p.overhead(ENFORCED, NO_VALIDATOR):+.1f} %",
             f"{100 * p.overhead(ENFORCED, NO_VALIDATOR, 'in_process_cpu_s'):+.1f} %",
+            f"{100 * p.overhead(ENFORCED, NO_NAG):+.1f} %",
+            f"{100 * p.overhead(ENFORCED, NO_NAG, 'in_process_cpu_s'):+.1f} %",
         ))
     return out
 

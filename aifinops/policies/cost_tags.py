@@ -8,6 +8,7 @@ from typing import Any
 
 from aifinops.catalog import model_catalog
 from aifinops.config import ENVIRONMENT, MODEL, PROJECT, TASK_TYPE, TEAM, FinOpsConfig
+from aifinops.policies.checkov.aif_template import read_cost_tags
 
 MISSING = "cost-tag-missing"
 WRONG_VALUE = "cost-tag-value"
@@ -81,17 +82,7 @@ def _describe_allowed(key: str, config: FinOpsConfig, tags: Mapping[str, str]) -
 
 
 def read_template_tags(value: Any) -> dict[str, str | None]:
-    """Tags as rendered in a template: a list of {Key, Value} or a map. Unresolved values -> None."""
-    if isinstance(value, dict) and not _is_intrinsic(value):
-        return {str(k): v if isinstance(v, str) else None for k, v in value.items()}
-    if isinstance(value, list):
-        tags: dict[str, str | None] = {}
-        for item in value:
-            if isinstance(item, dict) and isinstance(item.get("Key"), str):
-                tags[item["Key"]] = item["Value"] if isinstance(item.get("Value"), str) else None
-        return tags
-    return {}
-
-
-def _is_intrinsic(value: dict[str, Any]) -> bool:
-    return len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref"))
+    """Tags as rendered in a template: a list of {Key, Value} or a map; unresolved values -> None, keys in the
+    branches of an Fn::If item count as present. The reader the checkov checks and the nag rules use, so all
+    judge the same tags; {} when the tags cannot be read (one intrinsic function stands for them)."""
+    return read_cost_tags(value) or {}

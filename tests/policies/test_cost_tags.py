@@ -58,3 +58,15 @@ def test_exactly_the_removed_keys_are_reported(removed: set[str]) -> None:
     problems = check_tags(tags, REFERENCE)
     assert {p.key for p in problems} == removed
     assert all(p.rule == MISSING for p in problems)
+
+
+def test_template_tags_read_like_the_checkov_checks_and_nag_rules() -> None:
+    """A conditional tag item (Fn::If) names its key: present, value not judged; AWS::NoValue adds nothing."""
+    from aifinops.policies.cost_tags import read_template_tags
+
+    tags = [{"Key": "team", "Value": "search"},
+            {"Fn::If": ["IsProd", {"Key": "environment", "Value": "prod"}, {"Key": "environment", "Value": "dev"}]},
+            {"Fn::If": ["HasOwner", {"Key": "owner", "Value": {"Ref": "Owner"}}, {"Ref": "AWS::NoValue"}]}]
+    assert read_template_tags(tags) == {"team": "search", "environment": None, "owner": None}
+    assert read_template_tags({"Ref": "Tags"}) == {} and read_template_tags(None) == {}
+    assert read_template_tags({"team": "search", "project": {"Ref": "P"}}) == {"team": "search", "project": None}

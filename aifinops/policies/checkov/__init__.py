@@ -21,5 +21,12 @@ written from finops.yaml by ``aifinops.policies.checkov_policy.write_checkov_pol
 does it). Without a readable policy (variable unset, file missing or malformed, another version) every check
 FAILS every resource of the types it covers, saying why in the result's details: a check that cannot know
 the rules must not pass anything (which EC2 types are accelerated is part of the policy, so an EC2 instance
-fails too). The reasons of resource checks are in ``check_result.details`` of checkov's JSON report.
+fails too). The reasons of resource checks are in ``check_result.details`` of checkov's JSON report; those of
+the graph check CKV_AIF_3 in ``check_result.entity.aifinops_details`` (checkov keeps no details for graph checks).
+
+The cdk-nag rules give the same verdicts (tests/policies/checkov/test_parity.py runs both on the same
+templates): they import the stdlib-only modules here as ``aifinops.policies.checkov.*`` - the resource types,
+tag, instance type and time limit readers (``aif_resources``, ``aif_template``) and the scale-down decision
+(``aif_scaling``) - so both tools read one definition. A value that cannot be judged at synth (an intrinsic
+function standing for the whole property) gives no result here and NOT_APPLICABLE in the pack.
 """

@@ -1,37 +1,80 @@
-"""Where each AI resource type keeps its cost tags and its instance types. Standard library only."""
+"""The AI resource types the checks cover, where each keeps its cost tags, instance types and time limit.
+Standard library only.
+
+These lists are the one place both tools read their resource types from: the checkov checks here, and the
+cdk-nag rules (`aifinops.policies.nag.rules`), which import this module as ``aifinops.policies.checkov.
+aif_resources``; tests/policies/nag/test_shared_facts.py pins that each rule covers the types of its check.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING or __package__:  # imported as part of aifinops (the cdk-nag rules, tests)
     from aifinops.policies.checkov import aif_template as t
 else:  # checkov runs each file as a top-level module, with this directory on sys.path
     import aif_template as t
 
 LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
 EC2_INSTANCE = "AWS::EC2::Instance"
+ENDPOINT = "AWS::SageMaker::Endpoint"
+ENDPOINT_CONFIG = "AWS::SageMaker::EndpointConfig"
+NOTEBOOK = "AWS::SageMaker::NotebookInstance"
+INFERENCE_COMPONENT = "AWS::SageMaker::InferenceComponent"
+COMPUTE_ENVIRONMENT = "AWS::Batch::ComputeEnvironment"
+JOB_DEFINITION = "AWS::Batch::JobDefinition"
+SCALABLE_TARGET = "AWS::ApplicationAutoScaling::ScalableTarget"
+
+# Cost tags (CKV_AIF_1, AiFinOps-TAG1): always, and EC2 only with an accelerated instance type.
+AI_RESOURCE_TYPES = (ENDPOINT, ENDPOINT_CONFIG, "AWS::SageMaker::Model", NOTEBOOK, INFERENCE_COMPONENT,
+                     "AWS::Bedrock::ApplicationInferenceProfile", COMPUTE_ENVIRONMENT, "AWS::Batch::JobQueue",
+                     JOB_DEFINITION)
+ACCELERATED_EC2_TYPES = (EC2_INSTANCE, LAUNCH_TEMPLATE)
+COST_TAG_TYPES = AI_RESOURCE_TYPES + ACCELERATED_EC2_TYPES
+# Accelerated instance types allowed (CKV_AIF_2, AiFinOps-ACC1).
+INSTANCE_TYPE_TYPES = (ENDPOINT_CONFIG, NOTEBOOK, COMPUTE_ENVIRONMENT, EC2_INSTANCE, LAUNCH_TEMPLATE)
+# Endpoint scaling (CKV_AIF_3, AiFinOps-SM1) and job time limits (CKV_AIF_4, AiFinOps-JOB1).
+ENDPOINT_SCALING_TYPES = (ENDPOINT,)
+TIME_LIMIT_TYPES = (JOB_DEFINITION,)
 
 
-def cost_tags(resource_type: str, props: Mapping[str, Any]) -> dict[str, str | None]:
-    """The tags a resource's cost is attributed to; a launch template's are those of its instances."""
+def cost_tags(resource_type: str, props: Mapping[str, Any]) -> dict[str, str | None] | None:
+    """The tags a resource's cost is attributed to; a launch template's are those of its instances.
+    None when they cannot be read at all (an intrinsic function stands for them)."""
     if resource_type == LAUNCH_TEMPLATE:
         return t.launch_template_instance_tags(props.get("LaunchTemplateData"))
-    return t.read_tags(props.get("Tags"))
+    return t.read_cost_tags(props.get("Tags"))
 
 
 def instance_types(resource_type: str, props: Mapping[str, Any]) -> list[Any]:
     """The instance types a resource runs on, as written (strings, or intrinsic functions)."""
-    if resource_type == "AWS::SageMaker::EndpointConfig":
+    if resource_type == ENDPOINT_CONFIG:
         variants = t.as_list(props.get("ProductionVariants")) + t.as_list(props.get("ShadowProductionVariants"))
         return [v.get("InstanceType") for v in variants if isinstance(v, dict) and "InstanceType" in v]
-    if resource_type == "AWS::Batch::ComputeEnvironment":
+    if resource_type == COMPUTE_ENVIRONMENT:
         resources = props.get("ComputeResources")
         return t.as_list(resources.get("InstanceTypes")) if isinstance(resources, dict) else []
     if resource_type == LAUNCH_TEMPLATE:
         data = props.get("LaunchTemplateData")
         return t.as_list(data.get("InstanceType")) if isinstance(data, dict) else []
-    if resource_type in (EC2_INSTANCE, "AWS::SageMaker::NotebookInstance"):
+    if resource_type in (EC2_INSTANCE, NOTEBOOK):
         return t.as_list(props.get("InstanceType"))
     return []
+
+
+def attempt_limit(props: Mapping[str, Any]) -> tuple[str, float | None]:
+    """A job definition's time limit: ("absent", None), ("unresolved", None) when the Timeout may or may not
+    be set (an intrinsic function, or an Fn::If with an AWS::NoValue branch), ("set", None) when set to an
+    unresolved length, ("set", seconds) otherwise. Numbers written as text count as numbers."""
+    timeout = t.clean(props.get("Timeout"))
+    if timeout is None:
+        return "absent", None
+    if not isinstance(timeout, dict) or t.is_intrinsic(timeout):
+        return "unresolved", None
+    seconds = timeout.get("AttemptDurationSeconds")
+    if seconds is None:
+        return "absent", None
+    if t.may_be_absent(seconds):
+        return "unresolved", None
+    return "set", t.number(seconds)

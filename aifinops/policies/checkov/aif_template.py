@@ -30,28 +30,90 @@ def literal(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def read_tags(value: Any) -> dict[str, str | None]:
-    """Tags as written in a template: a list of {Key, Value} (most types) or a map (Batch).
-    A value that is not a literal string (an intrinsic function) is None: present, not judged."""
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def number(value: Any) -> float | None:
+    """A literal number; templates may carry it as a string ("1"). None for an intrinsic function or text."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def may_be_absent(value: Any) -> bool:
+    """True for an Fn::If with an AWS::NoValue branch: the property may not be set at all."""
     value = clean(value)
+    if not (isinstance(value, dict) and isinstance(value.get("Fn::If"), list)):
+        return False
+    return any(branch == NO_VALUE or may_be_absent(branch) for branch in value["Fn::If"][1:])
+
+
+def read_tags(value: Any) -> dict[str, str | None]:
+    """Tags as written in a template (see `read_cost_tags`); unresolved as a whole reads as no tags."""
+    return read_cost_tags(value) or {}
+
+
+def read_cost_tags(value: Any) -> dict[str, str | None] | None:
+    """Tags as written in a template: a list of {Key, Value} (most types) or a map (Batch).
+    A value that is not a literal string (an intrinsic function) is None: present, not judged. An Fn::If
+    item of a list names its keys in its branches: they are present, their values not judged. None when
+    the tags cannot be read (one intrinsic function, or an item whose key is unresolved)."""
+    value = clean(value)
+    if value is None:
+        return {}
     if isinstance(value, dict) and not is_intrinsic(value):
         return {str(k): v if isinstance(v, str) else None for k, v in value.items()}
+    if not isinstance(value, list):
+        return None
     tags: dict[str, str | None] = {}
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, dict) and isinstance(item.get("Key"), str):
-                tags[item["Key"]] = item["Value"] if isinstance(item.get("Value"), str) else None
+    for item in value:
+        keys = _item_keys(item)
+        if keys is None:
+            return None
+        for key, tag_value in keys.items():
+            tags[key] = tag_value
     return tags
 
 
-def launch_template_instance_tags(data: Any) -> dict[str, str | None]:
-    """The tags a launch template gives the instances it launches (its `instance` tag specification):
-    those are the tags the instance's cost is attributed to."""
+def _item_keys(item: Any) -> dict[str, str | None] | None:
+    """{key: value} of one tag list item: {} for AWS::NoValue, None when its key cannot be read."""
+    if item == NO_VALUE:
+        return {}
+    if isinstance(item, dict) and isinstance(item.get("Fn::If"), list) and len(item) == 1:
+        found: dict[str, str | None] = {}
+        for branch in item["Fn::If"][1:]:
+            keys = _item_keys(branch)
+            if keys is None:
+                return None
+            found |= dict.fromkeys(keys)  # which branch applies is decided at deployment: value unknown
+        return found
+    if isinstance(item, dict) and isinstance(item.get("Key"), str):
+        return {item["Key"]: item["Value"] if isinstance(item.get("Value"), str) else None}
+    return None
+
+
+def launch_template_instance_tags(data: Any) -> dict[str, str | None] | None:
+    """The tags a launch template gives the instances it launches (every `instance` tag specification,
+    merged in order): those are the tags the instance's cost is attributed to. None when they cannot be
+    read (the specifications, one of them or its tags are an intrinsic function)."""
     data = clean(data)
+    specs = data.get("TagSpecifications") if isinstance(data, dict) else None
+    if specs is None:
+        return {}
+    if not isinstance(specs, list):
+        return None
     tags: dict[str, str | None] = {}
-    for spec in as_list(data.get("TagSpecifications") if isinstance(data, dict) else None):
-        if isinstance(spec, dict) and spec.get("ResourceType") == "instance":
-            tags.update(read_tags(spec.get("Tags")))
+    for spec in specs:
+        if not isinstance(spec, dict) or is_intrinsic(spec):
+            return None
+        if spec.get("ResourceType") == "instance":
+            found = read_cost_tags(spec.get("Tags"))
+            if found is None:
+                return None
+            tags.update(found)
     return tags
 
 
@@ -74,8 +136,9 @@ def references(value: Any) -> Iterator[str]:
                     yield target.split(".", 1)[0]
             elif key == "Fn::Sub":
                 text = inner[0] if isinstance(inner, list) and inner else inner
-                if isinstance(text, str):
-                    yield from _sub_names(text)
+                local = inner[1] if isinstance(inner, list) and len(inner) > 1 and isinstance(inner[1], dict) else {}
+                if isinstance(text, str):  # the list form's own variables are not references
+                    yield from (name for name in _sub_names(text) if name not in local)
                 yield from references(inner[1:] if isinstance(inner, list) else [])
             else:
                 yield from references(inner)

@@ -20,8 +20,7 @@ else:  # checkov runs each file as a top-level module, with this directory on sy
     from aif_check import AiFinOpsResourceCheck
 
 CHECK_ID = "CKV_AIF_2"
-RESOURCE_TYPES = ("AWS::SageMaker::EndpointConfig", "AWS::SageMaker::NotebookInstance",
-                  "AWS::Batch::ComputeEnvironment", aif_resources.EC2_INSTANCE, aif_resources.LAUNCH_TEMPLATE)
+RESOURCE_TYPES = aif_resources.INSTANCE_TYPE_TYPES
 
 
 class AcceleratorTypes(AiFinOpsResourceCheck):
@@ -34,7 +33,7 @@ class AcceleratorTypes(AiFinOpsResourceCheck):
                        if isinstance(v, str) and policy.is_accelerated(v)]
         if not accelerated:
             return None
-        name, environment = policy.environment(aif_resources.cost_tags(resource_type, props))
+        name, environment = policy.environment(aif_resources.cost_tags(resource_type, props) or {})
         if environment is None:
             return None
         return [f"instance type {value} is not allowed in environment '{name}' (allowed: "

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+GRAPH_REASON_KEY = "aifinops_details"  # ckv_aif_3_endpoint_scaling.REASON_KEY (that module needs checkov)
+
 
 @dataclass(frozen=True)
 class Result:
@@ -22,8 +24,10 @@ class CheckovRun:
             for record in output.get("results", {}).get(key, []):
                 logical_id = record["resource"].split(".", 1)[1]
                 outcome = record["check_result"]
+                # resource checks keep their reasons in details; the graph check CKV_AIF_3 in its entity
+                details = outcome.get("details") or (outcome.get("entity") or {}).get(GRAPH_REASON_KEY) or ()
                 self.results[(record["check_id"], logical_id)] = Result(
-                    status, tuple(outcome.get("details") or ()), outcome.get("suppress_comment"))
+                    status, tuple(details), outcome.get("suppress_comment"))
 
     def result(self, check_id: str, logical_id: str) -> Result | None:
         return self.results.get((check_id, logical_id))

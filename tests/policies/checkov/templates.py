@@ -54,7 +54,7 @@ def endpoint(name: str | None, environment: str | None = "dev", **extra: Any) ->
     return {**resource("AWS::SageMaker::Endpoint", **props), **extra}
 
 
-def target(resource_id: Any, dimension: str, min_capacity: int, **extra: Any) -> dict[str, Any]:
+def target(resource_id: Any, dimension: str, min_capacity: Any, **extra: Any) -> dict[str, Any]:
     return resource("AWS::ApplicationAutoScaling::ScalableTarget", ServiceNamespace="sagemaker",
                     ResourceId=resource_id, ScalableDimension=dimension, MinCapacity=min_capacity, MaxCapacity=2,
                     **extra)
@@ -152,5 +152,94 @@ SCALING = {
         {"id": "CKV_AIF_3", "comment": "a load test endpoint, deleted after the run"}]}}),
 }
 
+# Review findings: cases the cdk-nag rules and the checks once judged apart (test_parity.py compares them all).
+NO_VALUE = {"Ref": "AWS::NoValue"}
+SERVERLESS = [{"VariantName": "AllTraffic", "ModelName": "m",
+               "ServerlessConfig": {"MaxConcurrency": 5, "MemorySizeInMB": 2048}}]
+
+
+def endpoint_config_of(variants: list[dict[str, Any]], name: str | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"Tags": tag_list(), "ProductionVariants": variants}
+    if name is not None:
+        props["EndpointConfigName"] = name
+    return resource("AWS::SageMaker::EndpointConfig", **props)
+
+
+def endpoint_on(config: Any, name: str | None = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"EndpointConfigName": config, "Tags": tag_list()}
+    if name is not None:
+        props["EndpointName"] = name
+    return resource("AWS::SageMaker::Endpoint", **props)
+
+
+def job_with_timeout(timeout: Any) -> dict[str, Any]:
+    return resource("AWS::Batch::JobDefinition", Type="container", Tags=tag_map(),
+                    ContainerProperties={"Image": "image"}, Timeout=timeout)
+
+
+def launch_template(instance_type: str, *specs: Any) -> dict[str, Any]:
+    return resource("AWS::EC2::LaunchTemplate", LaunchTemplateData={
+        "InstanceType": instance_type, "TagSpecifications": list(specs)})
+
+
+UP_ONLY = [{"ScheduledActionName": "morning", "Schedule": "cron(0 8 ? * MON-FRI *)",
+            "ScalableTargetAction": {"MinCapacity": 4}}]
+TASK_TYPE_IF = {"Fn::If": ["Training", {"Key": "task-type", "Value": "training"}, NO_VALUE]}
+
+REVIEW = {
+    # SM1 / CKV_AIF_3: serverless endpoints need no scalable target
+    "ServerlessConfig": endpoint_config_of(SERVERLESS),
+    "ServerlessEndpoint": endpoint_on({"Fn::GetAtt": ["ServerlessConfig", "EndpointConfigName"]}),
+    "NamedServerlessConfig": endpoint_config_of(SERVERLESS, "named-serverless"),
+    "NamedServerlessEndpoint": endpoint_on("named-serverless"),
+    "ProvisionedServerlessConfig": endpoint_config_of([{**SERVERLESS[0], "ServerlessConfig": {
+        **SERVERLESS[0]["ServerlessConfig"], "ProvisionedConcurrency": 2}}]),
+    "ProvisionedServerlessEndpoint": endpoint_on({"Fn::GetAtt": ["ProvisionedServerlessConfig",
+                                                                 "EndpointConfigName"]}),
+    # numbers written as text, a schedule that only scales up, an unresolved MinCapacity, Fn::Sub (list form)
+    "TextMinEndpoint": endpoint("text-min"),
+    "TextMinTarget": target("endpoint/text-min/variant/AllTraffic", VARIANT, "1"),
+    "TextZeroEndpoint": endpoint("text-zero"),
+    "TextZeroComponent": resource("AWS::SageMaker::InferenceComponent", EndpointName="text-zero",
+                                  InferenceComponentName="text-zero-ic", Tags=tag_list()),
+    "TextZeroTarget": target("inference-component/text-zero-ic", COPIES, "0"),
+    "ScaleUpEndpoint": endpoint("scale-up"),
+    "ScaleUpTarget": target("endpoint/scale-up/variant/AllTraffic", VARIANT, 1, ScheduledActions=UP_ONLY),
+    "TokenMinEndpoint": endpoint("token-min"),
+    "TokenMinTarget": target("endpoint/token-min/variant/AllTraffic", VARIANT, {"Ref": "Min"}),
+    "SubListEndpoint": endpoint(None),
+    "SubListTarget": target({"Fn::Sub": ["endpoint/${Name}/variant/AllTraffic", {
+        "Name": {"Fn::GetAtt": ["SubListEndpoint", "EndpointName"]}}]}, VARIANT, 1),
+    # JOB1 / CKV_AIF_4: a Timeout that may be unset is not judged; an unresolved length is set
+    "JobTimeoutIf": job_with_timeout({"Fn::If": ["Bounded", {"AttemptDurationSeconds": 3600}, NO_VALUE]}),
+    "JobSecondsIf": job_with_timeout({"AttemptDurationSeconds": {"Fn::If": ["Bounded", 3600, NO_VALUE]}}),
+    "JobSecondsFromParameter": job_with_timeout({"AttemptDurationSeconds": {"Ref": "Seconds"}}),
+    "JobSecondsAsTextOver": job_with_timeout({"AttemptDurationSeconds": "28801"}),
+    # TAG1 / CKV_AIF_1: Fn::If items of a tag list, launch templates with several instance tag specifications
+    "ModelTagFromCondition": resource("AWS::SageMaker::Model", ExecutionRoleArn="role",
+                                      Tags=[*tag_list(**{"task-type": None}), TASK_TYPE_IF]),
+    "ModelTagKeyUnresolved": resource("AWS::SageMaker::Model", ExecutionRoleArn="role", Tags=[
+        *tag_list(), {"Fn::If": ["Extra", {"Key": {"Ref": "ExtraKey"}, "Value": "x"}, NO_VALUE]}]),
+    "ModelTagMissing": resource("AWS::SageMaker::Model", ExecutionRoleArn="role",
+                                Tags=tag_list(**{"task-type": None})),
+    "LaunchTemplateTwoSpecs": launch_template(
+        "g5.xlarge", {"ResourceType": "instance", "Tags": tag_list()[:2]},
+        {"ResourceType": "volume", "Tags": []}, {"ResourceType": "instance", "Tags": tag_list()[2:]}),
+    "LaunchTemplateSpecsMissTeam": launch_template(
+        "g5.xlarge", {"ResourceType": "instance", "Tags": tag_list(team=None)[:2]},
+        {"ResourceType": "instance", "Tags": tag_list(team=None)[2:]}),
+    "LaunchTemplateSpecTagsIf": launch_template(
+        "g5.xlarge", {"ResourceType": "instance", "Tags": {"Fn::If": ["Tagged", tag_list(), []]}}),
+}
+
+# A scalable target whose ResourceId cannot be read makes any endpoint of its template without a target
+# "not judged": it gets a template of its own.
+OPAQUE_SCALING = {
+    "OpaqueEndpoint": endpoint("opaque"),
+    "OpaqueTarget": target({"Fn::ImportValue": "shared-resource-id"}, VARIANT, 1),
+    "ParameterEndpoint": endpoint("parameter"),
+    "ParameterTarget": target({"Ref": "TargetResourceId"}, VARIANT, 1),
+}
+
 TEMPLATES = {"cost_tags.json": COST_TAGS, "accelerators.json": ACCELERATORS, "time_limits.json": TIME_LIMITS,
-             "scaling.json": SCALING}
+             "scaling.json": SCALING, "review.json": REVIEW, "opaque_scaling.json": OPAQUE_SCALING}

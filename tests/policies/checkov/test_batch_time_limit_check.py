@@ -32,3 +32,21 @@ def test_missing_or_long_time_limit_fails(checkov_run: CheckovRun, logical_id: s
 
 def test_other_batch_resources_are_not_checked(checkov_run: CheckovRun) -> None:
     assert checkov_run.status(CHECK, "TimedQueue") is None
+
+
+@pytest.mark.parametrize("logical_id", [
+    "JobTimeoutIf",  # Timeout is an Fn::If with an AWS::NoValue branch: maybe no limit at all
+    "JobSecondsIf",  # the same for AttemptDurationSeconds
+])
+def test_a_timeout_that_may_be_unset_is_not_judged(checkov_run: CheckovRun, logical_id: str) -> None:
+    assert checkov_run.status(CHECK, logical_id) is None
+
+
+def test_a_time_limit_from_a_parameter_is_set_and_its_length_not_judged(checkov_run: CheckovRun) -> None:
+    assert checkov_run.status(CHECK, "JobSecondsFromParameter") == "PASSED"
+
+
+def test_a_time_limit_written_as_text_is_a_number(checkov_run: CheckovRun) -> None:
+    result = checkov_run.result(CHECK, "JobSecondsAsTextOver")
+    assert result is not None and result.status == "FAILED"
+    assert any("28801 s, above 28800 s" in line for line in result.details), result.details

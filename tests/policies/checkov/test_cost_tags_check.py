@@ -49,3 +49,26 @@ def test_every_missing_tag_is_named(checkov_run: CheckovRun) -> None:
 ])
 def test_other_resources_are_not_checked(checkov_run: CheckovRun, logical_id: str) -> None:
     assert checkov_run.status(CHECK, logical_id) is None
+
+
+@pytest.mark.parametrize("logical_id", [
+    "ModelTagFromCondition",  # task-type named in the branches of an Fn::If item: present, value not judged
+    "LaunchTemplateTwoSpecs",  # two instance tag specifications, merged
+])
+def test_conditional_tags_and_split_specifications_count(checkov_run: CheckovRun, logical_id: str) -> None:
+    assert checkov_run.status(CHECK, logical_id) == "PASSED"
+
+
+@pytest.mark.parametrize(("logical_id", "problem"), [
+    ("ModelTagMissing", "required cost tag 'task-type' is missing"),
+    ("LaunchTemplateSpecsMissTeam", "required cost tag 'team' is missing"),
+])
+def test_a_tag_missing_from_every_specification_fails(checkov_run: CheckovRun, logical_id: str, problem: str) -> None:
+    result = checkov_run.result(CHECK, logical_id)
+    assert result is not None and result.status == "FAILED"
+    assert problem in result.details
+
+
+@pytest.mark.parametrize("logical_id", ["ModelTagKeyUnresolved", "LaunchTemplateSpecTagsIf"])
+def test_tags_that_cannot_be_read_are_not_judged(checkov_run: CheckovRun, logical_id: str) -> None:
+    assert checkov_run.status(CHECK, logical_id) is None

@@ -16,6 +16,7 @@ from aifinops.policies.nag.rules.alert_topics import RULE
 from tests.policies.nag.conftest import Cases
 
 KEY = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ALIAS_ARN = "arn:aws:kms:us-east-1:222222222222:alias"
 
 
 def _budget(stack: cdk.Stack, construct_id: str, address: str) -> None:
@@ -48,6 +49,13 @@ def nodes(cases: Cases) -> SimpleNamespace:
     n.unused = sns.CfnTopic(stack, "Unused")
     n.imported_key = sns.CfnTopic(stack, "ImportedKey", kms_master_key_id=cdk.Fn.import_value("key-arn"))
     _budget(stack, "ImportedKeyBudget", n.imported_key.ref)
+    n.managed_arn = sns.CfnTopic(stack, "ManagedArn", kms_master_key_id=f"{ALIAS_ARN}/aws/sns")
+    _budget(stack, "ManagedArnBudget", n.managed_arn.ref)
+    n.managed_sub = sns.CfnTopic(stack, "ManagedSub", kms_master_key_id=cdk.Fn.sub(
+        "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/AWS/SNS"))
+    _budget(stack, "ManagedSubBudget", n.managed_sub.ref)
+    n.own_alias = sns.CfnTopic(stack, "OwnAlias", kms_master_key_id=f"{ALIAS_ARN}/aws/sns-cmk")
+    _budget(stack, "OwnAliasBudget", n.own_alias.ref)
     cases.synth()
     return n
 
@@ -74,3 +82,14 @@ def test_topics_nobody_sends_cost_alerts_to_are_not_judged(cases: Cases, nodes: 
 
 def test_an_unresolved_key_counts_as_encrypted(cases: Cases, nodes: SimpleNamespace) -> None:
     assert cases.verdict(RULE, nodes.imported_key).outcome is Outcome.COMPLIANT
+
+
+@pytest.mark.parametrize("name", ["aws_managed", "managed_arn", "managed_sub"])
+def test_the_aws_managed_key_fails_by_alias_or_alias_arn(cases: Cases, nodes: SimpleNamespace, name: str) -> None:
+    verdict = cases.verdict(RULE, getattr(nodes, name))
+    assert verdict.outcome is Outcome.NON_COMPLIANT and "alias/aws/sns" in verdict.reason
+
+
+def test_a_customer_alias_that_only_starts_like_the_managed_one_complies(
+        cases: Cases, nodes: SimpleNamespace) -> None:
+    assert cases.verdict(RULE, nodes.own_alias).outcome is Outcome.COMPLIANT

@@ -21,6 +21,15 @@ def _model(stack: cdk.Stack, name: str) -> sagemaker.CfnModel:
     return sagemaker.CfnModel(stack, name, execution_role_arn=ROLE)
 
 
+def _launch_template(stack: cdk.Stack, name: str, tags: dict[str, str]) -> ec2.CfnLaunchTemplate:
+    """Accelerated, with its instance tags split over two instance tag specifications around a volume one."""
+    items = [cdk.CfnTag(key=k, value=v) for k, v in tags.items()]
+    specs = [ec2.CfnLaunchTemplate.TagSpecificationProperty(resource_type=kind, tags=part)
+             for kind, part in (("instance", items[:2]), ("volume", items), ("instance", items[2:]))]
+    return ec2.CfnLaunchTemplate(stack, name, launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
+        instance_type="g5.xlarge", tag_specifications=specs))
+
+
 @pytest.fixture(scope="module")
 def nodes(cases: Cases) -> SimpleNamespace:
     stack = cases.stack("Tags")
@@ -49,6 +58,16 @@ def nodes(cases: Cases) -> SimpleNamespace:
         stack, "TaggedInstances", launch_template_data=ec2.CfnLaunchTemplate.LaunchTemplateDataProperty(
             instance_type="g6.xlarge", tag_specifications=[ec2.CfnLaunchTemplate.TagSpecificationProperty(
                 resource_type="instance", tags=[cdk.CfnTag(key=k, value=v) for k, v in DEV_TAGS.items()])]))
+    # Tags split over several instance tag specifications are merged, as CKV_AIF_1 merges them.
+    n.template_split = _launch_template(stack, "Split", DEV_TAGS)
+    no_team = {k: v for k, v in DEV_TAGS.items() if k != "team"}
+    n.template_split_no_team = _launch_template(stack, "SplitNoTeam", no_team)
+    # An Fn::If item of the tag list: its key is present, its value decided at deployment.
+    condition = cdk.CfnCondition(stack, "Training", expression=cdk.Fn.condition_equals("a", "a"))
+    n.conditional_tag = _model(stack, "ConditionalTag")
+    n.conditional_tag.add_property_override("Tags", [
+        *({"Key": k, "Value": v} for k, v in DEV_TAGS.items() if k != "task-type"),
+        cdk.Fn.condition_if(condition.logical_id, {"Key": "task-type", "Value": "training"}, cdk.Aws.NO_VALUE)])
     cases.synth()
     return n
 
@@ -83,3 +102,15 @@ def test_unresolved_values_are_not_guessed(cases: Cases, nodes: SimpleNamespace)
     assert verdict.outcome is Outcome.NOT_APPLICABLE and "unresolved" in verdict.reason
     verdict = cases.verdict(RULE, nodes.unknown_type)
     assert verdict.outcome is Outcome.NOT_APPLICABLE and "unresolved" in verdict.reason
+
+
+def test_a_launch_template_merges_its_instance_tag_specifications(cases: Cases, nodes: SimpleNamespace) -> None:
+    assert cases.verdict(RULE, nodes.template_split).outcome is Outcome.COMPLIANT
+    verdict = cases.verdict(RULE, nodes.template_split_no_team)
+    assert verdict.outcome is Outcome.NON_COMPLIANT and "'team' is missing" in verdict.reason
+    assert "'project' is missing" not in verdict.reason  # found in the second specification
+
+
+def test_a_conditional_tag_item_counts_as_present(cases: Cases, nodes: SimpleNamespace) -> None:
+    assert cases.view(nodes.conditional_tag).properties["Tags"][-1].keys() == {"Fn::If"}  # as synthesized
+    assert cases.verdict(RULE, nodes.conditional_tag).outcome is Outcome.COMPLIANT

@@ -35,6 +35,26 @@ def _variant_target(stack: cdk.Stack, endpoint: sagemaker.CfnEndpoint, min_capac
                                         min_capacity=min_capacity, max_capacity=2, scheduled_actions=actions)
 
 
+_SERVERLESS = sagemaker.CfnEndpointConfig.ServerlessConfigProperty(max_concurrency=5, memory_size_in_mb=2048)
+UP_ONLY = [appscaling.CfnScalableTarget.ScheduledActionProperty(
+    scheduled_action_name="morning", schedule="cron(0 8 ? * MON-FRI *)",
+    scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(min_capacity=4))]
+FLOOR_DOWN = [appscaling.CfnScalableTarget.ScheduledActionProperty(
+    scheduled_action_name="night", schedule="cron(0 19 ? * MON-FRI *)",
+    scalable_target_action=appscaling.CfnScalableTarget.ScalableTargetActionProperty(min_capacity=1))]
+
+
+def _on_config(stack: cdk.Stack, name: str,
+               serverless: sagemaker.CfnEndpointConfig.ServerlessConfigProperty) -> sagemaker.CfnEndpoint:
+    """A dev endpoint without any scalable target, on a config whose only variant has `serverless`."""
+    config = sagemaker.CfnEndpointConfig(stack, f"{name}Config", production_variants=[
+        sagemaker.CfnEndpointConfig.ProductionVariantProperty(variant_name="AllTraffic", model_name="m",
+                                                              serverless_config=serverless)])
+    node = sagemaker.CfnEndpoint(stack, name, endpoint_config_name=config.attr_endpoint_config_name)
+    tag(node, DEV_TAGS)
+    return node
+
+
 @pytest.fixture(scope="module")
 def nodes(cases: Cases) -> SimpleNamespace:
     stack = cases.stack("Scaling")
@@ -60,6 +80,27 @@ def nodes(cases: Cases) -> SimpleNamespace:
     n.opaque_dev = _endpoint(opaque, "OpaqueDev", DEV_TAGS)
     appscaling.CfnScalableTarget(opaque, "Target", service_namespace="sagemaker", min_capacity=1, max_capacity=2,
                                  resource_id=cdk.Fn.import_value("shared-resource-id"),
+                                 scalable_dimension=VARIANT_DIMENSION)
+    review = cases.stack("ReviewScaling")
+    n.serverless = _on_config(review, "Serverless", _SERVERLESS)
+    n.provisioned = _on_config(review, "Provisioned", sagemaker.CfnEndpointConfig.ServerlessConfigProperty(
+        max_concurrency=5, memory_size_in_mb=2048, provisioned_concurrency=2))
+    n.text_min = _endpoint(review, "TextMin", DEV_TAGS)
+    _variant_target(review, n.text_min, 1).add_property_override("MinCapacity", "1")
+    n.text_zero = _endpoint(review, "TextZero", DEV_TAGS)
+    _variant_target(review, n.text_zero, 1).add_property_override("MinCapacity", "0")
+    n.scale_up = _endpoint(review, "ScaleUp", DEV_TAGS)
+    _variant_target(review, n.scale_up, 1, UP_ONLY)
+    n.floor_lowered = _endpoint(review, "FloorLowered", DEV_TAGS)
+    _variant_target(review, n.floor_lowered, 2, FLOOR_DOWN).add_property_override("MaxCapacity", 4)
+    n.sub_list = _endpoint(review, "SubList", DEV_TAGS)
+    appscaling.CfnScalableTarget(review, "SubListTarget", service_namespace="sagemaker", min_capacity=1,
+                                 max_capacity=2, scalable_dimension=VARIANT_DIMENSION, resource_id=cdk.Fn.sub(
+                                     "endpoint/${Name}/variant/AllTraffic", {"Name": n.sub_list.attr_endpoint_name}))
+    parameter = cases.stack("ParameterScaling")
+    n.parameter_dev = _endpoint(parameter, "ParameterDev", DEV_TAGS)
+    appscaling.CfnScalableTarget(parameter, "Target", service_namespace="sagemaker", min_capacity=1, max_capacity=2,
+                                 resource_id=cdk.CfnParameter(parameter, "ResourceId").value_as_string,
                                  scalable_dimension=VARIANT_DIMENSION)
     cases.synth()
     return n
@@ -90,4 +131,34 @@ def test_unresolved_values_are_not_guessed(cases: Cases, nodes: SimpleNamespace)
     verdict = cases.verdict(RULE, nodes.token_min_dev)
     assert verdict.outcome is Outcome.COMPLIANT and "unresolved" in verdict.reason
     verdict = cases.verdict(RULE, nodes.opaque_dev)
+    assert verdict.outcome is Outcome.NOT_APPLICABLE and "unresolved" in verdict.reason
+
+
+def test_a_serverless_endpoint_scales_to_zero_without_a_target(cases: Cases, nodes: SimpleNamespace) -> None:
+    verdict = cases.verdict(RULE, nodes.serverless)
+    assert verdict.outcome is Outcome.COMPLIANT and "serverless" in verdict.reason
+    # provisioned concurrency bills while idle: it needs scaling like a classic variant
+    verdict = cases.verdict(RULE, nodes.provisioned)
+    assert verdict.outcome is Outcome.NON_COMPLIANT and "no scalable target" in verdict.reason
+
+
+def test_capacities_written_as_text_are_numbers(cases: Cases, nodes: SimpleNamespace) -> None:
+    verdict = cases.verdict(RULE, nodes.text_min)
+    assert verdict.outcome is Outcome.NON_COMPLIANT and "never goes below 1" in verdict.reason
+    assert cases.verdict(RULE, nodes.text_zero).reason == "scales to zero (dev)"
+
+
+def test_only_a_schedule_that_lowers_capacity_counts(cases: Cases, nodes: SimpleNamespace) -> None:
+    verdict = cases.verdict(RULE, nodes.scale_up)
+    assert verdict.outcome is Outcome.NON_COMPLIANT and "never goes below 1" in verdict.reason
+    assert cases.verdict(RULE, nodes.floor_lowered).reason == "scales down on a schedule (dev)"
+
+
+def test_a_resource_id_in_fn_sub_list_form_is_read(cases: Cases, nodes: SimpleNamespace) -> None:
+    verdict = cases.verdict(RULE, nodes.sub_list)
+    assert verdict.outcome is Outcome.NON_COMPLIANT and "never goes below 1" in verdict.reason
+
+
+def test_a_resource_id_from_a_parameter_is_not_guessed(cases: Cases, nodes: SimpleNamespace) -> None:
+    verdict = cases.verdict(RULE, nodes.parameter_dev)
     assert verdict.outcome is Outcome.NOT_APPLICABLE and "unresolved" in verdict.reason

@@ -34,6 +34,16 @@ def nodes(cases: Cases) -> SimpleNamespace:
     n.untagged = _job(stack, "Untagged", 72 * 3600, tags=None)
     n.token = _job(stack, "Token", cdk.CfnParameter(stack, "Seconds", type="Number").value_as_number)
     n.queue = sqs.CfnQueue(stack, "Queue")
+    bounded = cdk.CfnCondition(stack, "Bounded", expression=cdk.Fn.condition_equals(
+        cdk.CfnParameter(stack, "Bound").value_as_string, "yes"))
+    n.timeout_if = _job(stack, "TimeoutIf", None)  # the whole Timeout may be AWS::NoValue
+    n.timeout_if.add_property_override("Timeout", cdk.Fn.condition_if(
+        bounded.logical_id, {"AttemptDurationSeconds": 3600}, cdk.Aws.NO_VALUE))
+    n.seconds_if = _job(stack, "SecondsIf", None)
+    n.seconds_if.add_property_override("Timeout.AttemptDurationSeconds", cdk.Fn.condition_if(
+        bounded.logical_id, 3600, cdk.Aws.NO_VALUE))
+    n.text = _job(stack, "Text", None)
+    n.text.add_property_override("Timeout.AttemptDurationSeconds", "90000")  # a number written as text
     cases.synth()
     return n
 
@@ -62,3 +72,16 @@ def test_other_resources_are_not_judged(cases: Cases, nodes: SimpleNamespace) ->
 def test_an_unresolved_limit_is_present_but_not_measured(cases: Cases, nodes: SimpleNamespace) -> None:
     verdict = cases.verdict(RULE, nodes.token)
     assert verdict.outcome is Outcome.COMPLIANT and "unresolved" in verdict.reason
+
+
+@pytest.mark.parametrize("name", ["timeout_if", "seconds_if"])
+def test_a_timeout_that_may_be_unset_is_not_judged(cases: Cases, nodes: SimpleNamespace, name: str) -> None:
+    """Fn::If with AWS::NoValue: the limit may not exist at deployment, so neither pass nor fail (CKV_AIF_4
+    reports no result either)."""
+    verdict = cases.verdict(RULE, getattr(nodes, name))
+    assert verdict.outcome is Outcome.NOT_APPLICABLE and "not judged" in verdict.reason
+
+
+def test_a_limit_written_as_text_is_a_number(cases: Cases, nodes: SimpleNamespace) -> None:
+    verdict = cases.verdict(RULE, nodes.text)
+    assert verdict.outcome is Outcome.NON_COMPLIANT and "90000 s is above" in verdict.reason

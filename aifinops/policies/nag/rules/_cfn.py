@@ -13,7 +13,7 @@ from typing import Any
 from aifinops.catalog import accelerator_catalog, parse_instance_type
 from aifinops.config import ENVIRONMENT, Environment, FinOpsConfig
 from aifinops.naming import NAME_PREFIX
-from aifinops.policies.cost_tags import read_template_tags
+from aifinops.policies.checkov import aif_resources
 from aifinops.policies.nag.rule import ResourceView
 from aifinops.template_metadata import GUARD
 
@@ -46,7 +46,30 @@ def render(value: Any) -> str | None:
         return arg[0].join(texts) if len(texts) == len(parts) else None
     if name == "Fn::Sub" and isinstance(arg, str):
         return _SUB_REF.sub(lambda m: f"${{{m.group(1).split('.')[0]}}}", arg)
+    if name == "Fn::Sub" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) \
+            and isinstance(arg[1], dict):
+        return _render_sub(arg[0], arg[1])
     return None
+
+
+def _render_sub(text: str, variables: Mapping[str, Any]) -> str | None:
+    """Fn::Sub in its list form: its own variables rendered in place; None when one cannot be."""
+    values = {name: render(value) for name, value in variables.items()}
+    if any(v is None for v in values.values()):
+        return None
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return values.get(name) or f"${{{name.split('.')[0]}}}"
+
+    return _SUB_REF.sub(substitute, text)
+
+
+def unknown_references(text: str, resource: ResourceView) -> list[str]:
+    """The names `text` refers to that are neither resources of the template nor pseudo parameters
+    (parameters, imports): they could stand for anything."""
+    return [name for name in _SUB_REF.findall(text)
+            if not name.startswith("AWS::") and name.split(".")[0] not in resource.siblings]
 
 
 def names_of(logical_id: str, properties: Mapping[str, Any], name_property: str) -> set[str]:
@@ -65,19 +88,9 @@ def refers_to(value: Any, names: set[str]) -> bool:
 
 
 def tags_of(resource: ResourceView) -> dict[str, str | None] | None:
-    """The resource's tags as synthesized; for a launch template, those it puts on its instances.
-    None when the tags are one unresolved value."""
-    if resource.type == "AWS::EC2::LaunchTemplate":
-        data = resource.properties.get("LaunchTemplateData", {})
-        specs = data.get("TagSpecifications", []) if isinstance(data, dict) else None
-        if not isinstance(specs, list):
-            return None
-        instance = [s for s in specs if isinstance(s, dict) and s.get("ResourceType") == "instance"]
-        if any(is_intrinsic(s.get("Tags")) for s in instance):
-            return None
-        return read_template_tags(instance[0].get("Tags")) if instance else {}
-    raw = resource.properties.get("Tags")
-    return None if is_intrinsic(raw) else read_template_tags(raw)
+    """The resource's tags as synthesized; for a launch template, those of every `instance` tag
+    specification, merged. None when the tags cannot be read. Read as CKV_AIF_1 reads them (one function)."""
+    return aif_resources.cost_tags(resource.type, resource.properties)
 
 
 def environment_of(resource: ResourceView, config: FinOpsConfig) -> tuple[str, Environment] | None:

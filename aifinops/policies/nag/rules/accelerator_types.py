@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdk_nag import NagMessageLevel
 
 from aifinops.config import FinOpsConfig
+from aifinops.policies.checkov import aif_resources
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
 from aifinops.policies.nag.rules._cfn import environment_of, instance_types, is_accelerated
 
@@ -19,8 +20,7 @@ EXPLANATION = (
     "configs (every production and shadow variant) and notebook instances, and Batch compute environments "
     "(every listed type or family); types outside the accelerator catalog are not judged.")
 
-TYPES = frozenset({"AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::SageMaker::EndpointConfig",
-                   "AWS::SageMaker::NotebookInstance", "AWS::Batch::ComputeEnvironment"})
+TYPES = frozenset(aif_resources.INSTANCE_TYPE_TYPES)  # the types of CKV_AIF_2: one list for both tools
 
 
 def check(resource: ResourceView, config: FinOpsConfig) -> Verdict:

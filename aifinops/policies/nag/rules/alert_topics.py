@@ -19,8 +19,8 @@ INFO = "An SNS topic used for cost alerts is not encrypted with a customer manag
 EXPLANATION = (
     "Budget, cost anomaly and guard notifications name teams, amounts and resources, and the budget enforcer "
     "acts on them. Fix: set KmsMasterKeyId to a customer managed key whose key policy lets the publishing "
-    "service use it (BudgetTopic does); the AWS managed key alias/aws/sns cannot be used by AWS Budgets or "
-    "Cost Anomaly Detection. Cost-alert topics are those an AWS::Budgets::Budget subscriber, an "
+    "service use it (BudgetTopic does); the AWS managed key alias/aws/sns (by alias or alias ARN) cannot be used "
+    "by AWS Budgets or Cost Anomaly Detection. Cost-alert topics are those an AWS::Budgets::Budget subscriber, an "
     "AWS::CE::AnomalySubscription subscriber or the environment of a guard or enforcer function refers to, "
     "in the same stack.")
 
@@ -37,9 +37,16 @@ def check(resource: ResourceView, config: FinOpsConfig) -> Verdict:
     key = resource.properties.get("KmsMasterKeyId")
     if key is None:
         return Verdict.fail(f"unencrypted, used by {', '.join(users)}")
-    if isinstance(key, str) and key.lower() == AWS_MANAGED_KEY:
+    if _aws_managed(key):
         return Verdict.fail(f"encrypted with {AWS_MANAGED_KEY}, which {', '.join(users)} cannot publish with")
     return Verdict.ok(f"encrypted; used by {', '.join(users)}")
+
+
+def _aws_managed(key: Any) -> bool:
+    """The AWS managed key, by alias (``alias/aws/sns``) or alias ARN (``arn:...:alias/aws/sns``), literal or
+    rendered from a join or Fn::Sub over pseudo parameters."""
+    text = render(key)
+    return text is not None and (text.lower() == AWS_MANAGED_KEY or text.lower().endswith(f":{AWS_MANAGED_KEY}"))
 
 
 def _alert_addresses(resource: ResourceView) -> Iterator[tuple[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from cdk_nag import NagMessageLevel
 
 from aifinops.config import FinOpsConfig
+from aifinops.policies.checkov import aif_resources
 from aifinops.policies.cost_tags import check_tags
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
 from aifinops.policies.nag.rules._cfn import instance_types, is_accelerated, tags_of
@@ -19,15 +20,11 @@ EXPLANATION = (
     "allows. Checked on SageMaker endpoints, endpoint configs, models, notebook instances and inference "
     "components, Bedrock application inference profiles, Batch compute environments, job queues and job "
     "definitions, and EC2 instances and launch templates (their instance TagSpecifications) of an "
-    "accelerated instance type. An unresolved tag value counts as present.")
+    "accelerated instance type (a launch template's instance tag specifications are merged). An unresolved tag "
+    "value, or a key named in the branches of an Fn::If item of the tag list, counts as present.")
 
-ALWAYS = frozenset({
-    "AWS::SageMaker::Endpoint", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Model",
-    "AWS::SageMaker::NotebookInstance", "AWS::SageMaker::InferenceComponent",
-    "AWS::Bedrock::ApplicationInferenceProfile",
-    "AWS::Batch::ComputeEnvironment", "AWS::Batch::JobQueue", "AWS::Batch::JobDefinition",
-})
-WHEN_ACCELERATED = frozenset({"AWS::EC2::Instance", "AWS::EC2::LaunchTemplate"})
+ALWAYS = frozenset(aif_resources.AI_RESOURCE_TYPES)  # the types of CKV_AIF_1: one list for both tools
+WHEN_ACCELERATED = frozenset(aif_resources.ACCELERATED_EC2_TYPES)
 
 
 def check(resource: ResourceView, config: FinOpsConfig) -> Verdict:
