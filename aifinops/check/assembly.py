@@ -13,6 +13,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from aifinops.check.marker_key import SECURITY_CHECKS_KEY
+
 
 class CheckInputError(Exception):
     """Bad input to `aifinops check`: exit 2 with this message."""
@@ -23,6 +25,8 @@ class StackTemplate:
     name: str
     template: Path
     region: str | None = None  # None for an environment-agnostic stack
+    # The validation packs its template metadata says were attached; None when the template carries no marker.
+    security_checks: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -57,13 +61,20 @@ class CloudAssembly:
                      if lid == logical_id and s.template.resolve() == template.resolve()), None)
 
     @staticmethod
+    def resource(template: Path, logical_id: str) -> dict[str, Any] | None:
+        """The template's resource of that logical id, as written (None if absent)."""
+        resource = _resources(template.resolve()).get(logical_id)
+        return resource if isinstance(resource, dict) else None
+
+    @staticmethod
     def line_of(template: Path, logical_id: str) -> int | None:
         """1-based line where the resource's key opens in the (pretty-printed) template."""
         return _resource_lines(template.resolve()).get(logical_id)
 
 
 def read_assembly(root: Path) -> CloudAssembly:
-    """Stacks and construct index of a cdk.out; CheckInputError if it is not a cloud assembly with templates."""
+    """Stacks and construct index of a cdk.out; CheckInputError (naming the file and field) if it is not a cloud
+    assembly with templates, or if a manifest, metadata file or template is not the JSON the CDK writes."""
     manifest_file = root / "manifest.json"
     if not root.is_dir():
         raise CheckInputError(f"{root}: no such directory (synthesize first, or drop --cdk-out to let check do it)")
@@ -76,34 +87,81 @@ def read_assembly(root: Path) -> CloudAssembly:
     return assembly
 
 
+def read_json(path: Path) -> Any:
+    """A JSON file, or CheckInputError naming the file and the position of the error."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CheckInputError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckInputError(f"{path}: cannot read ({exc})") from None
+
+
+def expect(value: Any, kind: type, file: Path, field_path: str) -> Any:
+    """`value` if it has the JSON type the CDK writes, else CheckInputError naming the file and the field."""
+    if not isinstance(value, kind):
+        names: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+        raise CheckInputError(f"{file}: {field_path}: expected {names.get(kind, kind.__name__)}, "
+                              f"got {type(value).__name__}")
+    return value
+
+
 def _read_manifest(assembly: CloudAssembly, directory: Path, manifest_file: Path) -> None:
-    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
-    for artifact_id, artifact in manifest.get("artifacts", {}).items():
-        props = artifact.get("properties", {})
+    if not manifest_file.is_file():
+        raise CheckInputError(f"{manifest_file}: missing (a nested cloud assembly without its manifest)")
+    manifest = expect(read_json(manifest_file), dict, manifest_file, "(top level)")
+    artifacts = expect(manifest.get("artifacts", {}), dict, manifest_file, "artifacts")
+    for artifact_id, artifact in artifacts.items():
+        where = f"artifacts.{artifact_id}"
+        expect(artifact, dict, manifest_file, where)
+        props = expect(artifact.get("properties", {}), dict, manifest_file, f"{where}.properties")
         if artifact.get("type") == "cdk:cloud-assembly":  # a Stage: its own nested assembly
-            nested = directory / props["directoryName"]
+            nested = directory / expect(props.get("directoryName"), str, manifest_file, f"{where}.properties"
+                                        ".directoryName")
             _read_manifest(assembly, nested, nested / "manifest.json")
         if artifact.get("type") != "aws:cloudformation:stack":
             continue
-        template = directory / props["templateFile"]
+        template = directory / expect(props.get("templateFile"), str, manifest_file,
+                                      f"{where}.properties.templateFile")
         if not template.is_file():
-            raise CheckInputError(f"{template}: listed in {manifest_file} but missing")
+            raise CheckInputError(f"{template}: listed in {manifest_file} ({where}) but missing")
         region = str(artifact.get("environment", "")).rsplit("/", 1)[-1]
-        stack = StackTemplate(name=artifact.get("displayName", artifact_id), template=template,
-                              region=None if region in ("", "unknown-region") else region)
+        stack = StackTemplate(name=str(artifact.get("displayName", artifact_id)), template=template,
+                              region=None if region in ("", "unknown-region") else region,
+                              security_checks=_security_checks(template))
         assembly.stacks.append(stack)
-        metadata: dict[str, list[dict[str, Any]]] = artifact.get("metadata") or {}
+        metadata = expect(artifact.get("metadata") or {}, dict, manifest_file, f"{where}.metadata")
+        metadata_file = manifest_file
         if "additionalMetadataFile" in artifact:
-            metadata = json.loads((directory / artifact["additionalMetadataFile"]).read_text(encoding="utf-8"))
+            metadata_file = directory / expect(artifact["additionalMetadataFile"], str, manifest_file,
+                                               f"{where}.additionalMetadataFile")
+            metadata = expect(read_json(metadata_file), dict, metadata_file, "(top level)")
         for path, entries in metadata.items():
-            for entry in entries:
-                if entry.get("type") == "aws:cdk:logicalId":
-                    assembly._by_path[path] = (stack, str(entry["data"]))
+            for entry in expect(entries, list, metadata_file, path):
+                if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId":
+                    assembly._by_path[path] = (stack, str(entry.get("data")))
+
+
+def _security_checks(template: Path) -> tuple[str, ...] | None:
+    """The validation packs the template's metadata says were attached (`attach_security_checks`), if any."""
+    metadata = _template(template.resolve()).get("Metadata")
+    packs = metadata.get(SECURITY_CHECKS_KEY) if isinstance(metadata, dict) else None
+    if packs is None:
+        return None
+    names = expect(packs, list, template, f"Metadata.{SECURITY_CHECKS_KEY}")
+    return tuple(sorted(str(n) for n in names))
 
 
 @cache
+def _template(template: Path) -> dict[str, Any]:
+    """A template, checked once: a JSON object whose Resources (if any) is an object."""
+    document = expect(read_json(template), dict, template, "(top level)")
+    expect(document.get("Resources", {}), dict, template, "Resources")
+    return document  # type: ignore[no-any-return]
+
+
 def _resources(template: Path) -> dict[str, Any]:
-    resources: dict[str, Any] = json.loads(template.read_text(encoding="utf-8")).get("Resources", {})
+    resources: dict[str, Any] = _template(template).get("Resources", {})
     return resources
 
 

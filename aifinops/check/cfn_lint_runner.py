@@ -4,27 +4,42 @@ runner per template costs ~6 s on the reference deployment).
 cfn-lint reports failures only (its CLI exit code is a bitmask: 2 error, 4 warning, 8 info), so its passed
 and total counts are "not reported". Errors and warnings block; informational matches do not.
 
-W3005 ("obsolete DependsOn") fires on every CDK Lambda function: the CDK adds `DependsOn` on the role's
-default policy *and* its role, and the role is already implied by `GetAtt Role.Arn`. The template is correct
-and the CDK gives no way to drop the redundant entry, so W3005 is acknowledged here, with that reason, rather
-than ignored: it still shows in SARIF (as a suppressed result) and in JUnit (as skipped).
+W3005 ("obsolete DependsOn") fires on every CDK Lambda function: `lambda.Function` depends on its whole L2 role
+(so that the role's default policy exists first), which writes `DependsOn` on the role's default policy *and*
+the role, and the role is already implied by `GetAtt Role.Arn`. That one pattern is acknowledged, with its
+reason, and nothing else: the resource type is listed in ROLE_DEPENDENTS, the DependsOn entry cfn-lint flags is
+an AWS::IAM::Role of the same template, and the resource references that role's Arn with GetAtt. Any other W3005
+fails. Acknowledged findings still show in SARIF (as suppressed results) and in JUnit (as skipped).
 """
 
 from __future__ import annotations
 
 from importlib.metadata import version
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from aifinops.check.assembly import CloudAssembly
+from aifinops.check.assembly import CheckInputError, CloudAssembly
 from aifinops.check.findings import Finding, Level, Rule, Status, ToolResult
 
 TOOL = "cfn-lint"
-ACKNOWLEDGED = {
-    "W3005": "The CDK emits DependsOn on a Lambda function's role and default policy; the role part is "
-             "redundant with GetAtt Role.Arn, harmless, and not controllable from CDK code.",
+REQUIREMENT = "cfn-lint>=1.58,<2"  # as in pyproject.toml's dependencies
+OBSOLETE_DEPENDS_ON = "W3005"
+# Resource types whose construct depends on a whole L2 role (the role and its default policy), and who does it.
+ROLE_DEPENDENTS = {
+    "AWS::Lambda::Function": "aws_lambda.Function depends on its role so that the role's default policy exists "
+                             "before the function; not controllable from CDK code",
 }
+REASON = "The CDK emits DependsOn on an IAM role the resource already references with GetAtt Role.Arn ({why}); " \
+         "the entry is redundant and harmless."
 _LEVELS = {"error": Level.ERROR, "warning": Level.WARNING, "informational": Level.NOTE, "info": Level.NOTE}
+
+
+def require_cfn_lint() -> None:
+    """CheckInputError naming the install command when cfn-lint is not importable (a broken install)."""
+    if find_spec("cfnlint") is None:
+        raise CheckInputError(f"cfn-lint is not installed in aifinops' Python environment; install it with: "
+                              f"python -m pip install '{REQUIREMENT}'")
 
 
 def run_cfn_lint(assembly: CloudAssembly) -> ToolResult:
@@ -35,6 +50,7 @@ def run_cfn_lint(assembly: CloudAssembly) -> ToolResult:
                         information_uri="https://github.com/aws-cloudformation/cfn-lint", suppression_kind="external")
     templates = [str(t) for t in assembly.templates]
     regions = sorted({s.region for s in assembly.stacks if s.region}) or ["us-east-1"]
+    result.ran = [f"all rules, regions {', '.join(regions)}"]
     for match in lint_by_config(ManualArgs(templates=templates, regions=regions)):
         result.findings.append(_finding(result, assembly, match))
     return result
@@ -49,14 +65,43 @@ def _finding(result: ToolResult, assembly: CloudAssembly, match: Any) -> Finding
     template = Path(str(match.filename))
     stack = assembly.stack_of(template)
     logical_id = _logical_id(match)
-    acknowledged = rule_id in ACKNOWLEDGED
+    path = [str(p) for p in (getattr(match, "path", None) or [])]
+    reason = _acknowledgement(assembly, rule_id, template, path)
     return Finding(
         tool=TOOL, rule_id=rule_id, level=_LEVELS.get(str(rule.severity).lower(), Level.ERROR),
-        status=Status.ACKNOWLEDGED if acknowledged else Status.FAILED, message=str(match.message),
+        status=Status.ACKNOWLEDGED if reason else Status.FAILED, message=str(match.message),
         stack=stack.name if stack else None, logical_id=logical_id,
         construct_path=assembly.construct_path(template, logical_id) if logical_id else None,
-        template=template, line=int(match.linenumber) if match.linenumber else None,
-        reason=ACKNOWLEDGED.get(rule_id))
+        template=template, line=int(match.linenumber) if match.linenumber else None, reason=reason,
+        detail_id=f"{rule_id}@{'/'.join(path[2:])}" if len(path) > 2 else None)
+
+
+def _acknowledgement(assembly: CloudAssembly, rule_id: str, template: Path, path: list[str]) -> str | None:
+    """The reason a finding is accepted, or None: only W3005 on a role dependency of the CDK's own pattern."""
+    if rule_id != OBSOLETE_DEPENDS_ON or len(path) < 3 or path[0] != "Resources" or path[2] != "DependsOn":
+        return None
+    resource = assembly.resource(template, path[1]) or {}
+    why = ROLE_DEPENDENTS.get(str(resource.get("Type")))
+    depends_on = resource.get("DependsOn")
+    if len(path) > 3 and isinstance(depends_on, list) and path[3].isdigit() and int(path[3]) < len(depends_on):
+        depends_on = depends_on[int(path[3])]
+    if why is None or not isinstance(depends_on, str):
+        return None
+    role = assembly.resource(template, depends_on) or {}
+    if role.get("Type") != "AWS::IAM::Role" or not _references_arn(resource.get("Properties"), depends_on):
+        return None
+    return REASON.format(why=why)
+
+
+def _references_arn(value: Any, logical_id: str) -> bool:
+    """Whether `value` holds `{"Fn::GetAtt": [logical_id, "Arn"]}` (or "logical_id.Arn") anywhere inside."""
+    if isinstance(value, dict):
+        if value.get("Fn::GetAtt") in ([logical_id, "Arn"], f"{logical_id}.Arn"):
+            return True
+        return any(_references_arn(v, logical_id) for v in value.values())
+    if isinstance(value, list):
+        return any(_references_arn(v, logical_id) for v in value)
+    return False
 
 
 def _logical_id(match: Any) -> str | None:

@@ -1,8 +1,12 @@
 """Run checkov (its own virtual environment: it pins an old boto3) on the assembly's templates.
 
-Built-in CloudFormation checks plus the AiFinOps custom checks (`aifinops/policies/checkov/`) when present.
+Built-in CloudFormation checks plus the AiFinOps custom checks (`aifinops/policies/checkov/`, CKV_AIF_*), which
+need the config's policy; without it they are skipped only when asked (`skip_custom_checks`), and said so.
 checkov lists passed checks, so this tool's counts are complete. A check skipped in template metadata
 (`Metadata.checkov.skip: [{id, comment}]`) is an acknowledgement; its comment is the reason.
+
+Where checkov is found, in this order: `$AIFINOPS_CHECKOV` (a path; if set, nothing else is tried), then
+`.venv-checkov/bin/checkov` under the working directory (what `make` builds here), then `checkov` on PATH.
 """
 
 from __future__ import annotations
@@ -20,15 +24,20 @@ from typing import Any
 from aifinops.check.assembly import CheckInputError, CloudAssembly
 from aifinops.check.findings import Finding, Level, Rule, Status, ToolResult
 from aifinops.config import FinOpsConfig
+from aifinops.policies.checkov.aif_policy import ENV_VAR as ENV_POLICY
+from aifinops.policies.checkov_policy import write_checkov_policy
 
 TOOL = "checkov"
-ENV_BINARY = "AIFINOPS_CHECKOV"  # path of the checkov executable; default .venv-checkov/bin/checkov
-ENV_POLICY = "AIFINOPS_CHECKOV_POLICY"  # read by the custom checks: the config facts they need, as JSON
+ENV_BINARY = "AIFINOPS_CHECKOV"  # path of the checkov executable
 DEFAULT_BINARY = Path(".venv-checkov/bin/checkov")
+CHECKOV_VERSION = "3.3.30"  # the version tested; requirements/checkov.txt and the example workflow pin it too
 TIMEOUT_SECONDS = 900  # the reference deployment takes seconds; a hung run must not hold CI for 90 minutes
 CUSTOM_CHECKS = Path(__file__).resolve().parents[1] / "policies" / "checkov"
-INSTALL_HINT = "make .venv-checkov/.installed  (python3 -m venv .venv-checkov && " \
-               ".venv-checkov/bin/pip install -r requirements/checkov.txt)"
+INSTALL_HINT = (f"python3 -m venv .venv-checkov && .venv-checkov/bin/pip install checkov=={CHECKOV_VERSION} "
+                f"(its own venv: checkov pins an old boto3), or set {ENV_BINARY} to a checkov executable; "
+                "in the aifinops repository: make .venv-checkov/.installed")
+BUILT_IN = "built-in CloudFormation checks"
+CUSTOM = "CKV_AIF custom checks"
 _STATUS = {"passed_checks": Status.PASSED, "failed_checks": Status.FAILED, "skipped_checks": Status.ACKNOWLEDGED}
 _LEVELS = {"LOW": Level.WARNING, "INFO": Level.NOTE}  # offline checkov reports no severity: error
 
@@ -38,7 +47,8 @@ class ToolError(Exception):
 
 
 def find_checkov() -> Path:
-    """The checkov executable: $AIFINOPS_CHECKOV, else ./.venv-checkov/bin/checkov, else checkov on PATH."""
+    """The checkov executable: $AIFINOPS_CHECKOV, else ./.venv-checkov/bin/checkov, else checkov on PATH;
+    CheckInputError with INSTALL_HINT if none is an executable file."""
     configured = os.environ.get(ENV_BINARY)
     candidates = [Path(configured)] if configured else [DEFAULT_BINARY]
     on_path = shutil.which("checkov")
@@ -51,6 +61,8 @@ def find_checkov() -> Path:
 
 
 def run_checkov(assembly: CloudAssembly, config: FinOpsConfig | None, binary: Path | None = None) -> ToolResult:
+    """checkov on every template; the custom checks run with `config`'s policy, and are skipped (with a
+    warning in the result) when `config` is None: the caller decides whether that is allowed."""
     checkov = binary or find_checkov()
     result = ToolResult(tool=TOOL, version="unknown", reports_passes=True,
                         information_uri="https://www.checkov.io/5.Policy%20Index/cloudformation.html")
@@ -63,6 +75,8 @@ def run_checkov(assembly: CloudAssembly, config: FinOpsConfig | None, binary: Pa
                                        timeout=TIMEOUT_SECONDS)
         except subprocess.TimeoutExpired:
             raise ToolError(f"checkov did not finish within {TIMEOUT_SECONDS} s") from None
+        except OSError as exc:  # found, but not runnable (a broken venv, a wrong AIFINOPS_CHECKOV)
+            raise ToolError(f"{checkov}: cannot run checkov ({exc})") from None
     # checkov exits 1 when a check failed; anything else non-zero, or no JSON, is a crash.
     if completed.returncode not in (0, 1):
         raise ToolError(f"checkov exited {completed.returncode}: {_tail(completed.stderr or completed.stdout)}")
@@ -77,23 +91,15 @@ def run_checkov(assembly: CloudAssembly, config: FinOpsConfig | None, binary: Pa
 
 @contextmanager
 def _custom_checks(config: FinOpsConfig | None, result: ToolResult) -> Iterator[tuple[list[str], dict[str, str]]]:
-    """The external checks dir and the policy file they read, or a note saying why they did not run."""
+    """checkov's extra arguments and environment: the custom checks' folder and the policy file they read."""
     env = dict(os.environ)
-    if not CUSTOM_CHECKS.is_dir() or not any(CUSTOM_CHECKS.glob("*.py")):
-        result.notes.append("AiFinOps custom checks not installed (aifinops/policies/checkov/): built-in checks only")
-        yield [], env
-        return
-    try:
-        from aifinops.policies.checkov_policy import write_checkov_policy  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        result.notes.append("aifinops.policies.checkov_policy.write_checkov_policy is missing: the AiFinOps "
-                            "custom checks were NOT run; built-in checks only")
-        yield [], env
-        return
     if config is None:
-        result.notes.append("no configuration: the AiFinOps custom checks were NOT run; built-in checks only")
+        result.ran = [BUILT_IN]
+        result.warnings.append(f"--skip-custom-checks: the AiFinOps {CUSTOM} (cost tags, accelerator types, "
+                               "endpoint scaling, job time limits) were NOT run; built-in checks only")
         yield [], env
         return
+    result.ran = [BUILT_IN, CUSTOM]
     with tempfile.TemporaryDirectory(prefix="aifinops-checkov-") as tmp:
         policy = Path(tmp) / "policy.json"
         write_checkov_policy(config, policy)
@@ -101,7 +107,9 @@ def _custom_checks(config: FinOpsConfig | None, result: ToolResult) -> Iterator[
         yield ["--external-checks-dir", str(CUSTOM_CHECKS)], env
 
 
-def _read_report(result: ToolResult, assembly: CloudAssembly, report: dict[str, Any]) -> None:
+def _read_report(result: ToolResult, assembly: CloudAssembly, report: Any) -> None:
+    if not isinstance(report, dict):
+        raise ToolError(f"checkov printed JSON that is not a report: {str(report)[:200]}")
     summary = report.get("summary", report)  # with no resource at all, checkov prints the bare summary
     result.version = str(summary.get("checkov_version", result.version))
     results = report.get("results", {})
@@ -116,7 +124,9 @@ def _read_report(result: ToolResult, assembly: CloudAssembly, report: dict[str, 
                                        template=template, stack=_stack(assembly, template)))
 
 
-def _finding(result: ToolResult, assembly: CloudAssembly, check: dict[str, Any], status: Status) -> Finding:
+def _finding(result: ToolResult, assembly: CloudAssembly, check: Any, status: Status) -> Finding:
+    if not isinstance(check, dict) or "check_id" not in check:
+        raise ToolError(f"checkov printed a result without check_id: {str(check)[:200]}")
     rule_id = str(check["check_id"])
     if rule_id not in result.rules:
         guideline = check.get("guideline")
@@ -130,14 +140,24 @@ def _finding(result: ToolResult, assembly: CloudAssembly, check: dict[str, Any],
     logical_id = str(check.get("resource", "")).split(".", 1)[-1] or None
     line_range = check.get("file_line_range") or [None]
     severity = str(check.get("severity") or "").upper()
-    check_result = check.get("check_result", {})
+    check_result = check.get("check_result") or {}
     return Finding(
         tool=TOOL, rule_id=rule_id, level=_LEVELS.get(severity, Level.ERROR), status=status,
-        message=str(check.get("check_name", rule_id)), stack=_stack(assembly, template), logical_id=logical_id,
+        message=_message(check, rule_id), stack=_stack(assembly, template), logical_id=logical_id,
         construct_path=assembly.construct_path(template, logical_id) if logical_id else None,
         template=_relative(template), line=line_range[0],
         reason=(str(check_result.get("suppress_comment") or "") or "(no reason given)")
         if status is Status.ACKNOWLEDGED else None)
+
+
+def _message(check: dict[str, Any], rule_id: str) -> str:
+    """The check's name, then why it failed: the details a check gives (the CKV_AIF checks put each problem in
+    `check_result.details`; checkov's own records carry a top-level `details`), each said once."""
+    result = check.get("check_result")
+    details = [*(result.get("details") or [] if isinstance(result, dict) else []), *(check.get("details") or [])]
+    reasons = list(dict.fromkeys(str(d) for d in details if str(d).strip()))
+    name = str(check.get("check_name", rule_id))
+    return f"{name}: {'; '.join(reasons)}" if reasons else name
 
 
 def _stack(assembly: CloudAssembly, template: Path) -> str | None:

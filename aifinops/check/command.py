@@ -1,8 +1,10 @@
 """`aifinops check`: synthesize (unless given a cdk.out), collect the CDK validation plugins' findings, run
 checkov and cfn-lint, print one verdict, write SARIF and JUnit.
 
-Exit codes: 0 no unacknowledged finding, 1 at least one, 2 bad input (missing or empty cdk.out, bad config,
-synthesis failure, checkov not installed) or a checker that could not run.
+Exit codes: 0 no unacknowledged finding, 1 at least one, 2 bad input (missing, empty or malformed cdk.out, no
+evidence that the CDK validation packs ran, no config for the custom checks, bad config, an --output that cannot
+be written, synthesis failure, checkov not installed) or a checker that could not run. A green verdict without
+the packs or the custom checks takes an explicit flag, and the summary and reports then say what did not run.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -17,12 +20,13 @@ import typer
 from rich.console import Console
 
 from aifinops.check.assembly import CheckInputError, read_assembly
-from aifinops.check.cfn_lint_runner import run_cfn_lint
+from aifinops.check.cfn_lint_runner import require_cfn_lint, run_cfn_lint
 from aifinops.check.checkov_runner import ToolError, find_checkov, run_checkov
 from aifinops.check.findings import ToolResult
-from aifinops.check.junit import write_junit
+from aifinops.check.junit import junit_bytes
 from aifinops.check.nag import read_validation_report
-from aifinops.check.sarif import write_sarif
+from aifinops.check.output import prepare_output, write_reports
+from aifinops.check.sarif import sarif_bytes
 from aifinops.check.summary import print_summary
 from aifinops.check.synth import SynthError, synthesize
 from aifinops.config import DEFAULT_CONFIG, ConfigError, FinOpsConfig, load
@@ -36,18 +40,32 @@ out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
+@dataclass(frozen=True)
+class CheckOptions:
+    """What the user allowed to be missing; each is said in the summary and the reports when used."""
+
+    allow_missing_validation: bool = False  # stacks with no evidence that a CDK validation pack ran
+    skip_custom_checks: bool = False  # run checkov without the CKV_AIF checks (no config needed)
+
+
 def check(
     cdk_out: Annotated[Path | None, typer.Option(
         help="a synthesized cloud assembly to check; default: synthesize the cdk.json app into cdk.out")] = None,
     output: Annotated[Path, typer.Option(help="folder for the SARIF and JUnit reports")] = Path("reports"),
     config: Annotated[Path | None, typer.Option(
         help=f"finops.yaml to synthesize with and to give the custom checkov checks; default {DEFAULT_CONFIG}")] = None,
+    allow_missing_validation: Annotated[bool, typer.Option(
+        help="pass stacks on which no CDK validation pack (cdk-nag) is known to have run: no marker from "
+             "aifinops.infra.attach_security_checks and no entry in validation-report.json")] = False,
+    skip_custom_checks: Annotated[bool, typer.Option(
+        help="run checkov without the AiFinOps CKV_AIF checks (they need finops.yaml or --config)")] = False,
 ) -> None:
     """Security review: CDK validation plugins (cdk-nag AwsSolutions + AiFinOps, ...), checkov, cfn-lint.
 
     Exit 0 when no unacknowledged finding, 1 when any, 2 on bad input."""
+    options = CheckOptions(allow_missing_validation=allow_missing_validation, skip_custom_checks=skip_custom_checks)
     try:
-        results = collect(cdk_out, output, config)
+        results = collect(cdk_out, output, config, options)
     except (CheckInputError, SynthError, ToolError) as exc:
         err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(BAD_INPUT) from None
@@ -61,10 +79,14 @@ def check(
         raise typer.Exit(1)
 
 
-def collect(cdk_out: Path | None, output: Path, config_path: Path | None) -> list[ToolResult]:
-    """Synthesize if needed, run every tool, write the reports; the results in the order the tools ran."""
-    checkov = find_checkov()  # before a long synth: a missing tool is bad input, said at once
-    config = _config(config_path, required=cdk_out is None or config_path is not None)
+def collect(cdk_out: Path | None, output: Path, config_path: Path | None,
+            options: CheckOptions = CheckOptions()) -> list[ToolResult]:
+    """Check the inputs, synthesize if needed, run every tool, write the reports; the results in the order the
+    tools ran. Everything that can be bad input is checked before the first tool (or synth) runs."""
+    checkov = find_checkov()
+    require_cfn_lint()
+    prepare_output(output, [SARIF_FILE, JUNIT_FILE])
+    config = _config(config_path, cdk_out, options)
     if cdk_out is None:
         cdk_out = Path("cdk.out")
         clean = _step("cdk synth", lambda: synthesize(cdk_out, config_path or DEFAULT_CONFIG))
@@ -72,21 +94,27 @@ def collect(cdk_out: Path | None, output: Path, config_path: Path | None) -> lis
             err.print("cdk synth: validation plugins reported findings; collecting them", markup=False)
     assembly = read_assembly(cdk_out)
     results = [
-        _step("validation report", lambda: read_validation_report(assembly)),
-        _step("checkov", lambda: run_checkov(assembly, config, checkov)),
+        _step("validation report", lambda: read_validation_report(
+            assembly, allow_missing=options.allow_missing_validation)),
+        _step("checkov", lambda: run_checkov(assembly, None if options.skip_custom_checks else config, checkov)),
         _step("cfn-lint", lambda: run_cfn_lint(assembly)),
     ]
-    write_sarif(results, output / SARIF_FILE)
-    write_junit(results, output / JUNIT_FILE)
+    write_reports(output, {SARIF_FILE: sarif_bytes(results), JUNIT_FILE: junit_bytes(results)})
     return results
 
 
-def _config(path: Path | None, *, required: bool) -> FinOpsConfig | None:
-    """The config for synthesis and the custom checks; optional only when checking a given cdk.out without
-    --config and no finops.yaml is here (then the custom checkov checks are skipped, and said so)."""
+def _config(path: Path | None, cdk_out: Path | None, options: CheckOptions) -> FinOpsConfig | None:
+    """The config for synthesis and the custom checks. Synthesis needs one; a given cdk.out needs one for the
+    custom checks only, so without finops.yaml or --config that is bad input unless they are skipped."""
+    if cdk_out is not None and path is None:
+        if options.skip_custom_checks:
+            return None  # nothing needs it
+        if not DEFAULT_CONFIG.is_file():
+            raise CheckInputError(
+                f"no {DEFAULT_CONFIG} here and no --config: the AiFinOps custom checkov checks (CKV_AIF_*) need "
+                "the organisation's config. Pass --config FILE, or --skip-custom-checks to run checkov without "
+                "them (the summary and the reports then say so).")
     path = path or DEFAULT_CONFIG
-    if not required and not path.is_file():
-        return None
     config = load(path)
     check_scp_limits(config, str(path))
     return config

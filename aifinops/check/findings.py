@@ -46,6 +46,9 @@ class Finding:
     template: Path | None = None
     line: int | None = None
     reason: str | None = None  # why it was acknowledged; None unless status is ACKNOWLEDGED
+    # Tells two findings of one rule on one resource apart: the nag finding id ("AwsSolutions-IAM4[Policy::...]"),
+    # cfn-lint's path inside the resource ("Properties/Runtime"). None when the tool reports one per resource.
+    detail_id: str | None = None
 
     @property
     def blocking(self) -> bool:
@@ -74,7 +77,11 @@ class ToolResult:
     reports_passes: bool
     findings: list[Finding] = field(default_factory=list)
     rules: dict[str, Rule] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)  # what was degraded or skipped, said once in the output
+    notes: list[str] = field(default_factory=list)  # context, said once in the output
+    # What weakens the verdict (a pack or check set that did not run, by the user's choice): said as a warning in
+    # the summary, the SARIF notifications and the JUnit output, never silently.
+    warnings: list[str] = field(default_factory=list)
+    ran: list[str] = field(default_factory=list)  # which packs / check sets ran, for the summary's "ran" column
     # SARIF suppression kind of its acknowledgements: "inSource" (in the app or template) or "external"
     suppression_kind: str = "inSource"
 
@@ -82,7 +89,9 @@ class ToolResult:
         return sum(1 for f in self.findings if f.status is status)
 
     @property
-    def checks(self) -> int | None:
+    def result_count(self) -> int | None:
+        """Results the tool reported (checks evaluated on resources: passed, failed, acknowledged); None for
+        tools that list findings only. A count of results, not of distinct checks."""
         return len(self.findings) if self.reports_passes else None
 
     @property

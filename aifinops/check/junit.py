@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from aifinops.check.findings import Finding, Status, ToolResult
+from aifinops.check.output import write_atomic
 
 
 def to_junit(results: list[ToolResult]) -> ET.Element:
@@ -19,29 +20,42 @@ def to_junit(results: list[ToolResult]) -> ET.Element:
         ET.SubElement(properties, "property", name="version", value=result.version)
         counts = {"tests": len(result.findings), "failures": len(result.blocking),
                   "skipped": result.count(Status.ACKNOWLEDGED)}
+        names: dict[str, int] = {}
         for finding in result.findings:
-            _testcase(suite, finding)
+            _testcase(suite, finding, names)
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
-        if result.notes:
-            ET.SubElement(suite, "system-out").text = "\n".join(result.notes)
+        said = [f"WARNING: {w}" for w in result.warnings] + result.notes + \
+            ([f"ran: {', '.join(result.ran)}"] if result.ran else [])
+        if said:
+            ET.SubElement(suite, "system-out").text = "\n".join(said)
     for key, value in totals.items():
         root.set(key, str(value))
     return root
 
 
+def junit_bytes(results: list[ToolResult]) -> bytes:
+    root = to_junit(results)
+    ET.indent(root)
+    content: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return content + b"\n"
+
+
 def write_junit(results: list[ToolResult], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tree = ET.ElementTree(to_junit(results))
-    ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    write_atomic(path, junit_bytes(results))
 
 
-def _testcase(suite: ET.Element, finding: Finding) -> None:
+def _testcase(suite: ET.Element, finding: Finding, names: dict[str, int]) -> None:
+    """One testcase, named "<finding id> <stack>/<logical id or construct path>", unique in its suite (CI systems
+    merge testcases of the same name): a repeat of the same name gets " #2", " #3"."""
     target = finding.logical_id or finding.construct_path or (finding.template.name if finding.template else "-")
+    name = f"{finding.detail_id or finding.rule_id} {finding.stack or 'unknown-stack'}/{target}"
+    names[name] = names.get(name, 0) + 1
+    if names[name] > 1:
+        name = f"{name} #{names[name]}"
     case = ET.SubElement(suite, "testcase", classname=f"{finding.tool}.{finding.stack or 'unknown-stack'}",
-                         name=f"{finding.rule_id} {target}")
+                         name=name)
     if finding.template is not None:
         case.set("file", finding.template.as_posix())
         if finding.line:

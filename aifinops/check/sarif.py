@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from aifinops.check.findings import Finding, Status, ToolResult
+from aifinops.check.output import write_atomic
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 
@@ -17,9 +18,12 @@ def to_sarif(results: list[ToolResult]) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [_run(r) for r in results]}
 
 
+def sarif_bytes(results: list[ToolResult]) -> bytes:
+    return (json.dumps(to_sarif(results), indent=1) + "\n").encode("utf-8")
+
+
 def write_sarif(results: list[ToolResult], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(to_sarif(results), indent=1) + "\n", encoding="utf-8")
+    write_atomic(path, sarif_bytes(results))
 
 
 def _run(result: ToolResult) -> dict[str, Any]:
@@ -42,9 +46,12 @@ def _run(result: ToolResult) -> dict[str, Any]:
         "results": [_result(f, index[f.rule_id], result.suppression_kind) for f in reported],
         "columnKind": "utf16CodeUnits",
     }
-    if result.notes:
-        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": [
-            {"level": "note", "message": {"text": note}} for note in result.notes]}]
+    notifications = [{"level": "warning", "message": {"text": text}} for text in result.warnings] + \
+        [{"level": "note", "message": {"text": text}} for text in result.notes]
+    if result.ran:
+        notifications.append({"level": "note", "message": {"text": f"ran: {', '.join(result.ran)}"}})
+    if notifications:
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notifications}]
     return run
 
 

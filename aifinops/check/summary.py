@@ -11,13 +11,15 @@ NOT_REPORTED = "n/r"
 
 
 def summary_table(results: list[ToolResult]) -> Table:
+    """tool, what ran (packs, check sets), results (checks evaluated on resources), passed, failed, acknowledged."""
     table = Table(title="aifinops check", title_justify="left", caption_justify="left",
-                  caption=f"{NOT_REPORTED}: not reported; the tool lists findings only, not the checks that passed")
-    for column in ("tool", "checks", "passed", "failed", "acknowledged"):
-        table.add_column(column, justify="left" if column == "tool" else "right")
+                  caption=f"results: checks evaluated on resources. {NOT_REPORTED}: not reported; the tool lists "
+                          "findings only, not the checks that passed")
+    for column in ("tool", "ran", "results", "passed", "failed", "acknowledged"):
+        table.add_column(column, justify="left" if column in ("tool", "ran") else "right")
     for r in results:
-        checks = r.checks
-        table.add_row(f"{r.tool} {r.version}", NOT_REPORTED if checks is None else str(checks),
+        count = r.result_count
+        table.add_row(f"{r.tool} {r.version}", ", ".join(r.ran) or "-", NOT_REPORTED if count is None else str(count),
                       str(r.count(Status.PASSED)) if r.reports_passes else NOT_REPORTED,
                       str(r.count(Status.FAILED)), str(r.count(Status.ACKNOWLEDGED)))
     return table
@@ -43,11 +45,15 @@ def print_summary(console: Console, results: list[ToolResult]) -> None:
     for r in results:
         for note in r.notes:
             console.print(f"{r.tool}: {note}", markup=False, highlight=False)
+        for warning in r.warnings:
+            console.print(f"WARNING {r.tool}: {warning}", markup=False, highlight=False, soft_wrap=True)
     for line in failure_lines(results):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(summary_table(results))
     blocking = sum(len(r.blocking) for r in results)
     acknowledged = sum(r.count(Status.ACKNOWLEDGED) for r in results)
     verdict = f"FAILED: {blocking} unacknowledged finding(s)" if blocking else "PASSED: no unacknowledged finding"
-    console.print(f"{verdict}; {acknowledged} acknowledged, each with its reason in the SARIF and JUnit reports",
-                  markup=False, highlight=False)
+    weakened = sum(len(r.warnings) for r in results)
+    caveat = f" (with {weakened} warning(s) above: parts of the review did not run)" if weakened else ""
+    console.print(f"{verdict}{caveat}; {acknowledged} acknowledged, each with its reason in the SARIF and JUnit "
+                  "reports", markup=False, highlight=False)

@@ -175,7 +175,9 @@ class GpuInferenceEndpoint(Construct):
         self.model = sagemaker.CfnModel(
             self, "Model", execution_role_arn=self.role.role_arn, enable_network_isolation=isolated,
             primary_container=_container(image_uri, model_data_url, container_environment), vpc_config=vpc_config)
-        self.model.node.add_dependency(self.role)  # the role's policy must exist before SageMaker uses it
+        # The role's policy must exist before SageMaker uses the role (the role itself is referenced already).
+        role_policy = self.role.node.try_find_child("DefaultPolicy") or self.role
+        self.model.node.add_dependency(role_policy)
         if mode == "scale_to_zero":
             self.endpoint_config = self._component_endpoint_config(vpc_config, isolated, max_instances)
         else:
@@ -183,7 +185,7 @@ class GpuInferenceEndpoint(Construct):
         self.endpoint = sagemaker.CfnEndpoint(
             self, "Endpoint", endpoint_name=self.endpoint_name,
             endpoint_config_name=self.endpoint_config.attr_endpoint_config_name)
-        self.endpoint.node.add_dependency(self.role)
+        self.endpoint.node.add_dependency(role_policy)
 
         self.inference_component: sagemaker.CfnInferenceComponent | None = None
         self.wake_alarm: cloudwatch.CfnAlarm | None = None
@@ -330,7 +332,7 @@ class GpuInferenceEndpoint(Construct):
                     min_memory_required_in_mb=memory_mb)),
             # Deploys one copy; target tracking then owns the count. A later stack update resets it to 1.
             runtime_config=sagemaker.CfnInferenceComponent.InferenceComponentRuntimeConfigProperty(copy_count=1))
-        component.node.add_dependency(self.role)
+        component.node.add_dependency(self.role.node.try_find_child("DefaultPolicy") or self.role)
         self.inference_component = component
         target_resource = self._scalable_target(
             f"inference-component/{name}", "sagemaker:inference-component:DesiredCopyCount", 0, max_instances)

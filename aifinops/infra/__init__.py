@@ -5,6 +5,7 @@ from __future__ import annotations
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
+from aifinops.check.marker import add_marked_plugins
 from aifinops.config import FinOpsConfig
 from aifinops.infra.budget_access_stack import BudgetAccessStack
 from aifinops.infra.checkov_skips import add_checkov_skips
@@ -27,7 +28,7 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True,
     every acknowledgement with its reason. The accepted built-in checkov findings are written into the templates
     (`checkov_skips.SKIPS`). `enforce_tags=False` and `security_checks=False` exist for benchmarks only."""
     if enforce_tags:
-        cdk.Validations.of(app).add_plugins(CostTagValidation(config))
+        add_marked_plugins(app, CostTagValidation(config))
     if security_checks:
         attach_security_checks(app, config)
     add_checkov_skips(app)
@@ -72,9 +73,11 @@ def attach_security_checks(app: cdk.App, config: FinOpsConfig) -> None:
     """The AiFinOps pack (cost tags, accelerator types, endpoint scaling, job time limits, Bedrock through
     profiles, guard DLQs and alarms, encrypted cost-alert topics) and cdk-nag's AwsSolutions and Serverless packs
     (the deployment is Lambda, SNS and SQS besides IAM), verbose so each finding carries its explanation.
-    Acknowledge a finding on the construct that owns the resource, with `aifinops.constructs.nag_acks`."""
-    cdk.Validations.of(app).add_plugins(AiFinOpsChecks(app, config=config, verbose=True),
-                                        AwsSolutionsChecks(app, verbose=True), ServerlessChecks(app, verbose=True))
+    Acknowledge a finding on the construct that owns the resource, with `aifinops.constructs.nag_acks`.
+    Every stack's template metadata names the packs (`aifinops:security-checks`): a pack with nothing to report
+    leaves no trace in validation-report.json, and `aifinops check` refuses a stack with neither."""
+    add_marked_plugins(app, AiFinOpsChecks(app, config=config, verbose=True),
+                       AwsSolutionsChecks(app, verbose=True), ServerlessChecks(app, verbose=True))
 
 
 def budget_access_stack_name(account: str) -> str:

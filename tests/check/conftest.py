@@ -14,9 +14,11 @@ import pytest
 from aifinops.check.assembly import CloudAssembly, read_assembly
 from aifinops.check.command import collect
 from aifinops.check.findings import ToolResult
+from aifinops.check.marker_key import SECURITY_CHECKS_KEY
 from tests.conftest import ROOT
 
 INSECURE_APP = ROOT / "tests" / "apps" / "insecure_app.py"
+PACKS = ("AiFinOps", "AwsSolutions")
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,21 @@ def insecure(insecure_out: Path, tmp_path_factory: pytest.TempPathFactory) -> Ch
     return Checked(read_assembly(insecure_out), {r.tool: r for r in results}, reports)
 
 
-def write_assembly(root: Path, resources: dict[str, object] | None = None) -> Path:
-    """A minimal cloud assembly, as the CDK lays it out, with one stack of the given resources (default: one
-    WaitConditionHandle, which no tool flags). `resources={}` writes a manifest without any stack."""
+def write_assembly(root: Path, resources: dict[str, object] | None = None, *,
+                   packs: tuple[str, ...] | None = PACKS, report: bool = True) -> Path:
+    """A minimal cloud assembly, as the CDK lays it out, with one stack "Clean" of the given resources (default:
+    one WaitConditionHandle, which no tool flags). `resources={}` writes a manifest without any stack.
+
+    By default it is what a synthesis with the packs attached leaves when they find nothing: the stack's template
+    carries the marker of `aifinops.check.marker` and validation-report.json lists no plugin. `packs=None` drops
+    the marker, `report=False` the report."""
     root.mkdir(parents=True, exist_ok=True)
     artifacts: dict[str, object] = {}
     if resources != {}:
-        template = {"Resources": resources or {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+        template: dict[str, object] = {
+            "Resources": resources or {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+        if packs is not None:
+            template["Metadata"] = {SECURITY_CHECKS_KEY: list(packs)}
         (root / "Clean.template.json").write_text(json.dumps(template, indent=1))
         (root / "Clean.metadata.json").write_text(json.dumps(
             {"/Clean/Handle": [{"type": "aws:cdk:logicalId", "data": "Handle"}]}))
@@ -59,4 +69,7 @@ def write_assembly(root: Path, resources: dict[str, object] | None = None) -> Pa
                               "properties": {"templateFile": "Clean.template.json"},
                               "additionalMetadataFile": "Clean.metadata.json", "displayName": "Clean"}
     (root / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": artifacts}))
+    if report:
+        (root / "validation-report.json").write_text(json.dumps(
+            {"version": "55.0.0", "title": "Validation Report", "pluginReports": []}))
     return root

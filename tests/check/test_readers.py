@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from aifinops.check.assembly import CheckInputError, read_assembly
-from aifinops.check.checkov_runner import ENV_BINARY, find_checkov
+from aifinops.check.cfn_lint_runner import REQUIREMENT as CFN_LINT
+from aifinops.check.checkov_runner import BUILT_IN, CHECKOV_VERSION, CUSTOM, ENV_BINARY, INSTALL_HINT, find_checkov
 from aifinops.check.findings import Finding, Status
+from aifinops.check.marker_key import SECURITY_CHECKS_KEY
 from aifinops.check.nag import acknowledgement_id, read_validation_report
-from tests.apps.insecure_app import ACKNOWLEDGED, EXPECTED, STACK
+from tests.apps.insecure_app import ACKNOWLEDGED, ENDPOINT_CONFIG, EXPECTED, STACK, TRAINER
 from tests.check.conftest import Checked, write_assembly
+from tests.conftest import ROOT
 
 
 def findings(checked: Checked, tool: str, rule_id: str, path: str) -> list[Finding]:
@@ -48,12 +51,28 @@ def test_acknowledged_findings_keep_their_reason_and_do_not_block(
         assert finding.reason is not None and finding.reason.startswith(reason)
 
 
-def test_checkov_counts_passed_checks_and_the_others_say_they_cannot(insecure: Checked) -> None:
+def test_checkov_counts_passed_results_and_the_others_say_they_cannot(insecure: Checked) -> None:
     checkov = insecure.results["checkov"]
     assert checkov.count(Status.PASSED) > 0
-    assert checkov.checks == sum(checkov.count(s) for s in Status)
-    assert insecure.results["cdk validation"].checks is None
-    assert insecure.results["cfn-lint"].checks is None
+    assert checkov.result_count == sum(checkov.count(s) for s in Status)
+    assert insecure.results["cdk validation"].result_count is None
+    assert insecure.results["cfn-lint"].result_count is None
+
+
+def test_checkov_findings_say_why_they_failed(insecure: Checked) -> None:
+    """The CKV_AIF checks put each problem in check_result.details: the message carries it."""
+    trainer = findings(insecure, "checkov", "CKV_AIF_2", TRAINER)
+    assert trainer and all(f.message.startswith("Accelerated instance types are allowed") for f in trainer)
+    assert all("instance type p5.48xlarge is not allowed in environment 'dev'" in f.message for f in trainer)
+    untagged = findings(insecure, "checkov", "CKV_AIF_1", ENDPOINT_CONFIG)
+    assert untagged and all("required cost tag 'team' is missing" in f.message for f in untagged)
+
+
+def test_the_rows_say_which_packs_and_check_sets_ran(insecure: Checked) -> None:
+    # The insecure app attaches its packs without the marker: those with findings show.
+    assert insecure.results["cdk validation"].ran == ["AiFinOps", "AwsSolutions"]
+    assert insecure.results["checkov"].ran == [BUILT_IN, CUSTOM]
+    assert not any(r.warnings for r in insecure.results.values())
 
 
 def test_every_reported_rule_has_help_text(insecure: Checked) -> None:
@@ -63,10 +82,46 @@ def test_every_reported_rule_has_help_text(insecure: Checked) -> None:
             assert rule.summary and rule.help, finding.rule_id
 
 
-def test_no_validation_report_means_no_plugin_finding(tmp_path: Path) -> None:
-    result = read_validation_report(read_assembly(write_assembly(tmp_path / "cdk.out")))
-    assert result.findings == []
-    assert any("absent" in note for note in result.notes)
+def test_no_validation_report_is_no_evidence_unless_allowed(tmp_path: Path) -> None:
+    assembly = read_assembly(write_assembly(tmp_path / "cdk.out", report=False))
+    with pytest.raises(CheckInputError, match=r"validation-report\.json is absent.*: Clean\. To fix: "):
+        read_validation_report(assembly)
+    allowed = read_validation_report(assembly, allow_missing=True)
+    assert allowed.findings == [] and allowed.ran == []
+    assert "NOT verified on Clean" in allowed.warnings[0]
+
+
+def _second_stack(out: Path, name: str, packs: list[str] | None) -> None:
+    """Add stack `name` (one WaitConditionHandle; the marker when `packs` is given) to the assembly at `out`."""
+    template: dict[str, object] = {"Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}
+    if packs is not None:
+        template["Metadata"] = {SECURITY_CHECKS_KEY: packs}
+    (out / f"{name}.template.json").write_text(json.dumps(template))
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["artifacts"][name] = {"type": "aws:cloudformation:stack", "displayName": name,
+                                   "properties": {"templateFile": f"{name}.template.json"},
+                                   "metadata": {f"/{name}/Handle": [{"type": "aws:cdk:logicalId", "data": "Handle"}]}}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_a_stack_counts_as_checked_by_its_marker_or_its_report_entries(tmp_path: Path) -> None:
+    """Marked "Clean" without entries and unmarked "Named" with an AwsSolutions entry pass; unmarked "Silent"
+    without entries is named, alone, even though the report lists other stacks."""
+    out = write_assembly(tmp_path / "cdk.out", packs=("AiFinOps",))
+    _second_stack(out, "Named", None)
+    (out / "validation-report.json").write_text(json.dumps({"pluginReports": [
+        {"pluginName": "AwsSolutions", "conclusion": "success", "violations": [], "suppressedViolations": [
+            {"ruleName": "AwsSolutions-IAM4", "description": "managed policy", "severity": "error",
+             "violatingConstructs": [{"constructPath": "Named/Handle"}], "reason": "fine"}]},
+        {"pluginName": "Construct Annotations", "conclusion": "success", "violations": [
+            {"ruleName": "Annotation::info", "description": "x", "severity": "info",
+             "violatingConstructs": [{"constructPath": "Silent/Handle"}]}]}]}))
+    checked = read_validation_report(read_assembly(out))
+    assert checked.ran == ["AiFinOps", "AwsSolutions"] and not checked.warnings
+    assert any(note.startswith("1 stack(s) without the aifinops:security-checks marker") for note in checked.notes)
+    _second_stack(out, "Silent", None)
+    with pytest.raises(CheckInputError, match=r"no entry for 1 stack\(s\).*marker.*: Silent\. To fix"):
+        read_validation_report(read_assembly(out))
 
 
 def test_an_assembly_is_checked_by_its_manifest_not_by_stray_templates(tmp_path: Path) -> None:
@@ -80,8 +135,38 @@ def test_an_assembly_is_checked_by_its_manifest_not_by_stray_templates(tmp_path:
 
 def test_missing_checkov_names_the_command_that_installs_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(ENV_BINARY, str(tmp_path / "no-checkov"))
-    with pytest.raises(CheckInputError, match=r"make \.venv-checkov/\.installed"):
+    with pytest.raises(CheckInputError) as raised:
         find_checkov()
+    assert str(raised.value).endswith(INSTALL_HINT)
+
+
+def test_checkov_is_found_by_variable_then_project_venv_then_path(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    def executable(path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
+        return path
+
+    on_path = executable(tmp_path / "bin" / "checkov")
+    in_venv = executable(tmp_path / "project" / ".venv-checkov" / "bin" / "checkov")
+    configured = executable(tmp_path / "elsewhere" / "checkov")
+    monkeypatch.setenv("PATH", str(on_path.parent))
+    monkeypatch.chdir(tmp_path / "project")
+    monkeypatch.setenv(ENV_BINARY, str(configured))
+    assert find_checkov() == configured
+    monkeypatch.delenv(ENV_BINARY)
+    assert find_checkov().resolve() == in_venv
+    monkeypatch.chdir(tmp_path)
+    assert find_checkov() == on_path
+
+
+def test_one_tool_version_everywhere() -> None:
+    """The versions the install hints name are the ones this repository installs and the example workflow pins."""
+    workflow = (ROOT / ".github" / "workflows" / "aifinops-check.yml").read_text()
+    assert (ROOT / "requirements" / "checkov.txt").read_text().splitlines()[-1] == f"checkov=={CHECKOV_VERSION}"
+    assert f'CHECKOV: "checkov=={CHECKOV_VERSION}"' in workflow
+    assert f'"{CFN_LINT}",' in (ROOT / "pyproject.toml").read_text()
 
 
 @pytest.mark.parametrize(("plugin", "rule", "expected"), [

@@ -100,14 +100,38 @@ def test_junit_parses_back_to_the_same_verdict(junit: ET.Element, insecure: Chec
 
 def test_summary_counts_per_tool_and_never_invents_passes(insecure: Checked) -> None:
     buffer = StringIO()
-    Console(file=buffer, width=200).print(summary_table(list(insecure.results.values())))
-    rows = {line.split("│")[1].strip().split(" ")[0]: [c.strip() for c in line.split("│")[2:6]]
-            for line in buffer.getvalue().splitlines() if line.startswith("│")}
+    Console(file=buffer, width=250).print(summary_table(list(insecure.results.values())))
+    text = buffer.getvalue()
+    header = next(line for line in text.splitlines() if line.startswith("┃"))
+    assert [c.strip() for c in header.split("┃")[1:-1]] == ["tool", "ran", "results", "passed", "failed",
+                                                            "acknowledged"]
+    rows = {line.split("│")[1].strip().split(" ")[0]: [c.strip() for c in line.split("│")[2:7]]
+            for line in text.splitlines() if line.startswith("│")}
     checkov = insecure.results["checkov"]
-    assert rows["checkov"] == [str(checkov.checks), str(checkov.count(Status.PASSED)),
-                               str(checkov.count(Status.FAILED)), str(checkov.count(Status.ACKNOWLEDGED))]
-    assert rows["cfn-lint"][:2] == ["n/r", "n/r"]
-    assert rows["cfn-lint"][2:] == ["1", "1"]
+    assert rows["checkov"] == ["built-in CloudFormation checks, CKV_AIF custom checks", str(checkov.result_count),
+                               str(checkov.count(Status.PASSED)), str(checkov.count(Status.FAILED)),
+                               str(checkov.count(Status.ACKNOWLEDGED))]
+    assert rows["cdk"][:3] == ["AiFinOps, AwsSolutions", "n/r", "n/r"]
+    assert rows["cfn-lint"][1:] == ["n/r", "n/r", "1", "1"]
+
+
+def test_junit_testcase_names_are_unique_and_name_the_finding(junit: ET.Element) -> None:
+    """CI systems merge testcases of one name: every finding keeps its own, with its finding id and resource."""
+    for suite in junit.iter("testsuite"):
+        names = [c.get("name", "") for c in suite.findall("testcase")]
+        assert len(names) == len(set(names)), suite.get("name")
+    names = {c.get("name") for c in junit.iter("testcase")}
+    assert "CKV_AIF_2 aifinops-insecure/Trainer" in names
+    assert "E2531@Properties/Runtime aifinops-insecure/Scorer" in names
+
+
+def test_reports_say_why_a_check_failed(sarif: dict[str, Any], junit: ET.Element) -> None:
+    reason = "instance type p5.48xlarge is not allowed in environment 'dev'"
+    checkov = next(run for run in sarif["runs"] if run["tool"]["driver"]["name"] == "checkov")
+    assert any(r["ruleId"] == "CKV_AIF_2" and reason in r["message"]["text"] for r in checkov["results"])
+    failure = next(c for c in junit.iter("testcase") if c.get("name") == "CKV_AIF_2 aifinops-insecure/Trainer")
+    element = failure.find("failure")
+    assert element is not None and reason in element.get("message", "") and reason in (element.text or "")
 
 
 def test_failure_lines_name_each_blocking_finding_once(insecure: Checked) -> None:

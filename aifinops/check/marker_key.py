@@ -1,0 +1,9 @@
+"""The template metadata key that says which validation packs were attached to a stack.
+
+A validation plugin that finds nothing leaves no entry in `validation-report.json`, so the report alone cannot
+tell "the pack ran and found nothing" from "the pack was never attached". `aifinops.check.marker` writes this
+key on every stack when the packs are attached; `aifinops check` reads it. Kept apart from the marker (which
+imports aws_cdk) so that reading an assembly does not start jsii.
+"""
+
+SECURITY_CHECKS_KEY = "aifinops:security-checks"
