@@ -25,6 +25,7 @@ from aifinops.check.checkov_runner import ToolError, find_checkov, run_checkov
 from aifinops.check.findings import ToolResult
 from aifinops.check.junit import junit_bytes
 from aifinops.check.nag import read_validation_report
+from aifinops.check.nag_reasons import explain_aifinops_findings
 from aifinops.check.output import prepare_output, write_reports
 from aifinops.check.sarif import sarif_bytes
 from aifinops.check.summary import print_summary
@@ -93,9 +94,11 @@ def collect(cdk_out: Path | None, output: Path, config_path: Path | None,
         if not clean:
             err.print("cdk synth: validation plugins reported findings; collecting them", markup=False)
     assembly = read_assembly(cdk_out)
+    validation = _step("validation report", lambda: read_validation_report(
+        assembly, allow_missing=options.allow_missing_validation))
+    explain_aifinops_findings(validation, config)
     results = [
-        _step("validation report", lambda: read_validation_report(
-            assembly, allow_missing=options.allow_missing_validation)),
+        validation,
         _step("checkov", lambda: run_checkov(assembly, None if options.skip_custom_checks else config, checkov)),
         _step("cfn-lint", lambda: run_cfn_lint(assembly)),
     ]

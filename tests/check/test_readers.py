@@ -68,6 +68,15 @@ def test_checkov_findings_say_why_they_failed(insecure: Checked) -> None:
     assert untagged and all("required cost tag 'team' is missing" in f.message for f in untagged)
 
 
+def test_aifinops_findings_say_why_they_failed(insecure: Checked) -> None:
+    """cdk-nag reports the rule's summary only; the rule, run again on the synthesized resource, adds its reason."""
+    findings = {(f.rule_id, f.construct_path): f.message for f in insecure.results["cdk validation"].findings
+                if f.rule_id.startswith("AiFinOps::")}
+    assert "Here: p5.48xlarge not allowed in dev" in findings[("AiFinOps::AiFinOps-ACC1", TRAINER)]
+    assert "required cost tag 'team' is missing" in findings[("AiFinOps::AiFinOps-TAG1", ENDPOINT_CONFIG)]
+    assert all("Here: " in message for message in findings.values()), findings
+
+
 def test_the_rows_say_which_packs_and_check_sets_ran(insecure: Checked) -> None:
     # The insecure app attaches its packs without the marker: those with findings show.
     assert insecure.results["cdk validation"].ran == ["AiFinOps", "AwsSolutions"]
