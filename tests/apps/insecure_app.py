@@ -21,6 +21,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 
+from aifinops.check.marker import add_marked_plugins
 from aifinops.config import load
 from aifinops.policies.nag import AiFinOpsChecks
 
@@ -119,7 +120,9 @@ def main() -> None:
     # An L2 function: the CDK's DependsOn on its role makes cfn-lint's W3005, which `aifinops check` acknowledges.
     lambda_.Function(stack, "Ranker", runtime=lambda_.Runtime.PYTHON_3_13, handler="index.handler",
                      code=lambda_.Code.from_inline("def handler(event, context):\n    return 1\n"))
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), AiFinOpsChecks(app, config=load(CONFIG)))
+    # add_marked_plugins: Validations.of(app).add_plugins, plus a marker in each template that `aifinops check`
+    # reads as proof the packs ran (a pack with nothing to report leaves no trace in validation-report.json).
+    add_marked_plugins(app, AwsSolutionsChecks(app), AiFinOpsChecks(app, config=load(CONFIG)))
     app.synth()
 
 
