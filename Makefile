@@ -47,7 +47,7 @@ synth: deps
 	$(BIN)/aifinops report $(CDK_OUT)
 
 lint: deps
-	$(BIN)/ruff check aifinops tests bench app.py
+	$(BIN)/ruff check aifinops aifinops_runtime tests bench app.py
 	$(BIN)/mypy
 
 test: lint $(CHECKOV_VENV)/.installed

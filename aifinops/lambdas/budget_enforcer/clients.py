@@ -1,8 +1,5 @@
-"""boto3 clients, one per account, service and region, with adaptive retries.
-
-Settings resolve argument -> environment -> default. The endpoint URL needs no variable of ours: boto3 itself
-honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_<SERVICE>), which is how tests point everything at moto;
-`endpoint_url` exists for the CLI's --endpoint-url. Tests inject their own `Clients` (botocore Stubber).
+"""boto3 clients, one per account, service and region: the shared `aifinops_runtime.clients.ClientFactory`
+(adaptive retries, argument -> environment -> default) under the enforcer's own user agent.
 
 Accounts (`AccountClients`): the home account (where the function runs) uses the function's own credentials;
 every other account of the policy is reached through the role the policy names for it, assumed with STS
@@ -15,60 +12,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+
+from aifinops_runtime import clients as runtime
+from aifinops_runtime.clients import DEFAULT_MAX_ATTEMPTS, MAX_ATTEMPTS_ENV, Clients
 
 if TYPE_CHECKING:
     from .policy import AccountTarget, Policy
     from .summary import Summary
 
-MAX_ATTEMPTS_ENV = "AIFINOPS_MAX_ATTEMPTS"
-DEFAULT_MAX_ATTEMPTS = 8  # throttling on a large fleet is the usual error; adaptive mode also rate-limits
 USER_AGENT = "aifinops-budget-enforcer"
 ROLE_SESSION_NAME = "aifinops-budget-enforcer"
 HOME = "home"  # the account label when the home account's id could not be read
 
-__all__ = ["DEFAULT_MAX_ATTEMPTS", "HOME", "MAX_ATTEMPTS_ENV", "ROLE_SESSION_NAME", "AccountClients",
+__all__ = ["DEFAULT_MAX_ATTEMPTS", "HOME", "MAX_ATTEMPTS_ENV", "ROLE_SESSION_NAME", "USER_AGENT", "AccountClients",
            "ClientFactory", "Clients", "home_region"]
 
 
-class Clients(Protocol):
-    def client(self, service: str, region: str) -> Any: ...
+class ClientFactory(runtime.ClientFactory):
+    """Creates and caches boto3 clients per (service, region), as the budget enforcer."""
 
-
-class ClientFactory:
-    """Creates and caches boto3 clients (thread-unsafe, like the Lambda that uses it)."""
-
-    def __init__(self, *, max_attempts: int | None = None, endpoint_url: str | None = None,
-                 session: Any = None, credentials: Mapping[str, str] | None = None) -> None:
-        if max_attempts is None:
-            max_attempts = int(os.environ.get(MAX_ATTEMPTS_ENV) or DEFAULT_MAX_ATTEMPTS)
-        if max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {max_attempts}")
-        self.max_attempts = max_attempts
-        self.endpoint_url = endpoint_url
-        self._session = session or boto3.session.Session()
-        self._config = Config(retries={"mode": "adaptive", "max_attempts": max_attempts},
-                              user_agent_extra=USER_AGENT)
-        self._credentials = dict(credentials or {})  # aws_access_key_id, aws_secret_access_key, aws_session_token
-        self._clients: dict[tuple[str, str], Any] = {}
-
-    def client(self, service: str, region: str) -> Any:
-        key = (service, region)
-        if key not in self._clients:
-            kwargs: dict[str, Any] = {"region_name": region, "config": self._config, **self._credentials}
-            if self.endpoint_url:
-                kwargs["endpoint_url"] = self.endpoint_url
-            self._clients[key] = self._session.client(service, **kwargs)
-        return self._clients[key]
-
-    def with_credentials(self, credentials: Mapping[str, str]) -> ClientFactory:
-        """The same settings and session (its event hooks included), other credentials: another account."""
-        return ClientFactory(max_attempts=self.max_attempts, endpoint_url=self.endpoint_url, session=self._session,
-                             credentials=credentials)
+    USER_AGENT = USER_AGENT
 
 
 class AccountClients:

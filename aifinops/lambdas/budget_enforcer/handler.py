@@ -18,20 +18,10 @@ as ``aifinops.lambdas.budget_enforcer.handler``. For the first case the director
 
 from __future__ import annotations
 
-import sys
-from importlib import util
-from pathlib import Path
-
 if not __package__:  # pragma: no cover - exercised by tests/e2e in a subprocess, the way Lambda loads it
-    _here = Path(__file__).resolve().parent
-    _spec = util.spec_from_file_location("budget_enforcer", _here / "__init__.py",
-                                         submodule_search_locations=[str(_here)])
-    if _spec is None or _spec.loader is None:
-        raise ImportError(f"cannot load {_here} as a package")
-    _package = util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _package
-    _spec.loader.exec_module(_package)
-    __package__ = _spec.name
+    from aifinops_runtime.bootstrap import load_as_package
+
+    __package__ = load_as_package(__file__, "budget_enforcer")
 
 from datetime import UTC, datetime
 from typing import Any

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aifinops_runtime import permissions as runtime
+from aifinops_runtime.permissions import actions_in
+
 __all__ = ["PERMISSIONS", "Permission", "actions_for"]
 
 
 @dataclass(frozen=True)
-class Permission:
-    action: str  # IAM action
-    operations: tuple[str, ...]  # boto3 service name:API operation
-    resources: tuple[str, ...]  # ARN resource types, or "*"
-    condition: str  # team | request-tag | budget-name | access-role | none
+class Permission(runtime.Permission):
+    """A declared permission (condition: team | request-tag | budget-name | access-role | none), and which of
+    the enforcer's two functions needs it."""
+
     used_by: tuple[str, ...]  # pause, resume
 
 
@@ -78,4 +80,4 @@ PERMISSIONS: tuple[Permission, ...] = (
 
 def actions_for(operation: str) -> list[str]:
     """The IAM actions declared for a `service:Operation` call ([] when undeclared)."""
-    return [p.action for p in PERMISSIONS if operation in p.operations]
+    return actions_in(PERMISSIONS, operation)

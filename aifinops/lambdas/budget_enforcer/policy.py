@@ -5,8 +5,6 @@ precedence (local runs, tests). Parsed and validated here; every problem is repo
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,23 +12,23 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from aifinops_runtime import policy as runtime
+from aifinops_runtime.policy import ACCOUNT_ID, check_version, object_entries, parse_document, tag_key
+
 ENV_VAR = "AIFINOPS_BUDGET_POLICY"
 POLICY_FILE = "aifinops_budget_policy.json"
 SUPPORTED_VERSIONS = (1,)
 
-ACCOUNT_ID = re.compile(r"\d{12}")
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}")
 
-__all__ = ["ENV_VAR", "POLICY_FILE", "AccountTarget", "BudgetTarget", "Policy", "PolicyError", "load_policy",
-           "parse_policy"]
+__all__ = ["ACCOUNT_ID", "ENV_VAR", "POLICY_FILE", "AccountTarget", "BudgetTarget", "Policy", "PolicyError",
+           "load_policy", "parse_policy"]
 
 
-class PolicyError(ValueError):
+class PolicyError(runtime.PolicyError):
     """The policy is missing or invalid; `problems` lists every problem found."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid budget enforcer policy: " + "; ".join(problems))
-        self.problems = problems
+    SUBJECT = "budget enforcer policy"
 
 
 @dataclass(frozen=True)
@@ -72,32 +70,11 @@ class Policy:
         return next((b for b in self.budgets.values() if b.team == team and b.project is None), None)
 
 
-def load_policy(environ: Mapping[str, str] | None = None, directory: Path | None = None) -> Policy:
-    """The policy from the environment variable, else from the file bundled in `directory` (default: the
-    directory of this module, i.e. the deployed asset)."""
-    env = os.environ if environ is None else environ
-    text = env.get(ENV_VAR)
-    if text:
-        return parse_policy(text)
-    path = (directory or Path(__file__).resolve().parent) / POLICY_FILE
-    try:
-        return parse_policy(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyError([f"environment variable {ENV_VAR} is not set and {path} does not exist"]) from None
-
-
 def parse_policy(text: str) -> Policy:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyError([f"not JSON: {exc}"]) from None
-    if not isinstance(doc, dict):
-        raise PolicyError([f"expected a JSON object, got {type(doc).__name__}"])
+    doc = parse_document(text, PolicyError)
     problems: list[str] = []
-    version: Any = doc.get("version")
-    if version not in SUPPORTED_VERSIONS:
-        problems.append(f"version: {version!r} is not supported (supported: {list(SUPPORTED_VERSIONS)})")
-    tags = {key: _tag_key(doc, key, problems) for key in ("teamTag", "projectTag", "criticalTag", "pausedTag")}
+    version = check_version(doc, SUPPORTED_VERSIONS, problems)
+    tags = {key: tag_key(doc.get(key), key, problems) for key in ("teamTag", "projectTag", "criticalTag", "pausedTag")}
     percent = _percent(doc.get("actionPercent"), problems)
     regions = doc.get("regions")
     if not isinstance(regions, list) or not regions or not all(isinstance(r, str) and r for r in regions):
@@ -112,12 +89,10 @@ def parse_policy(text: str) -> Policy:
                   regions=tuple(regions), budgets=budgets, accounts=accounts)
 
 
-def _tag_key(doc: Mapping[str, Any], key: str, problems: list[str]) -> str:
-    value = doc.get(key)
-    if not isinstance(value, str) or not value or len(value) > 128:
-        problems.append(f"{key}: expected a tag key (1-128 characters), got {value!r}")
-        return ""
-    return value
+# load_policy(environ=None, directory=None): the variable of `environ` (default os.environ), else the file in
+# `directory` (default: this module's, i.e. the deployed asset).
+load_policy = runtime.PolicySource(ENV_VAR, POLICY_FILE, Path(__file__).resolve().parent, parse_policy,
+                                   PolicyError).load
 
 
 def _percent(value: Any, problems: list[str]) -> Decimal:
@@ -134,16 +109,8 @@ def _percent(value: Any, problems: list[str]) -> Decimal:
 
 
 def _budgets(value: Any, problems: list[str]) -> dict[str, BudgetTarget]:
-    if not isinstance(value, dict) or not value:
-        problems.append(f"budgets: expected a non-empty object: budget name -> {{team, project, pause}}; "
-                        f"got {value!r}")
-        return {}
     budgets: dict[str, BudgetTarget] = {}
-    for name, entry in value.items():
-        where = f"budgets.{name}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: expected an object, got {entry!r}")
-            continue
+    for name, where, entry in object_entries(value, "budgets", "budget name -> {team, project, pause}", problems):
         team: Any = entry.get("team")
         project: Any = entry.get("project")
         pause: Any = entry.get("pause")

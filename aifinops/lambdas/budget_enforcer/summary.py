@@ -9,15 +9,15 @@ ActionErrors, DurationMs — alarm on ActionErrors.
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from aifinops_runtime.logs import JsonLog
 
 LOGGER_NAME = "aifinops.budget_enforcer"
 SERVICE = "aifinops-budget-enforcer"
@@ -26,36 +26,9 @@ RESULTS = ("done", "planned", "skipped", "failed")  # planned: dry run
 
 __all__ = ["LOGGER_NAME", "METRIC_NAMESPACE", "Decision", "Summary", "configure_logging", "log_event"]
 
-logger = logging.getLogger(LOGGER_NAME)
-
-
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever sys.stdout is at the time (tests and tools swap it)."""
-
-    @property
-    def stream(self) -> Any:
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, _: Any) -> None:
-        pass
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Raw JSON lines on stdout (no runtime prefix, so EMF is parsed); idempotent."""
-    if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
-        handler = _StdoutHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
-
-
-def log_event(message: str, level: int = logging.INFO, /, **fields: Any) -> None:
-    """One JSON line: level, service, message, then `fields` (which cannot replace those three)."""
-    line = {"level": logging.getLevelName(level), "service": SERVICE, "message": message}
-    line.update((k, v) for k, v in fields.items() if k not in line)
-    logger.log(level, json.dumps(line, default=str))
+_log = JsonLog(LOGGER_NAME, SERVICE)
+configure_logging = _log.configure
+log_event = _log.event
 
 
 @dataclass(frozen=True)
@@ -126,10 +99,7 @@ class Summary:
         counts = summary["counts"]
         metrics = {"ResourcesActedOn": counts["done"], "ResourcesSkipped": counts["skipped"],
                    "ActionErrors": counts["errors"], "DurationMs": int((time.monotonic() - self.started) * 1000)}
-        emf = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
-            "Namespace": METRIC_NAMESPACE, "Dimensions": [["Operation"]],
-            "Metrics": [{"Name": name, "Unit": "Milliseconds" if name == "DurationMs" else "Count"}
-                        for name in metrics]}]}
-        log_event(f"{self.operation} metrics", _aws=emf, Operation=self.operation, **metrics)
+        _log.metrics(f"{self.operation} metrics", METRIC_NAMESPACE, metrics, dimensions={"Operation": self.operation},
+                     units={"DurationMs": "Milliseconds"})
         log_event(f"{self.operation} summary", summary=summary)
         return summary

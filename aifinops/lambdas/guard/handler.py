@@ -22,19 +22,10 @@ directory is loaded as the package ``guard`` and ``__package__`` set (PEP 366), 
 
 from __future__ import annotations
 
-import sys
-from importlib import util
-from pathlib import Path
+if not __package__:  # pragma: no cover - exercised by tests/e2e in a subprocess, the way Lambda loads it
+    from aifinops_runtime.bootstrap import load_as_package
 
-if not __package__:  # pragma: no cover - exercised in a subprocess, the way Lambda loads it
-    _here = Path(__file__).resolve().parent
-    _spec = util.spec_from_file_location("guard", _here / "__init__.py", submodule_search_locations=[str(_here)])
-    if _spec is None or _spec.loader is None:
-        raise ImportError(f"cannot load {_here} as a package")
-    _package = util.module_from_spec(_spec)
-    sys.modules[_spec.name] = _package
-    _spec.loader.exec_module(_package)
-    __package__ = _spec.name
+    __package__ = load_as_package(__file__, "guard")
 
 import logging
 import os

@@ -12,17 +12,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from aifinops_runtime.permissions import Permission, actions_in
 
 __all__ = ["PERMISSIONS", "Permission", "actions_for"]
-
-
-@dataclass(frozen=True)
-class Permission:
-    action: str  # IAM action
-    operations: tuple[str, ...]  # boto3 service name:API operation
-    resources: tuple[str, ...]  # ARN resource types, or "*"
-    condition: str  # accelerated-type | guard-tag-keys | account | topic | none
 
 
 PERMISSIONS: tuple[Permission, ...] = (
@@ -58,4 +50,4 @@ PERMISSIONS: tuple[Permission, ...] = (
 
 def actions_for(operation: str) -> list[str]:
     """The IAM actions declared for a `service:Operation` call ([] when undeclared)."""
-    return [p.action for p in PERMISSIONS if operation in p.operations]
+    return actions_in(PERMISSIONS, operation)

@@ -4,14 +4,15 @@ this module in the deployed asset, or the environment variable AIFINOPS_GUARD_PO
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from aifinops_runtime import policy as runtime
+from aifinops_runtime.policy import ACCOUNT_ID, check_version, object_entries, parse_document, tag_key
+from aifinops_runtime.policy import json_object as _object
 
 ENV_VAR = "AIFINOPS_GUARD_POLICY"
 POLICY_FILE = "aifinops_guard_policy.json"
@@ -19,18 +20,14 @@ SUPPORTED_VERSIONS = (1,)
 MODES = ("notify", "stop")
 NO_SIGNAL_CHOICES = ("notify", "ignore")
 
-ACCOUNT_ID = re.compile(r"\d{12}")
-
 __all__ = ["ENV_VAR", "POLICY_FILE", "SUPPORTED_VERSIONS", "EnvironmentPolicy", "GuardPolicy", "HourlyPrice",
            "PolicyError", "load_policy", "parse_policy"]
 
 
-class PolicyError(ValueError):
+class PolicyError(runtime.PolicyError):
     """The policy is missing or invalid; `problems` lists every problem found."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid guard policy: " + "; ".join(problems))
-        self.problems = problems
+    SUBJECT = "guard policy"
 
 
 @dataclass(frozen=True)
@@ -76,35 +73,14 @@ class GuardPolicy:
         return self.prices.get(instance_type)
 
 
-def load_policy(environ: Mapping[str, str] | None = None, directory: Path | None = None) -> GuardPolicy:
-    """The policy from the environment variable, else from the file bundled in `directory` (default: the
-    directory of this module, i.e. the deployed asset)."""
-    env = os.environ if environ is None else environ
-    text = env.get(ENV_VAR)
-    if text:
-        return parse_policy(text)
-    path = (directory or Path(__file__).resolve().parent) / POLICY_FILE
-    try:
-        return parse_policy(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PolicyError([f"environment variable {ENV_VAR} is not set and {path} does not exist"]) from None
-
-
 def parse_policy(text: str) -> GuardPolicy:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PolicyError([f"not JSON: {exc}"]) from None
-    if not isinstance(doc, dict):
-        raise PolicyError([f"expected a JSON object, got {type(doc).__name__}"])
+    doc = parse_document(text, PolicyError)
     p: list[str] = []
-    version: Any = doc.get("version")
-    if version not in SUPPORTED_VERSIONS:
-        p.append(f"version: {version!r} is not supported (supported: {list(SUPPORTED_VERSIONS)})")
+    version = check_version(doc, SUPPORTED_VERSIONS, p)
     required = _strings(doc.get("requiredTags"), "requiredTags", p, tag=True)
-    environment_tag = _tag_key(doc.get("environmentTag"), "environmentTag", p)
+    environment_tag = tag_key(doc.get("environmentTag"), "environmentTag", p)
     tags = _object(doc.get("guardTags"), "guardTags", p)
-    guard_tags = {k: _tag_key(tags.get(k), f"guardTags.{k}", p)
+    guard_tags = {k: tag_key(tags.get(k), f"guardTags.{k}", p)
                   for k in ("violation", "stopAfter", "exemptUntil", "stoppedBy")}
     idle = _object(doc.get("idle"), "idle", p)
     no_signal: Any = doc.get("noSignal")
@@ -137,18 +113,10 @@ def parse_policy(text: str) -> GuardPolicy:
         accelerated_families=families, prices=prices, prices_as_of=as_of)
 
 
-def _object(value: Any, where: str, problems: list[str]) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        problems.append(f"{where}: expected an object, got {value!r}")
-        return {}
-    return value
-
-
-def _tag_key(value: Any, where: str, problems: list[str]) -> str:
-    if not isinstance(value, str) or not value or len(value) > 128:
-        problems.append(f"{where}: expected a tag key (1-128 characters), got {value!r}")
-        return ""
-    return value
+# load_policy(environ=None, directory=None): the variable of `environ` (default os.environ), else the file in
+# `directory` (default: this module's, i.e. the deployed asset).
+load_policy = runtime.PolicySource(ENV_VAR, POLICY_FILE, Path(__file__).resolve().parent, parse_policy,
+                                   PolicyError).load
 
 
 def _strings(value: Any, where: str, problems: list[str], *, tag: bool = False) -> tuple[str, ...]:
@@ -179,16 +147,9 @@ def _number(value: Any, where: str, problems: list[str], *, high: float | None) 
 
 
 def _environments(value: Any, problems: list[str]) -> dict[str, EnvironmentPolicy]:
-    if not isinstance(value, dict) or not value:
-        problems.append(f"environments: expected a non-empty object: name -> {{mode, production, "
-                        f"maxTrainingHours, accounts}}; got {value!r}")
-        return {}
     environments: dict[str, EnvironmentPolicy] = {}
-    for name, entry in value.items():
-        where = f"environments.{name}"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: expected an object, got {entry!r}")
-            continue
+    shape = "name -> {mode, production, maxTrainingHours, accounts}"
+    for name, where, entry in object_entries(value, "environments", shape, problems):
         before = len(problems)
         mode: Any = entry.get("mode")
         if mode not in MODES:

@@ -22,13 +22,12 @@ summary without decisions, then the decisions in several lines: CloudWatch Logs 
 from __future__ import annotations
 
 import json
-import logging
-import sys
-import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from aifinops_runtime.logs import JsonLog
 
 from .act import DONE, ActError
 from .decide import format_utc
@@ -43,33 +42,9 @@ TEAM_TAG = "team"
 
 __all__ = ["LOGGER_NAME", "METRIC_NAMESPACE", "Summary", "configure_logging", "digest", "log_event"]
 
-logger = logging.getLogger(LOGGER_NAME)
-
-
-class _StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    @property
-    def stream(self) -> Any:
-        return sys.stdout
-
-    @stream.setter
-    def stream(self, _: Any) -> None:
-        pass
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Raw JSON lines on stdout (no runtime prefix, so EMF is parsed); idempotent."""
-    if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
-        handler = _StdoutHandler()
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = False
-
-
-def log_event(message: str, level: int = logging.INFO, /, **fields: Any) -> None:
-    line = {"level": logging.getLevelName(level), "service": SERVICE, "message": message}
-    line.update((k, v) for k, v in fields.items() if k not in line)
-    logger.log(level, json.dumps(line, default=str))
+_log = JsonLog(LOGGER_NAME, SERVICE)
+configure_logging = _log.configure
+log_event = _log.event
 
 
 @dataclass
@@ -122,11 +97,7 @@ class Summary:
         counts = summary["counts"]
         metrics = {"ResourcesStopped": counts["stopped"], "HourlyDollarsSaved": counts["hourly_usd_saved"],
                    "ResourcesMarked": counts["marked"], "Errors": counts["errors"]}
-        emf = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": [{
-            "Namespace": METRIC_NAMESPACE, "Dimensions": [[]],
-            "Metrics": [{"Name": name, "Unit": "None" if name == "HourlyDollarsSaved" else "Count"}
-                        for name in metrics]}]}
-        log_event("scan metrics", _aws=emf, **metrics)
+        _log.metrics("scan metrics", METRIC_NAMESPACE, metrics, units={"HourlyDollarsSaved": "None"})
         line = json.dumps(summary, default=str)
         if len(line) <= LOG_LINE_MAX:
             log_event("scan summary", summary=summary)
