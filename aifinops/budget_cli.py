@@ -10,16 +10,14 @@ Exit codes: 0 success, 1 an AWS API error was reported, 2 bad input (config, unk
 from __future__ import annotations
 
 import dataclasses
-import json
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from aifinops.cli_io import BAD_INPUT, err, finish, out, print_config_issues
 from aifinops.config import DEFAULT_CONFIG, ConfigError, load
 from aifinops.lambdas.budget_enforcer.clients import ClientFactory
 from aifinops.lambdas.budget_enforcer.pause import pause_budget
@@ -28,12 +26,8 @@ from aifinops.lambdas.budget_enforcer.resume import resume as resume_fleet
 from aifinops.lambdas.budget_enforcer.summary import Summary
 from aifinops.policies.budget_policy import enforcer_policy_json
 
-BAD_INPUT = 2
-API_ERROR = 1
 budget_app = typer.Typer(add_completion=False, no_args_is_help=True,
                          help="Pause or resume a team's non-critical AI workloads (the budget enforcer, run locally).")
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 Team = Annotated[str, typer.Option("--team", help="team name from finops.yaml")]
 ConfigFile = Annotated[Path, typer.Option("--config", help="finops.yaml that defines the team")]
@@ -86,8 +80,7 @@ def _policy_or_exit(path: Path) -> Policy:
         # The account of the caller's credentials only: no AssumeRole into the policy's accounts.
         return dataclasses.replace(parse_policy(enforcer_policy_json(load(path))), accounts=())
     except ConfigError as exc:
-        for issue in exc.issues:
-            err.print(str(issue), markup=False, highlight=False, soft_wrap=True)
+        print_config_issues(exc)
     except PolicyError as exc:  # pragma: no cover - the builder and the parser are pinned by a contract test
         err.print(f"{path}: {exc}", markup=False, highlight=False)
     raise typer.Exit(BAD_INPUT)
@@ -99,13 +92,7 @@ def _unknown_team(team: str, policy: Policy) -> NoReturn:
 
 
 def _finish(summary: Summary, json_output: bool) -> None:
-    data = summary.to_dict()
-    if json_output:
-        typer.echo(json.dumps(data, indent=2))
-    else:
-        _print_summary(data)
-    if data["errors"]:
-        raise typer.Exit(API_ERROR)
+    finish(summary.to_dict(), json_output, _print_summary)
 
 
 def _print_summary(data: dict[str, Any]) -> None:

@@ -11,38 +11,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from aifinops.budget_cli import budget_app
 from aifinops.check.command import check as check_command
-from aifinops.config import DEFAULT_CONFIG, ConfigError, FinOpsConfig, load
+from aifinops.cli_io import BAD_INPUT, err, load_or_exit, out
+from aifinops.config import DEFAULT_CONFIG
 from aifinops.guard_cli import guard_app
 from aifinops.policies.checkov_policy import write_checkov_policy
-from aifinops.policies.scp import check_scp_limits
 from aifinops.report import CdkOutError, DeploymentSummary, summarize
 
-BAD_INPUT = 2
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
-# Reports are read in CI logs too: do not squeeze tables to 80 columns there.
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 app.add_typer(budget_app, name="budget")
 app.add_typer(guard_app, name="guard")
 app.command("check")(check_command)
-
-
-def load_or_exit(path: Path) -> FinOpsConfig:
-    """Every command that reads the config: print file:line problems and exit 2 on bad input, including
-    guardrails that cannot fit the configured SCP limits."""
-    try:
-        config = load(path)
-        check_scp_limits(config, str(path))
-    except ConfigError as exc:
-        for issue in exc.issues:
-            err.print(str(issue), markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(BAD_INPUT) from None
-    return config
 
 
 @app.command()

@@ -14,22 +14,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
+from aifinops.cli_io import BAD_INPUT, err, finish, load_or_exit, out
 from aifinops.config import DEFAULT_CONFIG
 from aifinops.lambdas.guard.clients import ClientFactory
 from aifinops.lambdas.guard.policy import GuardPolicy, PolicyError, parse_policy
 from aifinops.lambdas.guard.scan import scan as run_scan
 from aifinops.policies.guard_policy import guard_policy
 
-BAD_INPUT = 2
-API_ERROR = 1
 guard_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="Find untagged or idle GPU resources (the GPU guard, run locally).")
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 @guard_app.command()
@@ -51,18 +47,10 @@ def scan(region: Annotated[str, typer.Option("--region", help="the region to sca
                                progress=lambda r, stage: bar.update(task, description=f"{r}: {stage}"))
     else:
         summary = run_scan(policy, clients, [region], now=now, enforce=enforce, trigger="manual")
-    data = summary.to_dict()
-    if json_output:
-        typer.echo(json.dumps(data, indent=2))
-    else:
-        _print_summary(data)
-    if data["errors"]:
-        raise typer.Exit(API_ERROR)
+    finish(summary.to_dict(), json_output, _print_summary)
 
 
 def _policy_or_exit(path: Path) -> GuardPolicy:
-    from aifinops.cli import load_or_exit  # the shared config loader (file:line messages, exit 2)
-
     config = load_or_exit(path)
     try:
         return parse_policy(json.dumps(guard_policy(config)))

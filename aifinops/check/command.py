@@ -9,7 +9,6 @@ the packs or the custom checks takes an explicit flag, and the summary and repor
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
 
 from aifinops.check.assembly import CheckInputError, read_assembly
 from aifinops.check.cfn_lint_runner import require_cfn_lint, run_cfn_lint
@@ -30,15 +28,13 @@ from aifinops.check.output import prepare_output, write_reports
 from aifinops.check.sarif import sarif_bytes
 from aifinops.check.summary import print_summary
 from aifinops.check.synth import SynthError, synthesize
+from aifinops.cli_io import BAD_INPUT, err, out, print_config_issues
 from aifinops.config import DEFAULT_CONFIG, ConfigError, FinOpsConfig, load
 from aifinops.policies.scp import check_scp_limits
 
-BAD_INPUT = 2
 SARIF_FILE = "aifinops-check.sarif"
 JUNIT_FILE = "aifinops-check.junit.xml"
 T = TypeVar("T")
-out = Console(width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 @dataclass(frozen=True)
@@ -71,8 +67,7 @@ def check(
         err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(BAD_INPUT) from None
     except ConfigError as exc:
-        for issue in exc.issues:
-            err.print(str(issue), markup=False, highlight=False, soft_wrap=True)
+        print_config_issues(exc)
         raise typer.Exit(BAD_INPUT) from None
     print_summary(out, results)
     out.print(f"Reports: {output / SARIF_FILE}, {output / JUNIT_FILE}", markup=False, highlight=False)
