@@ -40,7 +40,7 @@ def checkov_policy(config: FinOpsConfig) -> dict[str, Any]:
             "modelPatterns": [p for f in model_catalog().families for p in f.patterns],
             "geoPrefixes": list(GEO_PREFIXES),
         },
-        "acceleratedFamilies": {"ec2": [f.name for f in families],
+        "acceleratedFamilies": {"ec2": [f.name for f in families if f.ec2],
                                 "sagemaker": [f.name for f in families if f.sagemaker]},
         "environments": {
             name: {"production": env.production, "accelerators": list(env.accelerators),

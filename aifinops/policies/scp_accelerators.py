@@ -70,8 +70,8 @@ def _allowed(env: Environment, sagemaker: bool) -> tuple[set[str], dict[str, lis
 def ec2_type_conditions(env: Environment) -> tuple[list[str], list[str]]:
     """(StringLike patterns, StringNotLike exact types) of the EC2 Deny; empty patterns: nothing to deny."""
     families, sized = _allowed(env, sagemaker=False)
-    like = [f"{f}.*" for f in accelerator_catalog().family_names() if f not in families]
-    not_like = [f"{f}.{s}" for f in accelerator_catalog().family_names() for s in sized.get(f, ())]
+    like = [f"{f}.*" for f in accelerator_catalog().ec2_family_names() if f not in families]
+    not_like = [f"{f}.{s}" for f in accelerator_catalog().ec2_family_names() for s in sized.get(f, ())]
     return like, not_like
 
 

@@ -67,7 +67,7 @@ INSTANCE_TYPE_KEY = "ec2:InstanceType"
 
 def accelerated_ec2_patterns() -> tuple[str, ...]:
     """`<family>.*` for every accelerated family of the catalog (`p5.*` does not match `p5e.48xlarge`)."""
-    return tuple(f"{name}.*" for name in accelerator_catalog().family_names())
+    return tuple(f"{name}.*" for name in accelerator_catalog().ec2_family_names())
 
 
 def required_tag_statements(required: tuple[str, ...], exempt: tuple[str, ...]) -> tuple[Statement, ...]:

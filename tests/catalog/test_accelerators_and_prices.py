@@ -33,7 +33,8 @@ def test_accelerated_types_pass(value: str) -> None:
     ("m5.large", "not an accelerated instance family"),
     ("ml.m5.xlarge", "not an accelerated instance family"),
     ("g5.3xlarge", "unknown size"),
-    ("ml.p6-b300.48xlarge", "SageMaker does not offer"),
+    ("ml.g5g.xlarge", "SageMaker does not offer"),
+    ("eia1.medium", "EC2 does not offer"),
 ])
 def test_other_types_are_refused_with_the_reason(value: str, fragment: str) -> None:
     problem = accelerator_problem(value)
@@ -63,7 +64,18 @@ def test_sagemaker_price_is_flagged_as_estimate() -> None:
     ec2, ml = hourly_price("g5.xlarge"), hourly_price("ml.g5.xlarge")
     assert ec2 is not None and not ec2.estimate
     assert ml is not None and ml.estimate and ml.usd == ec2.usd
-    assert hourly_price("g7e.2xlarge") is None
+    assert hourly_price("p5e.48xlarge") is None
+
+
+# Accelerated EC2 types without an on-demand price in us-east-1 (prices.yaml says why); the guard asks the
+# Price List API for these at run time.
+UNPRICED_EC2 = {"p5e.48xlarge", "p6e-gb200.36xlarge", "trn2.3xlarge", "trn2.48xlarge", "trn2u.48xlarge",
+                "dl2q.24xlarge", "cg1.4xlarge"}
+
+
+def test_every_accelerated_ec2_type_has_a_price_or_a_reason() -> None:
+    missing = {t for t in accelerator_catalog().ec2_type_names() if hourly_price(t) is None}
+    assert missing == UNPRICED_EC2
 
 
 def test_every_priced_type_is_a_known_accelerated_type() -> None:

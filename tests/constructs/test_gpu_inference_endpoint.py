@@ -437,8 +437,8 @@ def test_image_and_model_data_parsing() -> None:
 
 
 def test_only_ebs_backed_families_take_a_kms_key() -> None:
-    ebs_only = {f.name for f in accelerator_catalog().families if f.sagemaker and not f.local_storage}
-    assert ebs_only == {"p3", "inf1", "inf2"}
+    ebs_only = {f.name for f in accelerator_catalog().families if f.sagemaker and f.ec2 and not f.local_storage}
+    assert ebs_only == {"p2", "p3", "inf1", "inf2"}
     assert not has_instance_storage("ml.inf2.xlarge") and has_instance_storage("ml.g5.xlarge")
 
 

@@ -73,7 +73,8 @@ def test_break_glass_may_create_untagged() -> None:
 
 def _all_types(sagemaker: bool) -> list[str]:
     prefix = "ml." if sagemaker else ""
-    return [f"{prefix}{f.name}.{size}" for f in accelerator_catalog().families for size in f.sizes]
+    return [f"{prefix}{f.name}.{size}" for f in accelerator_catalog().families for size in f.sizes
+            if f.ec2 or sagemaker]
 
 
 @pytest.mark.parametrize("env", REFERENCE.environments)

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from aifinops.catalog import accelerator_catalog, parse_instance_type
+from aifinops.catalog.accelerators import is_accelerated as catalog_is_accelerated
 from aifinops.config import ENVIRONMENT, Environment, FinOpsConfig
 from aifinops.naming import NAME_PREFIX
 from aifinops.policies.checkov import aif_resources
@@ -122,7 +122,7 @@ def instance_types(resource: ResourceView) -> list[str | None]:
 
 def is_accelerated(instance_type: str) -> bool:
     """A type or family (`g5.xlarge`, `ml.g5.xlarge`, `g5`) of a catalog accelerator family."""
-    return accelerator_catalog().family(parse_instance_type(instance_type).family) is not None
+    return catalog_is_accelerated(instance_type) is True
 
 
 def is_guard_function(properties: Mapping[str, Any], metadata: Mapping[str, Any]) -> bool:
