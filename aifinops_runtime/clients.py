@@ -14,16 +14,29 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 MAX_ATTEMPTS_ENV = "AIFINOPS_MAX_ATTEMPTS"
 DEFAULT_MAX_ATTEMPTS = 8  # throttling on a large fleet is the usual error; adaptive mode also rate-limits
 
-__all__ = ["DEFAULT_MAX_ATTEMPTS", "MAX_ATTEMPTS_ENV", "ClientFactory", "Clients"]
+__all__ = ["API_ERRORS", "DEFAULT_MAX_ATTEMPTS", "MAX_ATTEMPTS_ENV", "ClientFactory", "Clients", "describe_error",
+           "pages"]
+
+API_ERRORS = (ClientError, BotoCoreError)  # what an AWS call raises: an error answer, or no answer at all
+
+
+def describe_error(exc: ClientError | BotoCoreError) -> tuple[str, str]:
+    """(error code, message) of a failed call: the service's code and message, or the botocore exception's name
+    (EndpointConnectionError, ReadTimeoutError ...) and text."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return str(err.get("Code", "Unknown")), str(err.get("Message", exc))
+    return type(exc).__name__, str(exc)
 
 
 class Clients(Protocol):
@@ -64,3 +77,14 @@ class ClientFactory:
         """The same class, settings and session (its event hooks included), other credentials: another account."""
         return type(self)(max_attempts=self.max_attempts, endpoint_url=self.endpoint_url, session=self._session,
                           credentials=credentials)
+
+
+def pages(call: Callable[..., dict[str, Any]], token: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
+    """Every page of a paginated call: `token` names the request and response field (NextToken, ...)."""
+    while True:
+        page = call(**kwargs)
+        yield page
+        next_token = page.get(token)
+        if not next_token:
+            return
+        kwargs[token] = next_token

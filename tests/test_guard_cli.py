@@ -19,10 +19,11 @@ from tests.lambdas.guard.conftest import REGION, clients  # noqa: F401 - fixture
 from tests.lambdas.guard.fleet import FULL_TAGS, run, tags_of
 
 runner = CliRunner()
-SUMMARY_KEYS = {"service", "scanned_at", "dry_run", "regions", "trigger", "counts", "decisions", "errors",
-                "not_reached", "api_calls", "duration_ms"}
+SUMMARY_KEYS = {"service", "scanned_at", "dry_run", "regions", "trigger", "counts", "decisions", "unpriced_types",
+                "errors", "warnings", "not_reached", "api_calls", "duration_ms"}
 DECISION_KEYS = {"id", "arn", "kind", "account", "region", "environment", "instance_type", "reasons", "action",
-                 "result", "hourly_usd", "price_estimate", "detail", "stop_after", "team"}
+                 "result", "hourly_usd", "price_estimate", "price_source", "unpriced_types", "detail", "stop_after",
+                 "team", "managed_by", "tags_not_written"}
 
 
 def _config(tmp_path: Path) -> Path:

@@ -30,7 +30,7 @@ def test_costs_come_from_the_catalog_with_date_and_estimate_flag(tmp_path: Path)
     outdir = write_assembly(tmp_path / "cdk.out", {
         "Queue": {"Type": "AWS::Batch::ComputeEnvironment", "Metadata": capacity("train", "g5.12xlarge", 0, 2.5)},
         "Endpoint": {"Type": "AWS::SageMaker::Endpoint", "Metadata": capacity("serve", "ml.g5.xlarge", 1, 2)},
-        "Odd": {"Type": "AWS::SageMaker::NotebookInstance", "Metadata": capacity("nb", "ml.g7e.2xlarge", 0, 1)},
+        "Odd": {"Type": "AWS::SageMaker::NotebookInstance", "Metadata": capacity("nb", "ml.p5e.48xlarge", 0, 1)},
     })
     [stack] = summarize(outdir).stacks
     train, serve, odd = stack.costs

@@ -13,7 +13,15 @@ from typing import Any
 from aifinops.catalog import accelerator_catalog, hourly_price, price_list
 from aifinops.config import ENVIRONMENT, FinOpsConfig
 from aifinops.lambdas.guard.policy import ENV_VAR, POLICY_FILE, SUPPORTED_VERSIONS
-from aifinops.naming import EXEMPT_UNTIL_TAG, STOP_AFTER_TAG, STOPPED_BY_TAG, VIOLATION_TAG
+from aifinops.naming import (
+    CRITICAL_TAG,
+    EXEMPT_UNTIL_TAG,
+    MANAGED_TAG,
+    PAUSED_TAG,
+    STOP_AFTER_TAG,
+    STOPPED_BY_TAG,
+    VIOLATION_TAG,
+)
 
 POLICY_VERSION = SUPPORTED_VERSIONS[-1]
 
@@ -22,9 +30,10 @@ __all__ = ["ENV_VAR", "POLICY_FILE", "POLICY_VERSION", "guard_policy", "guard_po
 
 def guard_policy(config: FinOpsConfig) -> dict[str, Any]:
     """Everything `decide` needs: the cost tags, the guard's own tags, the thresholds, each environment's
-    mode (`guard_mode`; notify unless the config says stop, so production starts notify-only), the account ->
-    environment map, the catalog's accelerated families (the inventory's fallback when DescribeInstanceTypes
-    is unavailable) and hourly prices for the estimated cost of each decision."""
+    mode (`guard_mode`; notify unless the config says stop, so production starts notify-only) and allowed
+    accelerators, the account -> environment map, the catalog's accelerated families and exact EC2 type names
+    (what the inventory looks for besides what DescribeInstanceTypes reports), every aifinops tag key (near
+    misses of them are findings) and hourly prices (the catalog's; the guard asks the Price List for the rest)."""
     guard = config.guard
     accounts: dict[str, str] = {}
     for name, env in sorted(config.environments.items()):
@@ -46,11 +55,15 @@ def guard_policy(config: FinOpsConfig) -> dict[str, Any]:
         "notebookMaxHours": guard.notebook_max_hours,
         "environments": {
             name: {"mode": env.guard_mode, "production": env.production,
-                   "maxTrainingHours": env.max_training_hours, "accounts": list(env.accounts)}
+                   "maxTrainingHours": env.max_training_hours, "accounts": list(env.accounts),
+                   "accelerators": list(env.accelerators)}
             for name, env in sorted(config.environments.items())
         },
         "accounts": accounts,
         "acceleratedFamilies": list(accelerator_catalog().family_names()),
+        "acceleratedTypes": list(accelerator_catalog().ec2_type_names()),
+        "ownTagKeys": [VIOLATION_TAG, STOP_AFTER_TAG, EXEMPT_UNTIL_TAG, STOPPED_BY_TAG, PAUSED_TAG, CRITICAL_TAG,
+                       MANAGED_TAG],
         "prices": _prices(),
     }
 

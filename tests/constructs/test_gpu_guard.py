@@ -258,7 +258,8 @@ def test_iam_statements_exact(raw: dict[str, Any]) -> None:
     expected = [
         {"Sid": "ReadInventory", "Effect": "Allow", "Resource": "*",
          "Action": ["cloudwatch:GetMetricData", "ec2:DescribeInstanceTypes", "ec2:DescribeInstances",
-                    "sagemaker:ListEndpoints", "sagemaker:ListNotebookInstances", "sagemaker:ListTrainingJobs"]},
+                    "pricing:GetProducts", "sagemaker:ListEndpoints", "sagemaker:ListNotebookInstances",
+                    "sagemaker:ListTrainingJobs", "tag:GetResources"]},
         {"Sid": "DescribeSageMaker", "Effect": "Allow",
          "Action": ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeTrainingJob",
                     "sagemaker:ListTags"],

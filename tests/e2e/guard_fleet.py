@@ -98,7 +98,7 @@ def check_counts(summary: dict[str, Any]) -> None:
     assert counts["stopped"] == sum(d["action"] == "stop" and d["result"] == "done" for d in decisions)
     assert counts["marked"] == sum(d["action"] == "mark" and d["result"] == "done" for d in decisions)
     assert sum(counts["by_action"].values()) <= counts["resources"]
-    listed = {a: sum(d["action"] == a for d in decisions) for a in {d["action"] for d in decisions}}
+    listed = {a: sum(d["action"] == a for d in decisions) for a in {d["action"] for d in decisions} - {"none"}}
     assert {a: n for a, n in counts["by_action"].items() if a in listed} == listed
     assert counts["hourly_usd_saved"] == pytest.approx(sum(
         d["hourly_usd"] or 0 for d in decisions if d["action"] == "stop" and d["result"] == "done"))

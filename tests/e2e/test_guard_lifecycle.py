@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from types import ModuleType
 from typing import Any
 
@@ -33,6 +33,7 @@ from tests.e2e.guard_fleet import (
     by_label,
     check_counts,
 )
+from tests.moto_gaps import accept_every_ml_type
 
 SCHEDULE = {"source": "aws.events", "detail-type": "Scheduled Event"}
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
@@ -84,8 +85,9 @@ def test_grace_period_runs_out_then_stop_and_fixed_tags_unmark(empty_fleet: Flee
     check_counts(deadline)
     state = fleet.state()
     assert state["late"][0] in ("stopping", "stopped") and state["fixed"][0] == "running"
-    # the audit tag names every reason: still younger than the idle window, so no signal either
-    assert state["late"][1][STOPPED_BY] == f"untagged+no-signal {deadline['scanned_at']}"
+    # the audit tag names the reason; CloudWatch was not asked: nothing it said could have spared the instance
+    assert state["late"][1][STOPPED_BY] == f"untagged {deadline['scanned_at']}"
+    assert deadline["api_calls"].get("cloudwatch:GetMetricData", 0) == 1  # for "fixed" only
 
     again = invoke(SCHEDULE, now=t0 + GRACE + timedelta(minutes=2)).result
     assert "late" not in by_label(fleet, again)  # stopped: not inventoried, never stopped twice
@@ -93,24 +95,36 @@ def test_grace_period_runs_out_then_stop_and_fixed_tags_unmark(empty_fleet: Flee
 
 
 def test_exemptions_bounded_by_the_configured_maximum(empty_fleet: Fleet, invoke: Invoke, config: Any) -> None:
-    fleet, today = empty_fleet, _now().date()
+    """Every ISO 8601 form is honoured; a value the guard cannot honour (too far, unparseable, a near-miss key) is
+    reported and the idle instance is notified, never stopped: the owner meant to exempt it."""
+    fleet, now = empty_fleet, _now()
+    today = now.date()
     longest = timedelta(days=config.guard.exemption_max_days)
-    for label, until in (("exempt", today + timedelta(days=5)), ("too-long", today + longest + timedelta(days=1)),
-                         ("malformed", "next week"), ("expired", today - timedelta(days=1))):
+    soon = now + timedelta(days=5)
+    for label, until in (("exempt", today + timedelta(days=5)), ("exempt-z", soon.strftime("%Y-%m-%dT%H:%M:%SZ")),
+                         ("exempt-offset", soon.astimezone(timezone(timedelta(hours=5, minutes=30))).isoformat()),
+                         ("too-long", today + longest + timedelta(days=1)), ("malformed", "next week"),
+                         ("expired", today - timedelta(days=1)),
+                         ("expired-time", (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))):
         fleet.launch(label, "g5.xlarge", {**TAGS, EXEMPT_UNTIL: str(until)}, aged=True, cpu=1.0)
+    fleet.launch("near-miss", "g5.xlarge", {**TAGS, "aifinops:Exempt-Until": str(today + timedelta(days=5))},
+                 aged=True, cpu=1.0)
     fleet.launch("exempt-untagged", "g5.xlarge", {EXEMPT_UNTIL: str(today + timedelta(days=5))})
 
     summary = invoke(SCHEDULE).result
     got = by_label(fleet, summary)
     state = fleet.state()
-    for label in ("exempt", "exempt-untagged"):
-        assert (got[label]["action"], got[label]["reasons"]) == ("none", ["exempt"])
+    for label in ("exempt", "exempt-z", "exempt-offset", "exempt-untagged"):
+        assert (got[label]["action"], got[label]["reasons"]) == ("none", ["exempt"]), label
         assert state[label][0] == "running" and VIOLATION not in state[label][1]
-    for label in ("too-long", "malformed"):  # exempts nothing, and is a finding of its own
-        assert got[label]["reasons"] == ["bad-exemption", "idle"]
-        assert (got[label]["action"], got[label]["result"]) == ("stop", "done")
-    assert (got["expired"]["action"], got["expired"]["reasons"]) == ("stop", ["idle"])
-    assert summary["errors"] == []
+    for label, reason in (("too-long", "bad-exemption"), ("malformed", "bad-exemption"),
+                          ("near-miss", "near-miss-tag")):
+        assert got[label]["reasons"] == [reason, "idle"], label
+        assert (got[label]["action"], got[label]["result"]) == ("notify", ""), label
+        assert state[label][0] == "running"
+    for label in ("expired", "expired-time"):
+        assert (got[label]["action"], got[label]["reasons"]) == ("stop", ["idle"]), label
+    assert summary["errors"] == [] and summary["counts"]["stopped"] == 2
     check_counts(summary)
 
 
@@ -135,10 +149,14 @@ def moto_training(moto: str) -> Iterator[Any]:
 
 def test_each_sagemaker_kind(empty_fleet: Fleet, invoke: Invoke, moto_training: Any) -> None:
     """An idle endpoint is deleted (config and model kept, the config carries the audit tag); an untagged notebook
-    is marked; notebooks beyond notebook_max_hours and training beyond the environment's maximum are stopped."""
+    is marked; notebooks beyond notebook_max_hours and training beyond the environment's maximum are stopped; a
+    notebook of a type dev does not allow (ml.p3) is stopped at once."""
     sm = empty_fleet.client("sagemaker")
-    sm.create_notebook_instance(NotebookInstanceName="nb-untagged", InstanceType="ml.p3.2xlarge", RoleArn=ROLE)
-    sm.create_notebook_instance(NotebookInstanceName="nb-tagged", InstanceType="ml.p3.2xlarge", RoleArn=ROLE,
+    with accept_every_ml_type():
+        sm.create_notebook_instance(NotebookInstanceName="nb-untagged", InstanceType="ml.g5.xlarge", RoleArn=ROLE)
+        sm.create_notebook_instance(NotebookInstanceName="nb-tagged", InstanceType="ml.g5.xlarge", RoleArn=ROLE,
+                                    Tags=_tag_list(TAGS))
+    sm.create_notebook_instance(NotebookInstanceName="nb-volta", InstanceType="ml.p3.2xlarge", RoleArn=ROLE,
                                 Tags=_tag_list(TAGS))
     sm.create_model(ModelName="ranker", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "serve:1"})
     sm.create_endpoint_config(EndpointConfigName="ranker-config", Tags=_tag_list(TAGS), ProductionVariants=[
@@ -149,7 +167,7 @@ def test_each_sagemaker_kind(empty_fleet: Fleet, invoke: Invoke, moto_training: 
         TrainingJobName="ranker-train", RoleArn=ROLE, Tags=_tag_list(TAGS),
         AlgorithmSpecification={"TrainingImage": "train:1", "TrainingInputMode": "File"},
         OutputDataConfig={"S3OutputPath": "s3://example-models/out/"},
-        ResourceConfig={"InstanceType": "ml.p3.2xlarge", "InstanceCount": 2, "VolumeSizeInGB": 50},
+        ResourceConfig={"InstanceType": "ml.g5.xlarge", "InstanceCount": 2, "VolumeSizeInGB": 50},
         StoppingCondition={"MaxRuntimeInSeconds": 86400})
     moto_training.training_jobs["ranker-train"].training_job_status = "InProgress"
     t0 = _now()
@@ -160,6 +178,9 @@ def test_each_sagemaker_kind(empty_fleet: Fleet, invoke: Invoke, moto_training: 
     assert {VIOLATION, STOP_AFTER} <= set(_sm_tags(sm, first["nb-untagged"]["arn"]))
     assert first["ranker"]["reasons"] == ["no-signal"]  # younger than the idle window: never called idle
     assert "nb-tagged" not in first and "ranker-train" not in first  # compliant: counted only
+    volta = first["nb-volta"]
+    assert (volta["action"], volta["reasons"], volta["result"]) == ("stop", ["accelerator-not-allowed"], "done")
+    assert "ml.p3.2xlarge not allowed in dev" in volta["detail"]
 
     later = t0 + NOTEBOOK_MAX + timedelta(hours=1)
     planned = {d["id"]: d for d in invoke(SCHEDULE, now=later, AIFINOPS_GUARD_ENFORCE="false").result["decisions"]}
@@ -174,6 +195,7 @@ def test_each_sagemaker_kind(empty_fleet: Fleet, invoke: Invoke, moto_training: 
 
     summary = invoke(SCHEDULE, now=later).result
     assert summary["errors"] == [] and summary["counts"]["stopped"] == 4
+    assert "sagemaker:ListTags" in summary["api_calls"]  # stops decided on tagging-API tags are confirmed first
     check_counts(summary)
     assert sm.list_endpoints()["Endpoints"] == []
     config_arn = sm.describe_endpoint_config(EndpointConfigName="ranker-config")["EndpointConfigArn"]

@@ -1,6 +1,6 @@
-"""Which EC2 instance types are accelerated: DescribeInstanceTypes first (GpuInfo, InferenceAcceleratorInfo,
-NeuronInfo), the family list as fallback for types the API does not describe (an unknown type in the
-region, an API error, or a stand-in such as moto that lacks data for p3)."""
+"""Which EC2 instance types are accelerated: DescribeInstanceTypes first (any accelerator info), the family list
+as fallback for types the API does not describe (an unknown type in the region, an API error, or a stand-in such
+as moto that lacks data for p3)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from aifinops_runtime.accelerators import ACCELERATOR_INFO
+
 # Mirrors the families of aifinops/catalog/accelerators.yaml (this package cannot read the catalog);
 # tests/lambdas/budget_enforcer/test_accelerators.py keeps the two equal.
 FALLBACK_FAMILIES = frozenset({
-    "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "p6e-gb200",
-    "g4dn", "g5", "g6", "g6e", "gr6", "g7e", "trn1", "trn1n", "trn2", "inf1", "inf2", "dl1",
+    "cg1", "dl1", "dl2q", "eia1", "eia2", "f1", "f2", "g2", "g3", "g3s", "g4ad", "g4dn", "g5", "g5g", "g6", "g6e",
+    "g6f", "g7", "g7e", "gr6", "gr6f", "inf1", "inf2", "p2", "p3", "p3dn", "p4d", "p4de", "p5", "p5e", "p5en",
+    "p6-b200", "p6-b300", "p6e-gb200", "trn1", "trn1n", "trn2", "trn2u", "vt1",
 })
-ACCELERATOR_INFO = ("GpuInfo", "InferenceAcceleratorInfo", "NeuronInfo")
 CHUNK = 100  # DescribeInstanceTypes takes at most 100 InstanceTypes
 
 __all__ = ["FALLBACK_FAMILIES", "accelerated_types", "family_is_accelerated"]

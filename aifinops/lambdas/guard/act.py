@@ -1,19 +1,25 @@
 """Act: apply decisions, batched, idempotent, dry-run honoured. Never raises on an API error: each failure is
 collected (resource, operation, code, message) and the rest is still handled.
 
-- MARK: `<violation>` = the reason codes joined with "+", `<stop-after>` = format_utc(deadline). EC2: one
-  CreateTags per distinct pair of values and per EC2_BATCH ids; SageMaker: AddTags per resource (one ARN a call).
+- The guard tags written are the decision's `tags_to_write` (decide leaves out what the 50-tag limit has no room
+  for); values: `<violation>` = the reason codes joined with "+", `<stop-after>` = format_utc(deadline),
+  `<stopped-by>` = "<reasons> <ISO time>".
+- MARK: violation + stop-after. EC2: one CreateTags per distinct set of values and per EC2_BATCH ids; SageMaker:
+  AddTags per resource (one ARN a call).
 - UNMARK: delete those two tags (EC2 DeleteTags batched like CreateTags; SageMaker DeleteTags per resource).
-- STOP: EC2 StopInstances, EC2_BATCH ids a call, then `<stopped-by>` = "<reasons> <ISO time>" on the instances
-  that were running (one CreateTags per batch and value). A batch call that fails is repeated one instance at a
-  time, so one instance the role may not stop (UnauthorizedOperation) or that vanished meanwhile does not spare
-  the others. Stops go first (EC2 stop batches, then SageMaker stops): when the time budget runs out, what is
-  left unreached is the cheaper work.
+- STOP: EC2 StopInstances, EC2_BATCH ids a call, then the audit tags (stopped-by; with grace 0 also the marks)
+  on the instances that were running (one CreateTags per batch and set of values). A batch call that fails is
+  repeated one instance at a time, so one instance the role may not stop (UnauthorizedOperation) or that vanished
+  meanwhile does not spare the others. Stops go first (EC2 stop batches, then SageMaker stops): when the time
+  budget runs out, what is left unreached is the cheaper work.
   Notebooks: StopNotebookInstance then AddTags; training jobs: StopTrainingJob then AddTags.
   Endpoints have no stop: the endpoint is deleted, its endpoint config and model are kept. The audit tag goes
-  on the endpoint config *before* the delete (no tag, no delete): `<stopped-by>` =
+  on the endpoint config *before* the delete (no tag, no delete, unless the config has no room for another tag:
+  then the delete goes ahead and the summary says which tag was not written): `<stopped-by>` =
   "<reasons> <ISO time> endpoint:<endpoint name>"; recreate with
   `aws sagemaker create-endpoint --endpoint-name <name> --endpoint-config-name <config>`.
+- A tag write refused for the tag limit (EC2 TagLimitExceeded) is no error: the summary lists the tag as not
+  written (`unwritten`); the action itself stands.
 - NOTIFY / NONE: nothing here (the digest lists them).
 
 Tag values use only characters SageMaker allows (letters, digits, spaces, _.:/=+-@). Idempotency: a resource
@@ -59,10 +65,36 @@ class ActError:
 class ActOutcome:
     results: dict[str, str] = field(default_factory=dict)  # resource ARN -> done | planned | skipped | failed | ...
     errors: list[ActError] = field(default_factory=list)
+    unwritten: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ARN -> guard tags refused (tag limit)
+
+
+# Error codes (and, for SageMaker, which has no code of its own for it, message words) of a refused tag limit.
+TAG_LIMIT_CODES = ("TagLimitExceeded", "ResourceLimitExceeded")
 
 
 def reasons_value(decision: Decision) -> str:
     return "+".join(decision.reasons)
+
+
+def tag_values(decision: Decision, policy: GuardPolicy, now: datetime) -> dict[str, str]:
+    """The guard tags the decision writes, with their values (see the module docstring)."""
+    defaults = {Action.MARK: (policy.violation_tag, policy.stop_after_tag), Action.STOP: (policy.stopped_by_tag,)}
+    keys = decision.tags_to_write if (decision.tags_to_write or decision.unwritable_tags) else defaults.get(
+        decision.action, ())
+    values = {policy.violation_tag: reasons_value(decision),
+              policy.stopped_by_tag: f"{reasons_value(decision)} {format_utc(now)}"}
+    if decision.stop_after is not None:
+        values[policy.stop_after_tag] = format_utc(decision.stop_after)
+    return {key: values[key] for key in keys if key in values}
+
+
+def is_tag_limit(exc: ClientError | BotoCoreError) -> bool:
+    if not isinstance(exc, ClientError):
+        return False
+    err = exc.response.get("Error", {})
+    code, message = str(err.get("Code", "")), str(err.get("Message", "")).lower()
+    return code in TAG_LIMIT_CODES or (code == "ValidationException" and "tag" in message and (
+        "limit" in message or "maximum" in message or "exceed" in message))
 
 
 def apply(decisions: Iterable[Decision], clients: Clients, policy: GuardPolicy, *, now: datetime, dry_run: bool,
@@ -91,7 +123,7 @@ def apply(decisions: Iterable[Decision], clients: Clients, policy: GuardPolicy, 
             if action is Action.STOP:
                 _ec2_stop(client, batch, policy, now, outcome)
             elif action is Action.MARK:
-                _ec2_mark(client, batch, policy, outcome)
+                _ec2_tag(client, batch, policy, now, outcome, result=True)
             else:
                 _ec2_call(client, "DeleteTags", batch, outcome,
                           Tags=[{"Key": policy.violation_tag}, {"Key": policy.stop_after_tag}])
@@ -108,12 +140,16 @@ def apply(decisions: Iterable[Decision], clients: Clients, policy: GuardPolicy, 
 def _ec2_call(client: Any, operation: str, batch: list[Decision], outcome: ActOutcome, *, result: bool = True,
               **kwargs: Any) -> None:
     """One CreateTags / DeleteTags for the batch; when it fails, one call per instance isolates the failure (an
-    instance terminated meanwhile fails the whole call). With `result`, sets each result: done or failed."""
+    instance terminated meanwhile fails the whole call). With `result`, sets each result: done or failed. An audit
+    tag (not `result`) refused for the tag limit is listed as unwritten, not as an error."""
     try:
         getattr(client, _snake(operation))(Resources=[d.resource.id for d in batch], **kwargs)
     except (ClientError, BotoCoreError) as exc:
         if len(batch) == 1:
-            _fail(outcome, batch[0], operation, exc, result=result)
+            if not result and is_tag_limit(exc):
+                outcome.unwritten[batch[0].resource.arn] = tuple(t["Key"] for t in kwargs.get("Tags", []))
+            else:
+                _fail(outcome, batch[0], operation, exc, result=result)
         else:
             for d in batch:
                 _ec2_call(client, operation, [d], outcome, result=result, **kwargs)
@@ -122,15 +158,18 @@ def _ec2_call(client: Any, operation: str, batch: list[Decision], outcome: ActOu
         outcome.results.update({d.resource.arn: DONE for d in batch})
 
 
-def _ec2_mark(client: Any, batch: list[Decision], policy: GuardPolicy, outcome: ActOutcome) -> None:
-    groups: dict[tuple[str, str], list[Decision]] = defaultdict(list)
+def _ec2_tag(client: Any, batch: list[Decision], policy: GuardPolicy, now: datetime, outcome: ActOutcome, *,
+             result: bool) -> None:
+    """One CreateTags per distinct set of guard tags (their values) in the batch."""
+    groups: dict[tuple[tuple[str, str], ...], list[Decision]] = defaultdict(list)
     for d in batch:
-        groups[(reasons_value(d), format_utc(d.stop_after) if d.stop_after else "")].append(d)
-    for (violation, stop_after), group in groups.items():
-        tags = [{"Key": policy.violation_tag, "Value": violation}]
-        if stop_after:
-            tags.append({"Key": policy.stop_after_tag, "Value": stop_after})
-        _ec2_call(client, "CreateTags", group, outcome, Tags=tags)
+        groups[tuple(tag_values(d, policy, now).items())].append(d)
+    for pairs, group in groups.items():
+        if pairs:
+            _ec2_call(client, "CreateTags", group, outcome, result=result,
+                      Tags=[{"Key": k, "Value": v} for k, v in pairs])
+        elif result:
+            outcome.results.update({d.resource.arn: DONE for d in group})
 
 
 def _ec2_stop(client: Any, batch: list[Decision], policy: GuardPolicy, now: datetime, outcome: ActOutcome) -> None:
@@ -147,12 +186,7 @@ def _ec2_stop(client: Any, batch: list[Decision], policy: GuardPolicy, now: date
                 except (ClientError, BotoCoreError) as one:
                     _fail(outcome, d, "StopInstances", one)
     outcome.results.update({d.resource.arn: DONE for d in stopped})
-    groups: dict[str, list[Decision]] = defaultdict(list)
-    for d in stopped:
-        groups[f"{reasons_value(d)} {format_utc(now)}"].append(d)
-    for value, group in groups.items():  # a failed audit tag is an error; the stop itself stays done
-        _ec2_call(client, "CreateTags", group, outcome, Tags=[{"Key": policy.stopped_by_tag, "Value": value}],
-                  result=False)
+    _ec2_tag(client, stopped, policy, now, outcome, result=False)  # a failed audit tag is an error; the stop stands
 
 
 def _stop_instances(client: Any, batch: list[Decision], outcome: ActOutcome) -> list[Decision]:
@@ -173,10 +207,7 @@ def _sagemaker(sm: Any, d: Decision, policy: GuardPolicy, now: datetime, outcome
     operation = "AddTags"
     try:
         if d.action is Action.MARK:
-            tags = [{"Key": policy.violation_tag, "Value": reasons_value(d)}]
-            if d.stop_after:
-                tags.append({"Key": policy.stop_after_tag, "Value": format_utc(d.stop_after)})
-            sm.add_tags(ResourceArn=r.arn, Tags=tags)
+            sm.add_tags(ResourceArn=r.arn, Tags=_tag_list(tag_values(d, policy, now)))
         elif d.action is Action.UNMARK:
             operation = "DeleteTags"
             sm.delete_tags(ResourceArn=r.arn, TagKeys=[policy.violation_tag, policy.stop_after_tag])
@@ -190,8 +221,13 @@ def _sagemaker(sm: Any, d: Decision, policy: GuardPolicy, now: datetime, outcome
                     operation = "DescribeEndpointConfig"
                     config_arn = sm.describe_endpoint_config(EndpointConfigName=config)["EndpointConfigArn"]
                 operation = "AddTags"
-                sm.add_tags(ResourceArn=config_arn, Tags=[{"Key": policy.stopped_by_tag,
-                                                           "Value": f"{stamp} endpoint:{r.id}"}])
+                try:
+                    sm.add_tags(ResourceArn=config_arn, Tags=[{"Key": policy.stopped_by_tag,
+                                                               "Value": f"{stamp} endpoint:{r.id}"}])
+                except ClientError as exc:
+                    if not is_tag_limit(exc):
+                        raise
+                    outcome.unwritten[r.arn] = (policy.stopped_by_tag,)
                 operation = "DeleteEndpoint"
                 sm.delete_endpoint(EndpointName=r.id)
             else:
@@ -201,8 +237,15 @@ def _sagemaker(sm: Any, d: Decision, policy: GuardPolicy, now: datetime, outcome
                 else:
                     operation = "StopTrainingJob"
                     sm.stop_training_job(TrainingJobName=r.id)
-                operation = "AddTags"
-                sm.add_tags(ResourceArn=r.arn, Tags=[{"Key": policy.stopped_by_tag, "Value": stamp}])
+                values = tag_values(d, policy, now)
+                if values:
+                    operation = "AddTags"
+                    try:
+                        sm.add_tags(ResourceArn=r.arn, Tags=_tag_list(values))
+                    except ClientError as exc:
+                        if not is_tag_limit(exc):
+                            raise
+                        outcome.unwritten[r.arn] = tuple(values)
     except (ClientError, BotoCoreError) as exc:
         _fail(outcome, d, operation, exc)
         return
@@ -220,6 +263,10 @@ def _fail(outcome: ActOutcome, d: Decision, operation: str, exc: ClientError | B
         outcome.results[d.resource.arn] = FAILED
     outcome.errors.append(ActError(d.resource.id, d.resource.kind.value, d.resource.region, operation, code,
                                    message[:500]))
+
+
+def _tag_list(values: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in values.items()]
 
 
 def _snake(operation: str) -> str:

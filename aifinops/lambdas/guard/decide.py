@@ -5,33 +5,43 @@ Rules (mode = the environment's guard mode; an unknown environment is treated as
 - environment: the `environment` tag when it names a configured environment, else the account's. A tag naming
   another environment than the account's (an account not listed there) is a finding (NOTIFY), and the more
   cautious of the two modes applies: a mislabelled production resource is never stopped, and relabelling a dev
-  resource `prod` buys no silence (the digest reports it).
-- exempt (`exempt-until` a valid ISO date, today or later, at most exemptionMaxDays ahead): NONE, nothing else
-  is looked at. A malformed or too distant exemption exempts nothing and is itself a finding (NOTIFY).
+  resource `prod` buys no silence (the digest reports it). A tag naming no configured environment is a finding
+  too (environment-unknown, NOTIFY); the account's environment applies, notify-only.
+- exempt (`exempt-until` a valid ISO 8601 date or date-time, not past, at most exemptionMaxDays ahead): NONE,
+  nothing else is looked at. An exemption that cannot be parsed or reaches too far, or a tag key that differs from
+  a guard key only in case or punctuation (a near miss), is a finding, and the resource is notified, never
+  stopped or marked: the owner meant something, and the guard does not guess against them.
 - untagged (a required tag missing or blank): MARK (stop-after = now + grace) when not validly marked; NONE
   while the grace period runs (the MARK already notified); after the deadline STOP in stop mode, else NOTIFY.
-  Tags fixed while marked: UNMARK.
+  Grace 0 in stop mode: STOP in the scan that finds it, writing the marks with the stop. Tags fixed while marked:
+  UNMARK. No room for the marks (50 tags): the grace period runs from the launch time instead, the marks are
+  reported as not written.
 - idle (EC2, endpoints; the whole window below every threshold): STOP in stop mode, else NOTIFY. Too young,
   window not covered, or no datapoints: NO_SIGNAL, never idle (NOTIFY when noSignal is notify, else NONE).
+  `signals=None` means not measured: the activity rule is skipped (the scan measures only what can still change
+  the action).
 - training jobs beyond the environment's maxTrainingHours, notebooks beyond notebookMaxHours outside
-  production: STOP in stop mode, else NOTIFY.
+  production, and accelerated types the environment's `accelerators` do not allow: STOP in stop mode, else NOTIFY.
+- an EC2 instance launched by a manager (Auto Scaling group, EKS, Karpenter, Batch, EMR, fleets): never stopped
+  or marked, whatever the finding (its manager would replace it); NOTIFY with the manager's name.
 - several findings: the strongest action wins (STOP > MARK > UNMARK > NOTIFY > NONE); every reason is kept.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from .model import Action, Decision, Kind, Reason, Resource, Signal, Signals
+from .exemption import near_misses, read_exemption
+from .managers import manager_of
+from .model import TAG_LIMIT, Action, Decision, Kind, Reason, Resource, Signal, Signals
 from .policy import EnvironmentPolicy, GuardPolicy
 
-__all__ = ["decide", "environment_of", "format_utc", "parse_utc"]
+__all__ = ["decide", "environment_of", "format_utc", "needs_signals", "parse_utc"]
 
 _STRENGTH = {Action.NONE: 0, Action.NOTIFY: 1, Action.UNMARK: 2, Action.MARK: 3, Action.STOP: 4}
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_SETTLED = (Reason.EXEMPT,)
 
 
 @dataclass(frozen=True)
@@ -40,45 +50,85 @@ class _Finding:
     action: Action
     detail: str
     stop_after: datetime | None = None
+    marks: bool = False  # STOP that also writes the marks (grace 0)
+    unmarkable: bool = False  # untagged, and no room for the marks
 
 
-def decide(resource: Resource, signals: Signals, policy: GuardPolicy, now: datetime) -> Decision:
-    """The one decision for `resource` at `now` (timezone-aware)."""
+@dataclass(frozen=True)
+class _Setting:
+    environment: str | None
+    env: EnvironmentPolicy | None
+    enforce: Action  # STOP in stop mode, else NOTIFY
+    findings: tuple[_Finding, ...]
+
+
+def decide(resource: Resource, signals: Signals | None, policy: GuardPolicy, now: datetime) -> Decision:
+    """The one decision for `resource` at `now` (timezone-aware); `signals=None`: activity not measured."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
     now = now.astimezone(UTC)
-    environment = environment_of(resource, policy)
-    env = policy.environments.get(environment) if environment else None
-    mismatch = _account_environment_if_other(resource, policy, env)
-    stop_mode = env is not None and env.mode == "stop" and (mismatch is None or mismatch.mode == "stop")
-    enforce = Action.STOP if stop_mode else Action.NOTIFY
-    price = policy.price(resource.instance_type)
-    hourly = round(price.usd * resource.instance_count, 4) if price is not None else None
+    setting = _setting(resource, policy)
+    managed = manager_of(resource.tags) if resource.kind is Kind.EC2_INSTANCE else None
 
-    def decision(action: Action, reasons: tuple[Reason, ...], detail: str,
-                 stop_after: datetime | None = None) -> Decision:
-        return Decision(resource=resource, action=action, reasons=reasons, environment=environment, detail=detail,
-                        stop_after=stop_after, hourly_usd=hourly, price_estimate=price is not None and price.estimate)
+    def decision(action: Action, reasons: tuple[Reason, ...], detail: str, stop_after: datetime | None = None,
+                 write: tuple[str, ...] = ()) -> Decision:
+        fits, unwritable = _room(resource, write)
+        if any(f.unmarkable for f in findings):
+            unwritable = tuple(dict.fromkeys((policy.violation_tag, policy.stop_after_tag, *unwritable)))
+        return Decision(resource=resource, action=action, reasons=reasons, environment=setting.environment,
+                        detail=detail, stop_after=stop_after, managed_by=managed, tags_to_write=fits,
+                        unwritable_tags=unwritable)
 
-    findings: list[_Finding] = []
-    if mismatch is not None:
-        findings.append(_Finding(Reason.ENVIRONMENT_MISMATCH, Action.NOTIFY,
-                                 f"tagged {policy.environment_tag}={environment} in an account of {mismatch.name}: "
-                                 f"the more cautious guard mode applies"))
-    exemption = _exemption(resource, policy, now)
-    if isinstance(exemption, date):
-        return decision(Action.NONE, (Reason.EXEMPT,), f"exempt until {exemption.isoformat()} (end of day, UTC)")
-    if exemption is not None:
-        findings.append(_Finding(Reason.BAD_EXEMPTION, Action.NOTIFY, exemption))
-    findings += _untagged(resource, policy, now, enforce)
-    findings += _activity(resource, signals, policy, now, enforce)
-    findings += _runtime(resource, policy, now, enforce, env)
+    findings = list(setting.findings)
+    exemption = read_exemption(resource.tags, policy.exempt_until_tag, now, policy.exemption_max_days)
+    if exemption is not None and exemption.until is not None and not exemption.expired:
+        return decision(Action.NONE, _SETTLED, f"exempt until {format_utc(exemption.until)}")
+    capped: list[str] = []
+    if exemption is not None and exemption.problem:
+        findings.append(_Finding(Reason.BAD_EXEMPTION, Action.NOTIFY, f"{exemption.problem}: notified, not stopped"))
+        capped.append("exemption")
+    misses = near_misses(resource.tags, policy.guard_tag_keys)
+    if misses:
+        said = ", ".join(f"'{tag}' looks like '{key}'" for tag, key in sorted(misses.items()))
+        findings.append(_Finding(Reason.NEAR_MISS_TAG, Action.NOTIFY, f"{said} (tag keys are exact): notified, "
+                                                                      f"not stopped"))
+        capped.append("near miss")
+    findings += _untagged(resource, policy, now, setting.enforce)
+    if signals is not None:
+        findings += _activity(resource, signals, policy, now, setting.enforce)
+    findings += _runtime(resource, policy, now, setting.enforce, setting.env)
+    findings += _accelerators(resource, policy, setting.enforce)
+    if managed is not None:
+        capped.append("managed")
     if not findings:
         return decision(Action.NONE, (Reason.COMPLIANT,), "compliant")
     strongest = max(findings, key=lambda f: _STRENGTH[f.action])
     reasons = tuple(dict.fromkeys(f.reason for f in findings if f.reason is not None)) or (Reason.COMPLIANT,)
-    stop_after = strongest.stop_after if strongest.action is Action.MARK else None
-    return decision(strongest.action, reasons, "; ".join(f.detail for f in findings), stop_after)
+    details = [f.detail for f in findings]
+    action = strongest.action
+    if capped and action in (Action.STOP, Action.MARK):
+        action = Action.NOTIFY
+        if managed is not None:
+            details.append(f"managed by {managed}: not stopped or marked (its manager would replace it); scale "
+                           f"or fix the manager instead")
+    if action is Action.MARK:
+        return decision(action, reasons, "; ".join(details), strongest.stop_after,
+                        (policy.violation_tag, policy.stop_after_tag))
+    if action is Action.STOP:
+        write = (policy.stopped_by_tag, policy.violation_tag, policy.stop_after_tag) if strongest.marks else (
+            policy.stopped_by_tag,)
+        return decision(action, reasons, "; ".join(details), strongest.stop_after if strongest.marks else None,
+                        write if resource.kind is not Kind.ENDPOINT else ())
+    return decision(action, reasons, "; ".join(details))
+
+
+def needs_signals(resource: Resource, policy: GuardPolicy, now: datetime) -> bool:
+    """Whether CloudWatch can still change the decision: EC2 instances and endpoints that are neither exempt nor
+    already stopped for another reason (untagged with grace 0, a forbidden type)."""
+    if resource.kind not in (Kind.EC2_INSTANCE, Kind.ENDPOINT):
+        return False
+    early = decide(resource, None, policy, now)
+    return early.reasons != _SETTLED and early.action is not Action.STOP
 
 
 def environment_of(resource: Resource, policy: GuardPolicy) -> str | None:
@@ -87,6 +137,29 @@ def environment_of(resource: Resource, policy: GuardPolicy) -> str | None:
     if tagged in policy.environments:
         return tagged
     return policy.accounts.get(resource.account)
+
+
+def _setting(resource: Resource, policy: GuardPolicy) -> _Setting:
+    """The environment that applies, the mode, and the environment findings (mismatch, unknown)."""
+    environment = environment_of(resource, policy)
+    env = policy.environments.get(environment) if environment else None
+    tagged = resource.tags.get(policy.environment_tag, "").strip()
+    findings: list[_Finding] = []
+    cautious = False
+    if tagged and tagged not in policy.environments:
+        findings.append(_Finding(Reason.ENVIRONMENT_UNKNOWN, Action.NOTIFY,
+                                 f"tagged {policy.environment_tag}={tagged[:64]!r}, not a configured environment "
+                                 f"({', '.join(policy.environments)}): the account's environment applies, "
+                                 f"notify-only"))
+        cautious = True
+    mismatch = _account_environment_if_other(resource, policy, env)
+    if mismatch is not None:
+        findings.append(_Finding(Reason.ENVIRONMENT_MISMATCH, Action.NOTIFY,
+                                 f"tagged {policy.environment_tag}={environment} in an account of {mismatch.name}: "
+                                 f"the more cautious guard mode applies"))
+    stop_mode = (env is not None and env.mode == "stop" and not cautious
+                 and (mismatch is None or mismatch.mode == "stop"))
+    return _Setting(environment, env, Action.STOP if stop_mode else Action.NOTIFY, tuple(findings))
 
 
 def _account_environment_if_other(resource: Resource, policy: GuardPolicy,
@@ -109,30 +182,26 @@ def parse_utc(text: str | None) -> datetime | None:
         return None
     try:
         moment = datetime.fromisoformat(text.strip())
-    except ValueError:
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (ValueError, OverflowError):
         return None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
-def _exemption(resource: Resource, policy: GuardPolicy, now: datetime) -> date | str | None:
-    """The date a valid exemption runs to; a problem sentence for a bad one; None for none (or expired)."""
-    raw = resource.tags.get(policy.exempt_until_tag)
-    if raw is None:
-        return None
-    text = raw.strip()
-    try:
-        until = date.fromisoformat(text) if _ISO_DATE.fullmatch(text) else None
-    except ValueError:
-        until = None
-    if until is None:
-        return f"{policy.exempt_until_tag}={raw!r} is not an ISO date (YYYY-MM-DD): not exempt"
-    today = now.date()
-    if until < today:
-        return None  # expired: simply no exemption any more
-    if until > today + timedelta(days=policy.exemption_max_days):
-        return (f"{policy.exempt_until_tag}={text} is more than {policy.exemption_max_days} days ahead "
-                f"(the configured maximum): not exempt")
-    return until
+def _room(resource: Resource, keys: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(keys that fit, keys that do not) under the tag limit, in the order given (the most important first).
+    Keys already on the resource are overwritten and always fit; `aws:` system tags do not count."""
+    used = sum(1 for key in resource.tags if not key.startswith("aws:"))
+    fits: list[str] = []
+    left: list[str] = []
+    for key in keys:
+        if key in resource.tags:
+            fits.append(key)
+        elif used < TAG_LIMIT:
+            fits.append(key)
+            used += 1
+        else:
+            left.append(key)
+    return tuple(fits), tuple(left)
 
 
 def _untagged(resource: Resource, policy: GuardPolicy, now: datetime, enforce: Action) -> list[_Finding]:
@@ -142,19 +211,43 @@ def _untagged(resource: Resource, policy: GuardPolicy, now: datetime, enforce: A
     if not missing:
         fixed = _Finding(None, Action.UNMARK, "required tags fixed before the deadline: marks removed")
         return [fixed] if marked else []
+    lookalikes = near_misses(tags, missing)
     what = f"missing required tags: {', '.join(missing)}"
-    latest = _ceil_second(now + timedelta(minutes=policy.grace_minutes))
+    if lookalikes:
+        what += " (" + ", ".join(f"'{t}' is not '{k}': keys are case-sensitive" for t, k in lookalikes.items()) + ")"
+    grace = timedelta(minutes=policy.grace_minutes)
+    latest = _ceil_second(now + grace)
+    if _room(resource, (policy.violation_tag, policy.stop_after_tag))[1]:
+        return [_unmarkable(resource, policy, now, enforce, what)]
     raw = tags.get(policy.stop_after_tag)
     deadline = parse_utc(raw)
     if deadline is None or deadline > latest:
         why = ""
         if raw is not None:
-            why = (f" ({policy.stop_after_tag}={raw!r} is malformed)" if deadline is None
+            why = (f" ({policy.stop_after_tag}={raw[:40]!r} is malformed)" if deadline is None
                    else f" ({policy.stop_after_tag}={raw!r} is beyond the grace period)")
+        if policy.grace_minutes == 0 and enforce is Action.STOP:
+            return [_Finding(Reason.UNTAGGED, Action.STOP, f"{what}; no grace period: stopped now{why}",
+                             now.replace(microsecond=0), marks=True)]
         return [_Finding(Reason.UNTAGGED, Action.MARK, f"{what}; stop after {format_utc(latest)}{why}", latest)]
-    if now <= deadline:
+    if now <= deadline and policy.grace_minutes > 0:
         return [_Finding(Reason.UNTAGGED, Action.NONE, f"{what}; grace period until {format_utc(deadline)}")]
     return [_Finding(Reason.UNTAGGED, enforce, f"{what}; grace period ended {format_utc(deadline)}")]
+
+
+def _unmarkable(resource: Resource, policy: GuardPolicy, now: datetime, enforce: Action, what: str) -> _Finding:
+    """Untagged, and no room for the marks: the grace period runs from the launch time."""
+    note = (f"no room for {policy.violation_tag} and {policy.stop_after_tag} ({TAG_LIMIT}-tag limit): "
+            f"grace period counted from launch")
+    launched = _utc(resource.launched_at)
+    if launched is None:
+        return _Finding(Reason.UNTAGGED, Action.NOTIFY, f"{what}; {note}, and the launch time is unknown",
+                        unmarkable=True)
+    deadline = _ceil_second(launched + timedelta(minutes=policy.grace_minutes))
+    if now < deadline:
+        return _Finding(Reason.UNTAGGED, Action.NOTIFY, f"{what}; {note}: until {format_utc(deadline)}",
+                        unmarkable=True)
+    return _Finding(Reason.UNTAGGED, enforce, f"{what}; {note}: ended {format_utc(deadline)}", unmarkable=True)
 
 
 def _activity(resource: Resource, signals: Signals, policy: GuardPolicy, now: datetime,
@@ -222,6 +315,23 @@ def _runtime(resource: Resource, policy: GuardPolicy, now: datetime, enforce: Ac
                          f"notebook running for {hours:.1f} h, beyond the maximum of {policy.notebook_max_hours} h "
                          f"outside production")]
     return []
+
+
+def _accelerators(resource: Resource, policy: GuardPolicy, enforce: Action) -> list[_Finding]:
+    """Catalog-accelerated types the environment of the account (where it runs; else of the tag) does not allow:
+    routes the SCPs cannot see (EKS, Batch, EMR, Spot Fleet, service-linked roles, the management account)."""
+    name = policy.accounts.get(resource.account) or environment_of(resource, policy)
+    env = policy.environments.get(name) if name else None
+    if env is None:
+        return []
+    sagemaker = resource.kind is not Kind.EC2_INSTANCE
+    refused = sorted({t for t, _ in resource.billed() if policy.is_catalog_accelerated(t)
+                      and not env.allows(t, sagemaker=sagemaker)})
+    if not refused:
+        return []
+    allowed = ", ".join(a for a in env.accelerators if a.startswith("ml.") == sagemaker) or "none"
+    return [_Finding(Reason.ACCELERATOR_NOT_ALLOWED, enforce,
+                     f"{', '.join(refused)} not allowed in {env.name} (allowed: {allowed})")]
 
 
 def _utc(moment: datetime | None) -> datetime | None:

@@ -1,4 +1,8 @@
-"""Inventory: the running accelerated resources of one account and region, with their tags.
+"""Inventory: the running accelerated resources of one account and region (SageMaker tags: tags.py).
+
+Accelerated, one function for every kind (`Classifier`): DescribeInstanceTypes says so (GPU, Neuron, inference
+accelerator, FPGA or media accelerator info), or the catalog's families say so (the policy). An `ml.` type is
+judged as its EC2 hardware, so ml.p3 endpoints, notebooks and jobs are kept exactly when p3 instances are.
 
 Efficiency (API calls per scan and region; N = EC2 instances, R = their reservations, T = instance types offered
 in the region, E = InService endpoints, C = their distinct endpoint configs, B = notebooks, J = training jobs):
@@ -6,47 +10,49 @@ in the region, E = InService endpoints, C = their distinct endpoint configs, B =
 - `accelerated_types`: DescribeInstanceTypes, MaxResults 100: ceil(T/100) calls (about 10 in a real region),
   once per scan and region; the caller keeps the result.
 - `ec2_instances`: DescribeInstances with server-side filters (state `running`, `instance-type` = the exact
-  accelerated names) and MaxResults 1000; tags come in the response. EC2 rejects more than 200 filter values in
-  one call (`FilterLimitExceeded: The maximum number of filter values specified on a single call is 200`, the
-  error AWS returns, e.g. github.com/gjbae1212/gossm/issues/47, convox/rack#2205; the API reference states no
-  number), so the type names go in chunks of 199 (+1 state value): ceil(A/199) * max(1, ceil(R/1000)) calls for
-  A accelerated type names (MaxResults counts reservations in moto; AWS documents it in instances). Exact names,
-  not `g5.*`: AWS accepts wildcards but moto 5.2.5 silently matches nothing with them.
+  accelerated names: DescribeInstanceTypes' and the catalog's) and MaxResults 1000; tags come in the response.
+  EC2 rejects more than 200 filter values in one call (`FilterLimitExceeded: The maximum number of filter values
+  specified on a single call is 200`, the error AWS returns, e.g. github.com/gjbae1212/gossm/issues/47,
+  convox/rack#2205; the API reference states no number), so the type names go in chunks of 199 (+1 state
+  value): ceil(A/199) * max(1, ceil(R/1000)) calls for A accelerated type names (MaxResults counts reservations
+  in moto; AWS documents it in instances). Exact names, not `g5.*`: AWS accepts wildcards but moto 5.2.5
+  silently matches nothing with them.
 - `endpoints`: ListEndpoints(StatusEquals=InService, MaxResults=100) + per endpoint DescribeEndpoint (variants
   and their current instance counts; the summary has no instance type) + DescribeEndpointConfig for the instance
-  types (cached by config name: C calls, C <= E) + ListTags (SageMaker list and describe responses carry no
-  tags): ceil(E/100) + 2E + C calls, i.e. 3 per endpoint when each has its own config.
-- `notebooks`: ListNotebookInstances(StatusEquals=InService, MaxResults=100) (the instance type is in the
-  summary) + ListTags: ceil(B/100) + B.
+  types (cached by config name: C calls, C <= E): ceil(E/100) + E + C calls.
+- `notebooks`: ListNotebookInstances(StatusEquals=InService, MaxResults=100), once (the instance type is in the
+  summary): ceil(B/100).
 - `training_jobs`: ListTrainingJobs(StatusEquals=InProgress, MaxResults=100) + DescribeTrainingJob (instance
-  type, count, start time) + ListTags: ceil(J/100) + 2J.
+  type or instance groups, count, start time): ceil(J/100) + J.
 
 Nothing here raises on an API error: each error is collected as an `InventoryError` (resource id, operation,
 error code, message) next to the resources found; a failed list call stops that listing (resource id `*`),
-a failed per-resource call drops that resource only. Only `accelerated_types` lets errors propagate: without the
-type list the EC2 filter cannot be built, and the caller reports the region's EC2 inventory as failed.
+a failed per-resource call drops that resource only. Only `accelerated_types` lets errors propagate: the caller
+then builds the EC2 filter from the catalog's names alone and reports the error.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from aifinops_runtime.accelerators import ACCELERATOR_INFO
+from aifinops_runtime.clients import API_ERRORS, describe_error, pages
+
 from .model import Kind, Resource
 
-__all__ = ["FILTER_VALUES_PER_CALL", "InventoryError", "InventoryResult", "accelerated_types", "ec2_instances",
-           "endpoints", "notebooks", "training_jobs"]
+__all__ = ["ACCELERATOR_INFO", "FILTER_VALUES_PER_CALL", "Classifier", "InventoryError", "InventoryResult",
+           "accelerated_types", "ec2_instances", "endpoints", "notebooks", "training_jobs"]
 
 FILTER_VALUES_PER_CALL = 200  # EC2 FilterLimitExceeded beyond 200 values in one call, all filters together
 EC2_PAGE = 1000  # DescribeInstances MaxResults maximum
 TYPES_PAGE = 100  # DescribeInstanceTypes MaxResults maximum
 SAGEMAKER_PAGE = 100  # ListEndpoints / ListNotebookInstances / ListTrainingJobs MaxResults maximum
-TAGS_PAGE = 50  # ListTags MaxResults maximum (a resource holds at most 50 tags: one call)
 ALL = "*"  # the resource id of an error that stopped a whole listing
 
 
@@ -68,56 +74,60 @@ class InventoryResult:
         self.errors += other.errors
 
 
-def accelerated_types(ec2: Any, fallback: Iterable[str] = ()) -> frozenset[str]:
-    """The exact instance type names of the region that carry GPUs, inference accelerators or Neuron devices
-    (DescribeInstanceTypes, paginated), plus the fallback: an entry with a dot is an exact type name (taken as is:
-    moto lists no p3.2xlarge yet launches one), an entry without one is a family matched against every listed
-    type (`p3` -> p3.2xlarge, p3.8xlarge, ...; for types listed without accelerator info). Call once per scan and
-    region and keep the result. API errors propagate."""
-    exact = {f for f in fallback if "." in f}
-    families = {f for f in fallback if "." not in f}
-    found: set[str] = set(exact)
-    for page in _pages(ec2.describe_instance_types, "NextToken", MaxResults=TYPES_PAGE):
+@dataclass(frozen=True)
+class Classifier:
+    """Whether an instance type is accelerated: its family is a catalog accelerator family, or DescribeInstanceTypes
+    listed the exact type with accelerator info. `ml.` types are judged as their EC2 hardware."""
+
+    families: frozenset[str]
+    described: frozenset[str] = frozenset()
+
+    def __call__(self, instance_type: str) -> bool:
+        hardware = instance_type.removeprefix("ml.")
+        return hardware in self.described or hardware.split(".", 1)[0] in self.families
+
+
+def accelerated_types(ec2: Any) -> frozenset[str]:
+    """The exact instance type names of the region that DescribeInstanceTypes reports with an accelerator
+    (paginated). Call once per scan and region and keep the result. API errors propagate."""
+    found: set[str] = set()
+    for page in pages(ec2.describe_instance_types, "NextToken", MaxResults=TYPES_PAGE):
         for info in page.get("InstanceTypes", []):
-            name = info["InstanceType"]
-            if (info.get("GpuInfo") or info.get("InferenceAcceleratorInfo") or info.get("NeuronInfo")
-                    or name.split(".", 1)[0] in families):
-                found.add(name)
+            if any(key in info for key in ACCELERATOR_INFO):
+                found.add(info["InstanceType"])
     return frozenset(found)
 
 
-def ec2_instances(ec2: Any, accelerated: Iterable[str]) -> InventoryResult:
-    """Running EC2 instances of the accelerated types, tags from the DescribeInstances response."""
+def ec2_instances(ec2: Any, names: Iterable[str]) -> InventoryResult:
+    """Running EC2 instances of the given exact types, tags from the DescribeInstances response."""
     result = InventoryResult()
-    names = sorted(set(accelerated))
+    ordered = sorted(set(names))
     region = ec2.meta.region_name
     chunk = FILTER_VALUES_PER_CALL - 1  # one value goes to instance-state-name
-    for start in range(0, len(names), chunk):
+    for start in range(0, len(ordered), chunk):
         filters = [{"Name": "instance-state-name", "Values": ["running"]},
-                   {"Name": "instance-type", "Values": names[start:start + chunk]}]
+                   {"Name": "instance-type", "Values": ordered[start:start + chunk]}]
         try:
-            for page in _pages(ec2.describe_instances, "NextToken", Filters=filters, MaxResults=EC2_PAGE):
+            for page in pages(ec2.describe_instances, "NextToken", Filters=filters, MaxResults=EC2_PAGE):
                 for reservation in page.get("Reservations", []):
                     owner = reservation.get("OwnerId", "")
                     for instance in reservation.get("Instances", []):
                         result.resources.append(_ec2_resource(instance, owner, region))
-        except (ClientError, BotoCoreError) as exc:
+        except API_ERRORS as exc:
             result.errors.append(_error(ALL, "DescribeInstances", exc))
     return result
 
 
-def endpoints(sagemaker: Any, accelerated: Iterable[str] | None = None) -> InventoryResult:
-    """InService endpoints with their variants, instance counts, types and tags. With `accelerated` (EC2 type
-    names), endpoints none of whose variants runs an accelerated type (`ml.` + name) are left out; serverless
-    variants have no instance type."""
+def endpoints(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryResult:
+    """InService endpoints running at least one accelerated variant, with every variant's type and current count
+    (serverless variants have no instance type). Tags are read apart (tags.py)."""
     result = InventoryResult()
-    wanted = None if accelerated is None else frozenset(accelerated)
     configs: dict[str, dict[str, str]] = {}  # config name -> variant name -> instance type
     config_arns: dict[str, str] = {}  # config name -> ARN (act tags the config when it stops an endpoint)
     try:
-        summaries = [s for page in _pages(sagemaker.list_endpoints, "NextToken", StatusEquals="InService",
-                                          MaxResults=SAGEMAKER_PAGE) for s in page.get("Endpoints", [])]
-    except (ClientError, BotoCoreError) as exc:
+        summaries = [s for page in pages(sagemaker.list_endpoints, "NextToken", StatusEquals="InService",
+                                         MaxResults=SAGEMAKER_PAGE) for s in page.get("Endpoints", [])]
+    except API_ERRORS as exc:
         return InventoryResult(errors=[_error(ALL, "ListEndpoints", exc)])
     for summary in summaries:
         name = summary["EndpointName"]
@@ -132,88 +142,72 @@ def endpoints(sagemaker: Any, accelerated: Iterable[str] | None = None) -> Inven
                                         for v in config.get("ProductionVariants", []) if v.get("InstanceType")}
                 if config.get("EndpointConfigArn"):
                     config_arns[config_name] = config["EndpointConfigArn"]
-            types = configs[config_name]
-            variants = tuple(v["VariantName"] for v in endpoint.get("ProductionVariants", []))
-            running = [types[v] for v in variants if v in types]
-            if not running or (wanted is not None and not any(t.removeprefix("ml.") in wanted for t in running)):
-                continue
-            operation = "ListTags"
-            tags = _sagemaker_tags(sagemaker, endpoint["EndpointArn"])
-        except (ClientError, BotoCoreError) as exc:
+        except API_ERRORS as exc:
             result.errors.append(_error(name, operation, exc))
             continue
-        count = sum(int(v.get("CurrentInstanceCount", 0)) for v in endpoint.get("ProductionVariants", []))
-        result.resources.append(Resource(
-            kind=Kind.ENDPOINT, id=name, arn=endpoint["EndpointArn"], account=_account(endpoint["EndpointArn"]),
-            region=sagemaker.meta.region_name, instance_type=max(running, key=_size_rank), instance_count=count,
-            launched_at=_utc(endpoint.get("CreationTime")), tags=tags, variants=variants,
-            config_arn=config_arns.get(config_name)))
-    return result
-
-
-def notebooks(sagemaker: Any) -> InventoryResult:
-    """InService notebook instances (type and creation time from the list response) with their tags."""
-    result = InventoryResult()
-    try:
-        summaries = [s for page in _pages(sagemaker.list_notebook_instances, "NextToken", StatusEquals="InService",
-                                          MaxResults=SAGEMAKER_PAGE) for s in page.get("NotebookInstances", [])]
-    except (ClientError, BotoCoreError) as exc:
-        return InventoryResult(errors=[_error(ALL, "ListNotebookInstances", exc)])
-    for summary in summaries:
-        name, arn = summary["NotebookInstanceName"], summary["NotebookInstanceArn"]
-        try:
-            tags = _sagemaker_tags(sagemaker, arn)
-        except (ClientError, BotoCoreError) as exc:
-            result.errors.append(_error(name, "ListTags", exc))
+        types = configs[config_name]
+        variants = endpoint.get("ProductionVariants", [])
+        fleet = tuple((types[v["VariantName"]], int(v.get("CurrentInstanceCount", 0) or 0))
+                      for v in variants if v.get("VariantName") in types)
+        if not any(accelerated(t) for t, _ in fleet):
             continue
         result.resources.append(Resource(
-            kind=Kind.NOTEBOOK, id=name, arn=arn, account=_account(arn), region=sagemaker.meta.region_name,
-            instance_type=summary.get("InstanceType", ""), instance_count=1,
-            launched_at=_utc(summary.get("CreationTime")), tags=tags))
+            kind=Kind.ENDPOINT, id=name, arn=endpoint["EndpointArn"], account=_account(endpoint["EndpointArn"]),
+            region=sagemaker.meta.region_name, instance_type=max((t for t, _ in fleet), key=_size_rank),
+            instance_count=sum(c for _, c in fleet), launched_at=_utc(endpoint.get("CreationTime")),
+            variants=tuple(v["VariantName"] for v in variants), config_arn=config_arns.get(config_name),
+            fleet=fleet))
     return result
 
 
-def training_jobs(sagemaker: Any) -> InventoryResult:
-    """InProgress training jobs: instance type, count and start time from DescribeTrainingJob, plus tags."""
+def notebooks(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryResult:
+    """InService notebook instances of accelerated types (type and creation time from the list response)."""
     result = InventoryResult()
     try:
-        summaries = [s for page in _pages(sagemaker.list_training_jobs, "NextToken", StatusEquals="InProgress",
-                                          MaxResults=SAGEMAKER_PAGE) for s in page.get("TrainingJobSummaries", [])]
-    except (ClientError, BotoCoreError) as exc:
+        summaries = [s for page in pages(sagemaker.list_notebook_instances, "NextToken", StatusEquals="InService",
+                                         MaxResults=SAGEMAKER_PAGE) for s in page.get("NotebookInstances", [])]
+    except API_ERRORS as exc:
+        return InventoryResult(errors=[_error(ALL, "ListNotebookInstances", exc)])
+    for summary in summaries:
+        instance_type = summary.get("InstanceType", "")
+        if not accelerated(instance_type):
+            continue
+        arn = summary["NotebookInstanceArn"]
+        result.resources.append(Resource(
+            kind=Kind.NOTEBOOK, id=summary["NotebookInstanceName"], arn=arn, account=_account(arn),
+            region=sagemaker.meta.region_name, instance_type=instance_type, instance_count=1,
+            launched_at=_utc(summary.get("CreationTime"))))
+    return result
+
+
+def training_jobs(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryResult:
+    """InProgress training jobs on accelerated types: instance type (or heterogeneous instance groups), count and
+    start time from DescribeTrainingJob."""
+    result = InventoryResult()
+    try:
+        summaries = [s for page in pages(sagemaker.list_training_jobs, "NextToken", StatusEquals="InProgress",
+                                         MaxResults=SAGEMAKER_PAGE) for s in page.get("TrainingJobSummaries", [])]
+    except API_ERRORS as exc:
         return InventoryResult(errors=[_error(ALL, "ListTrainingJobs", exc)])
     for summary in summaries:
         name, arn = summary["TrainingJobName"], summary["TrainingJobArn"]
-        operation = "DescribeTrainingJob"
         try:
             job = sagemaker.describe_training_job(TrainingJobName=name)
-            operation = "ListTags"
-            tags = _sagemaker_tags(sagemaker, arn)
-        except (ClientError, BotoCoreError) as exc:
-            result.errors.append(_error(name, operation, exc))
+        except API_ERRORS as exc:
+            result.errors.append(_error(name, "DescribeTrainingJob", exc))
             continue
         config = job.get("ResourceConfig", {})
+        groups = config.get("InstanceGroups") or []
+        fleet = tuple((g["InstanceType"], int(g.get("InstanceCount", 1))) for g in groups if g.get("InstanceType"))
+        if not fleet and config.get("InstanceType"):
+            fleet = ((config["InstanceType"], int(config.get("InstanceCount", 1))),)
+        if not any(accelerated(t) for t, _ in fleet):
+            continue
         result.resources.append(Resource(
             kind=Kind.TRAINING_JOB, id=name, arn=arn, account=_account(arn), region=sagemaker.meta.region_name,
-            instance_type=config.get("InstanceType", ""), instance_count=int(config.get("InstanceCount", 1)),
-            launched_at=_utc(job.get("TrainingStartTime") or summary.get("CreationTime")), tags=tags))
+            instance_type=max((t for t, _ in fleet), key=_size_rank), instance_count=sum(c for _, c in fleet),
+            launched_at=_utc(job.get("TrainingStartTime") or summary.get("CreationTime")), fleet=fleet))
     return result
-
-
-def _pages(call: Callable[..., dict[str, Any]], token: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
-    while True:
-        page = call(**kwargs)
-        yield page
-        next_token = page.get(token)
-        if not next_token:
-            return
-        kwargs[token] = next_token
-
-
-def _sagemaker_tags(sagemaker: Any, arn: str) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for page in _pages(sagemaker.list_tags, "NextToken", ResourceArn=arn, MaxResults=TAGS_PAGE):
-        tags.update({t["Key"]: t["Value"] for t in page.get("Tags", [])})
-    return tags
 
 
 def _ec2_resource(instance: dict[str, Any], owner: str, region: str) -> Resource:
@@ -225,10 +219,8 @@ def _ec2_resource(instance: dict[str, Any], owner: str, region: str) -> Resource
 
 
 def _error(resource: str, operation: str, exc: ClientError | BotoCoreError) -> InventoryError:
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return InventoryError(resource, operation, str(err.get("Code", "Unknown")), str(err.get("Message", exc)))
-    return InventoryError(resource, operation, type(exc).__name__, str(exc))
+    code, message = describe_error(exc)
+    return InventoryError(resource, operation, code, message)
 
 
 def _account(arn: str) -> str:

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["Action", "Decision", "Kind", "Reason", "Resource", "Signal", "Signals"]
+__all__ = ["TAG_LIMIT", "Action", "Decision", "Kind", "Reason", "Resource", "Signal", "Signals"]
+
+# User tags a resource may carry (EC2 and SageMaker); `aws:` system tags do not count against it.
+TAG_LIMIT = 50
 
 
 class Kind(StrEnum):
@@ -32,6 +35,14 @@ class Resource:
     tags: Mapping[str, str] = field(default_factory=dict)
     variants: tuple[str, ...] = ()  # endpoint production variant names
     config_arn: str | None = None  # endpoints: their endpoint config (read once by the inventory)
+    # What runs and is billed: (instance type, count) per endpoint variant; () means one entry,
+    # (instance_type, instance_count).
+    fleet: tuple[tuple[str, int], ...] = ()
+    tags_source: str = "resource"  # "resource" (Describe/ListTags: authoritative) | "tagging-api" (may lag)
+
+    def billed(self) -> tuple[tuple[str, int], ...]:
+        """(instance type, count) of everything this resource bills for now."""
+        return self.fleet or ((self.instance_type, self.instance_count),)
 
 
 class Signal(StrEnum):
@@ -65,9 +76,12 @@ class Reason(StrEnum):
     NO_SIGNAL = "no-signal"  # too young or no datapoints: never called idle
     TRAINING_TOO_LONG = "training-too-long"
     NOTEBOOK_TOO_LONG = "notebook-too-long"
+    ACCELERATOR_NOT_ALLOWED = "accelerator-not-allowed"  # a type the environment's accelerators do not allow
     EXEMPT = "exempt"
-    BAD_EXEMPTION = "bad-exemption"  # malformed or beyond the configured maximum: itself a finding
+    BAD_EXEMPTION = "bad-exemption"  # unparseable or beyond the configured maximum: notified, never stopped
+    NEAR_MISS_TAG = "near-miss-tag"  # a key like an aifinops key but for case or punctuation: as a bad exemption
     ENVIRONMENT_MISMATCH = "environment-mismatch"  # environment tag names another environment than the account's
+    ENVIRONMENT_UNKNOWN = "environment-unknown"  # environment tag names no configured environment
     COMPLIANT = "compliant"
 
 
@@ -78,6 +92,11 @@ class Decision:
     reasons: tuple[Reason, ...]
     environment: str | None
     detail: str = ""  # one human sentence: which signal decided, the deadline, ...
-    stop_after: datetime | None = None  # for MARK: the deadline written to aifinops:stop-after
-    hourly_usd: float | None = None  # estimated cost of the resource now: price x instance_count; None: no price
-    price_estimate: bool = False  # True when the price is an estimate (ml.* types priced as their EC2 hardware)
+    stop_after: datetime | None = None  # MARK, and STOP with grace 0: the deadline written to aifinops:stop-after
+    managed_by: str | None = None  # EC2 launched by a manager (Auto Scaling group, EKS, Batch, EMR ...): never stopped
+    tags_to_write: tuple[str, ...] = ()  # the guard tags the action writes on the resource
+    unwritable_tags: tuple[str, ...] = ()  # guard tags the 50-tag limit leaves no room for (not written)
+    hourly_usd: float | None = None  # cost of the resource now: sum of price x count; None: unpriced
+    price_estimate: bool = False  # True when a price is an estimate (ml.* as its EC2 hardware, another region)
+    price_source: str = ""  # "catalog" | "price-list" | "estimate" | "unpriced" (set by the pricing stage)
+    unpriced_types: tuple[str, ...] = ()  # the billed types no price was found for

@@ -30,7 +30,9 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("sagemaker:DescribeTrainingJob", ("sagemaker:DescribeTrainingJob",), ("training-job",), "account"),
     Permission("sagemaker:ListTags", ("sagemaker:ListTags",), ("endpoint", "notebook-instance", "training-job"),
                "account"),
+    Permission("tag:GetResources", ("resourcegroupstaggingapi:GetResources",), ("*",), "none"),
     Permission("cloudwatch:GetMetricData", ("cloudwatch:GetMetricData",), ("*",), "none"),
+    Permission("pricing:GetProducts", ("pricing:GetProducts",), ("*",), "none"),
     # act
     Permission("ec2:StopInstances", ("ec2:StopInstances",), ("instance",), "accelerated-type"),
     Permission("ec2:CreateTags", ("ec2:CreateTags",), ("instance",), "guard-tag-keys"),

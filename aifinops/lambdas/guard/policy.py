@@ -16,7 +16,7 @@ from aifinops_runtime.policy import json_object as _object
 
 ENV_VAR = "AIFINOPS_GUARD_POLICY"
 POLICY_FILE = "aifinops_guard_policy.json"
-SUPPORTED_VERSIONS = (1,)
+SUPPORTED_VERSIONS = (2,)
 MODES = ("notify", "stop")
 NO_SIGNAL_CHOICES = ("notify", "ignore")
 
@@ -37,6 +37,14 @@ class EnvironmentPolicy:
     production: bool
     max_training_hours: int
     accounts: tuple[str, ...]
+    accelerators: tuple[str, ...] = ()  # allowed families or exact types: g5, ml.g5, p5.48xlarge
+
+    def allows(self, instance_type: str, *, sagemaker: bool) -> bool:
+        """True when an `accelerators` entry of the same service names this exact type or its family."""
+        hardware = instance_type.removeprefix("ml.")
+        prefix = "ml." if sagemaker else ""
+        names = (prefix + hardware, prefix + hardware.split(".")[0])
+        return any(entry in names for entry in self.accelerators)
 
 
 @dataclass(frozen=True)
@@ -68,9 +76,21 @@ class GuardPolicy:
     accelerated_families: tuple[str, ...]
     prices: Mapping[str, HourlyPrice]
     prices_as_of: str = ""
+    prices_region: str = ""
+    accelerated_types: tuple[str, ...] = ()  # the catalog's exact EC2 type names (g5.xlarge ... p5.48xlarge)
+    own_tag_keys: tuple[str, ...] = ()  # every aifinops tag key: a key differing only in case is a near miss
 
     def price(self, instance_type: str) -> HourlyPrice | None:
         return self.prices.get(instance_type)
+
+    @property
+    def guard_tag_keys(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((self.violation_tag, self.stop_after_tag, self.exempt_until_tag,
+                                    self.stopped_by_tag, *self.own_tag_keys)))
+
+    def is_catalog_accelerated(self, instance_type: str) -> bool:
+        """The family of `instance_type` (`g5.xlarge`, `ml.g5.xlarge`) is a catalog accelerator family."""
+        return instance_type.removeprefix("ml.").split(".")[0] in self.accelerated_families
 
 
 def parse_policy(text: str) -> GuardPolicy:
@@ -89,7 +109,9 @@ def parse_policy(text: str) -> GuardPolicy:
     environments = _environments(doc.get("environments"), p)
     accounts = _accounts(doc.get("accounts"), environments, p)
     families = _strings(doc.get("acceleratedFamilies"), "acceleratedFamilies", p)
-    prices, as_of = _prices(doc.get("prices"), p)
+    types = _strings(doc.get("acceleratedTypes"), "acceleratedTypes", p)
+    own = _strings(doc.get("ownTagKeys"), "ownTagKeys", p, tag=True)
+    prices, as_of, prices_region = _prices(doc.get("prices"), p)
     numbers = {
         "scheduleMinutes": _int(doc.get("scheduleMinutes"), "scheduleMinutes", p, low=1),
         "untaggedGraceMinutes": _int(doc.get("untaggedGraceMinutes"), "untaggedGraceMinutes", p, low=0),
@@ -110,7 +132,8 @@ def parse_policy(text: str) -> GuardPolicy:
         cpu_percent=thresholds["cpuPercent"], network_bytes_per_second=thresholds["networkBytesPerSecond"],
         no_signal=no_signal, exemption_max_days=numbers["exemptionMaxDays"],
         notebook_max_hours=numbers["notebookMaxHours"], environments=environments, accounts=accounts,
-        accelerated_families=families, prices=prices, prices_as_of=as_of)
+        accelerated_families=families, prices=prices, prices_as_of=as_of, prices_region=prices_region,
+        accelerated_types=types, own_tag_keys=own)
 
 
 # load_policy(environ=None, directory=None): the variable of `environ` (default os.environ), else the file in
@@ -161,8 +184,13 @@ def _environments(value: Any, problems: list[str]) -> dict[str, EnvironmentPolic
         accounts: Any = entry.get("accounts")
         if not isinstance(accounts, list) or not all(isinstance(a, str) and ACCOUNT_ID.fullmatch(a) for a in accounts):
             problems.append(f"{where}.accounts: expected a list of 12-digit account ids, got {accounts!r}")
+        accelerators: Any = entry.get("accelerators")
+        if not isinstance(accelerators, list) or not all(isinstance(a, str) and a for a in accelerators):
+            problems.append(f"{where}.accelerators: expected a list of instance families or types, got "
+                            f"{accelerators!r}")
         if len(problems) == before:
-            environments[name] = EnvironmentPolicy(name, mode, production, hours, tuple(accounts))
+            environments[name] = EnvironmentPolicy(name, mode, production, hours, tuple(accounts),
+                                                   tuple(accelerators))
     return environments
 
 
@@ -185,14 +213,18 @@ def _accounts(value: Any, environments: Mapping[str, EnvironmentPolicy], problem
     return accounts
 
 
-def _prices(value: Any, problems: list[str]) -> tuple[dict[str, HourlyPrice], str]:
+def _prices(value: Any, problems: list[str]) -> tuple[dict[str, HourlyPrice], str, str]:
     doc = _object(value, "prices", problems)
     if not doc:
-        return {}, ""
+        return {}, "", ""
     as_of: Any = doc.get("asOf")
     if not isinstance(as_of, str):
         problems.append(f"prices.asOf: expected a date string, got {as_of!r}")
         as_of = ""
+    region: Any = doc.get("region")
+    if not isinstance(region, str):
+        problems.append(f"prices.region: expected a region name, got {region!r}")
+        region = ""
     hourly = _object(doc.get("hourlyUsd"), "prices.hourlyUsd", problems)
     prices: dict[str, HourlyPrice] = {}
     for instance_type, entry in hourly.items():
@@ -205,4 +237,4 @@ def _prices(value: Any, problems: list[str]) -> tuple[dict[str, HourlyPrice], st
             problems.append(f"{where}.estimate: expected true or false, got {estimate!r}")
         else:
             prices[instance_type] = HourlyPrice(float(usd), estimate)
-    return prices, as_of
+    return prices, as_of, region

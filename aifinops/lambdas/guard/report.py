@@ -3,15 +3,20 @@ and the SNS digest.
 
 Summary shape (snake_case keys):
   {"service", "scanned_at", "dry_run", "regions", "trigger",
-   "counts": {"resources", "by_action", "by_reason", "by_result", "errors", "not_reached",
-              "stopped", "marked", "hourly_usd_saved"},
+   "counts": {"resources", "by_action", "by_reason", "by_result", "errors", "warnings", "not_reached",
+              "stopped", "marked", "hourly_usd_saved", "unpriced"},
    "decisions": [{"id", "arn", "kind", "account", "region", "environment", "instance_type", "reasons", "action",
-                  "result", "hourly_usd", "price_estimate", "detail", "stop_after"}],
-   "errors": [{"resource", "kind", "region", "operation", "code", "message"}],
+                  "result", "hourly_usd", "price_estimate", "price_source", "unpriced_types", "detail",
+                  "stop_after", "team", "managed_by", "tags_not_written"}],
+   "unpriced_types": [...], "errors": [{"resource", "kind", "region", "operation", "code", "message"}],
+   "warnings": [same shape: what degraded without failing, e.g. the Price List unavailable],
    "not_reached": [{"region", "stage", "resources"}], "api_calls": {"ec2:DescribeInstances": n, ...},
    "duration_ms"}
 `decisions` lists every resource except the compliant ones with nothing to do (counted in `counts.resources`); result is
 done | planned (dry run) | skipped | failed | not-reached | "" (nothing to do: NONE and NOTIFY).
+`hourly_usd` is the resource's price per hour (every billed instance), None when a type is unpriced
+(`unpriced_types`; never counted as $0); `counts.hourly_usd_saved` is the sum over the resources stopped (result
+done), `counts.unpriced` the listed resources without a price.
 
 Logging (JSON lines on stdout, logger `aifinops.gpu_guard`, printed only after `configure_logging()`): one line
 per stopped resource, one EMF metrics line (namespace aifinops/GpuGuard, no dimensions: ResourcesStopped,
@@ -55,6 +60,8 @@ class Summary:
     trigger: str = "schedule"
     decisions: list[tuple[Decision, str]] = field(default_factory=list)  # (decision, result)
     errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    unwritten: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ARN -> guard tags a write was refused
     not_reached: list[dict[str, Any]] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     duration_ms: int = 0
@@ -69,6 +76,7 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         listed = [(d, r) for d, r in self.decisions if d.reasons != (Reason.COMPLIANT,) or d.action is not Action.NONE]
         stopped = [d for d, r in self.decisions if d.action is Action.STOP and r == DONE]
+        unpriced = [d for d, _ in listed if d.hourly_usd is None]
         return {
             "service": SERVICE, "scanned_at": self.scanned_at, "dry_run": self.dry_run, "regions": self.regions,
             "trigger": self.trigger,
@@ -78,13 +86,16 @@ class Summary:
                 "by_reason": dict(sorted(Counter(x.value for d, _ in self.decisions for x in d.reasons).items())),
                 "by_result": dict(sorted(Counter(r for _, r in self.decisions if r).items())),
                 "errors": len(self.errors),
+                "warnings": len(self.warnings),
                 "not_reached": sum(len(n["resources"]) for n in self.not_reached),
                 "stopped": len(stopped),
                 "marked": sum(1 for d, r in self.decisions if d.action is Action.MARK and r == DONE),
-                "hourly_usd_saved": round(sum(d.hourly_usd or 0.0 for d in stopped), 4),
+                "hourly_usd_saved": round(sum(d.hourly_usd for d in stopped if d.hourly_usd is not None), 4),
+                "unpriced": len(unpriced),
             },
-            "decisions": [_decision(d, r) for d, r in listed],
-            "errors": self.errors, "not_reached": self.not_reached,
+            "decisions": [_decision(d, r, self.unwritten.get(d.resource.arn, ())) for d, r in listed],
+            "unpriced_types": sorted({t for d in unpriced for t in d.unpriced_types}),
+            "errors": self.errors, "warnings": self.warnings, "not_reached": self.not_reached,
             "api_calls": dict(sorted(self.api_calls.items())), "duration_ms": self.duration_ms,
         }
 
@@ -110,13 +121,15 @@ class Summary:
         return summary
 
 
-def _decision(d: Decision, result: str) -> dict[str, Any]:
+def _decision(d: Decision, result: str, refused: tuple[str, ...]) -> dict[str, Any]:
     r = d.resource
     return {"id": r.id, "arn": r.arn, "kind": r.kind.value, "account": r.account, "region": r.region,
             "environment": d.environment, "instance_type": r.instance_type, "reasons": [x.value for x in d.reasons],
             "action": d.action.value, "result": result, "hourly_usd": d.hourly_usd, "price_estimate": d.price_estimate,
+            "price_source": d.price_source, "unpriced_types": list(d.unpriced_types),
             "detail": d.detail, "stop_after": format_utc(d.stop_after) if d.stop_after else None,
-            "team": r.tags.get(TEAM_TAG)}
+            "team": r.tags.get(TEAM_TAG), "managed_by": d.managed_by,
+            "tags_not_written": list(dict.fromkeys((*d.unwritable_tags, *refused)))}
 
 
 def digest(summary: dict[str, Any]) -> tuple[str, str] | None:
@@ -133,10 +146,13 @@ def digest(summary: dict[str, Any]) -> tuple[str, str] | None:
     for team in sorted(by_team):
         lines.append(f"Team {team}:")
         for d in by_team[team]:
-            cost = f"${d['hourly_usd']:.2f}/h" if d["hourly_usd"] is not None else "price unknown"
+            cost = (f"${d['hourly_usd']:.2f}/h" if d["hourly_usd"] is not None
+                    else f"unpriced: {', '.join(d['unpriced_types'])}")
             outcome = f" [{d['result']}]" if d["result"] else ""
+            unwritten = (f" Tags not written (50-tag limit): {', '.join(d['tags_not_written'])}."
+                         if d["tags_not_written"] else "")
             lines.append(f"  - {d['action'].upper()}{outcome} {d['kind']} {d['id']} ({d['region']}, "
-                         f"{d['instance_type']}, {cost}): {', '.join(d['reasons'])}. {d['detail']}")
+                         f"{d['instance_type']}, {cost}): {', '.join(d['reasons'])}. {d['detail']}{unwritten}")
         lines.append("")
     if summary["errors"]:
         lines.append(f"{len(summary['errors'])} API error(s): see the scan summary in the logs.")

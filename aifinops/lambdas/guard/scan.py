@@ -1,17 +1,23 @@
-"""One guard scan: per region inventory -> signals -> decide -> act, regions concurrently (one thread per region,
-at most MAX_WORKERS), into one Summary.
+"""One guard scan: per region inventory -> tags -> signals -> decide -> confirm -> price -> act, regions
+concurrently (one thread per region, at most MAX_WORKERS), into one Summary.
+
+- Accelerated: one `inventory.Classifier` for every kind (DescribeInstanceTypes' accelerator info, or a catalog
+  family). Without the type list (the call failed) the catalog alone decides and the error is reported.
+- Signals are read only where they can still change the action (`decide.needs_signals`): not for exempt
+  resources, nor for those already stopped for another reason (untagged with grace 0, a forbidden type).
+- Confirm: a SageMaker resource about to be stopped on tags read from the tagging API (which can lag) has its
+  tags read again with ListTags and is decided again; if they cannot be read, it is not stopped (notified).
+- Price: every listed decision (pricing.py); the Price List is asked only for what the catalog cannot price.
 
 Time budget: the clock is checked before each stage of each region (and between action batches); once the
 budget is spent the scan stops cleanly and lists what it did not reach (`not_reached`: region, stage, resource
 ids; "*" for a region whose inventory never started). API calls are counted per `service:Operation` with a
 botocore `before-call` hook on every client the scan uses (logical calls: retries are not counted again).
-Accelerated = DescribeInstanceTypes (GPU, inference accelerator or Neuron info) plus the policy's families;
-SageMaker resources count when their type without `ml.` is accelerated. Without the type list (the call
-failed) EC2 is skipped for the region (error reported) and SageMaker is matched on the families alone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections import Counter
@@ -21,14 +27,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from aifinops_runtime.clients import API_ERRORS, describe_error
 
-from . import inventory, signals
+from . import inventory, signals, tags
 from .act import NOT_REACHED, apply
 from .clients import Clients
-from .decide import decide, format_utc
-from .model import Action, Decision, Kind, Resource
+from .decide import decide, format_utc, needs_signals
+from .model import Action, Decision, Kind, Reason, Resource, Signals
 from .policy import GuardPolicy
+from .pricing import PriceBook
 from .report import Summary
 
 __all__ = ["MAX_WORKERS", "CountingClients", "scan"]
@@ -71,7 +78,9 @@ class CountingClients:
 class _Region:
     decisions: list[tuple[Decision, str]] = field(default_factory=list)
     errors: list[Any] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     not_reached: list[dict[str, Any]] = field(default_factory=list)
+    unwritten: dict[str, tuple[str, ...]] = field(default_factory=dict)  # ARN -> guard tags act could not write
 
 
 def scan(policy: GuardPolicy, clients: Clients, regions: Sequence[str], *, now: datetime, enforce: bool,
@@ -84,12 +93,13 @@ def scan(policy: GuardPolicy, clients: Clients, regions: Sequence[str], *, now: 
     started = clock()
     deadline = None if time_budget_seconds is None else started + time_budget_seconds
     counting = CountingClients(clients)
+    prices = PriceBook(policy, counting)
 
     def expired() -> bool:
         return deadline is not None and clock() >= deadline
 
     def one(region: str) -> _Region:
-        return _scan_region(policy, counting, region, now=now, enforce=enforce, expired=expired, only=only,
+        return _scan_region(policy, counting, prices, region, now=now, enforce=enforce, expired=expired, only=only,
                             progress=progress or (lambda _r, _s: None),
                             types=type_cache if type_cache is not None else {})
 
@@ -105,57 +115,37 @@ def scan(policy: GuardPolicy, clients: Clients, regions: Sequence[str], *, now: 
         summary.decisions += result.decisions
         for error in result.errors:
             summary.add_error(error)
+        summary.warnings += result.warnings
         summary.not_reached += result.not_reached
+        summary.unwritten.update(result.unwritten)
+    summary.warnings += prices.warnings
     summary.api_calls = dict(counting.calls)
     summary.duration_ms = int((clock() - started) * 1000)
     return summary
 
 
-def _scan_region(policy: GuardPolicy, clients: CountingClients, region: str, *, now: datetime, enforce: bool,
-                 expired: Callable[[], bool], only: Collection[str] | None, progress: Progress,
+def _scan_region(policy: GuardPolicy, clients: CountingClients, prices: PriceBook, region: str, *, now: datetime,
+                 enforce: bool, expired: Callable[[], bool], only: Collection[str] | None, progress: Progress,
                  types: MutableMapping[str, frozenset[str]]) -> _Region:
     out = _Region()
     if expired():
         out.not_reached.append({"region": region, "stage": "inventory", "resources": ["*"]})
         return out
     progress(region, "inventory")
-    ec2, sm = clients.client("ec2", region), clients.client("sagemaker", region)
-    families = frozenset(f for f in policy.accelerated_families if "." not in f)
-    found = inventory.InventoryResult()
-    try:
-        accelerated: frozenset[str] | None = types.get(region)
-        if accelerated is None:
-            accelerated = types[region] = inventory.accelerated_types(ec2, policy.accelerated_families)
-    except (ClientError, BotoCoreError) as exc:
-        accelerated = None
-        code, message = _describe(exc)
-        out.errors.append({"resource": "*", "kind": Kind.EC2_INSTANCE.value, "region": region,
-                           "operation": "DescribeInstanceTypes", "code": code, "message": message})
-    if accelerated is not None:
-        found.extend(inventory.ec2_instances(ec2, accelerated))
-    found.extend(inventory.endpoints(sm, accelerated))
-    found.extend(inventory.notebooks(sm))
-    found.extend(inventory.training_jobs(sm))
-
-    def wanted(r: Resource) -> bool:
-        if only is not None and r.id not in only:
-            return False
-        if r.kind is Kind.EC2_INSTANCE:
-            return True
-        hardware = r.instance_type.removeprefix("ml.")
-        return (accelerated is not None and hardware in accelerated) or hardware.split(".")[0] in families
-
-    resources = [r for r in found.resources if wanted(r)]
-    out.errors += [{**vars(e), "region": region} for e in found.errors]
+    resources = _inventory(policy, clients, region, types, out, only)
     if expired():
         out.not_reached.append({"region": region, "stage": "signals", "resources": [r.id for r in resources]})
         return out
     progress(region, "signals")
-    measured = signals.collect(clients.client("cloudwatch", region), resources,
+    measure = [r for r in resources if needs_signals(r, policy, now)]
+    measured = signals.collect(clients.client("cloudwatch", region), measure,
                                window_minutes=policy.idle_window_minutes, now=now)
     out.errors += [{**vars(e), "region": region} for e in measured.errors]
+    read = {r.arn: measured.signals[r.id] for r in measure}
     progress(region, "decide")
-    decisions = [decide(r, measured.signals[r.id], policy, now) for r in resources]
+    decisions = [decide(r, read.get(r.arn), policy, now) for r in resources]
+    decisions = _confirmed(decisions, policy, clients.client("sagemaker", region), read, now, out)
+    decisions = [_priced(d, prices) for d in decisions]
     acting = [d for d in decisions if d.action in (Action.MARK, Action.UNMARK, Action.STOP)]
     if expired():
         out.decisions = [(d, NOT_REACHED if d in acting else "") for d in decisions]
@@ -164,6 +154,7 @@ def _scan_region(policy: GuardPolicy, clients: CountingClients, region: str, *, 
     progress(region, "act" if enforce else "plan")
     outcome = apply(acting, clients, policy, now=now, dry_run=not enforce, expired=expired)
     out.errors += outcome.errors
+    out.unwritten.update(outcome.unwritten)
     out.decisions = [(d, outcome.results.get(d.resource.arn, "")) for d in decisions]
     late = [d.resource.id for d in acting if outcome.results.get(d.resource.arn) == NOT_REACHED]
     if late:
@@ -172,8 +163,62 @@ def _scan_region(policy: GuardPolicy, clients: CountingClients, region: str, *, 
     return out
 
 
-def _describe(exc: ClientError | BotoCoreError) -> tuple[str, str]:
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return str(err.get("Code", "Unknown")), str(err.get("Message", exc))
-    return type(exc).__name__, str(exc)
+def _inventory(policy: GuardPolicy, clients: CountingClients, region: str,
+               types: MutableMapping[str, frozenset[str]], out: _Region,
+               only: Collection[str] | None) -> list[Resource]:
+    """The region's running accelerated resources (of `only`, when given), SageMaker ones with their tags."""
+    ec2, sm = clients.client("ec2", region), clients.client("sagemaker", region)
+    described = types.get(region)
+    if described is None:
+        try:
+            described = types[region] = inventory.accelerated_types(ec2)
+        except API_ERRORS as exc:
+            described = frozenset()
+            code, message = describe_error(exc)
+            out.errors.append({"resource": "*", "kind": Kind.EC2_INSTANCE.value, "region": region,
+                               "operation": "DescribeInstanceTypes", "code": code,
+                               "message": f"{message} (the catalog's accelerated types were scanned)"})
+    accelerated = inventory.Classifier(frozenset(policy.accelerated_families), described)
+    found = inventory.ec2_instances(ec2, described | set(policy.accelerated_types))
+    found.extend(inventory.endpoints(sm, accelerated))
+    found.extend(inventory.notebooks(sm, accelerated))
+    found.extend(inventory.training_jobs(sm, accelerated))
+    out.errors += [{**vars(e), "region": region} for e in found.errors]
+    wanted = [r for r in found.resources if only is None or r.id in only]
+    machines = [r for r in wanted if r.kind is Kind.EC2_INSTANCE and accelerated(r.instance_type)]
+    tagged = tags.sagemaker_tags(clients.client("resourcegroupstaggingapi", region), sm,
+                                 [r for r in wanted if r.kind is not Kind.EC2_INSTANCE])
+    out.errors += [{**e, "region": region} for e in tagged.errors]
+    out.warnings += [{**w, "region": region} for w in tagged.warnings]
+    return machines + tagged.resources
+
+
+def _confirmed(decisions: list[Decision], policy: GuardPolicy, sm: Any, read: dict[str, Signals], now: datetime,
+               out: _Region) -> list[Decision]:
+    """Stops of SageMaker resources decided on tagging-API tags, decided again on the tags SageMaker holds now."""
+    confirmed: list[Decision] = []
+    for d in decisions:
+        if d.action is not Action.STOP or d.resource.tags_source != tags.TAGGING_API:
+            confirmed.append(d)
+            continue
+        try:
+            fresh = tags.confirm(sm, d.resource)
+        except API_ERRORS as exc:
+            code, message = describe_error(exc)
+            out.errors.append({"resource": d.resource.id, "kind": d.resource.kind.value,
+                               "region": d.resource.region, "operation": "ListTags", "code": code,
+                               "message": message[:500]})
+            confirmed.append(dataclasses.replace(
+                d, action=Action.NOTIFY, tags_to_write=(),
+                detail=f"{d.detail}; not stopped: its tags could not be confirmed ({code})"))
+            continue
+        confirmed.append(decide(fresh, read.get(fresh.arn), policy, now))
+    return confirmed
+
+
+def _priced(decision: Decision, prices: PriceBook) -> Decision:
+    if decision.action is Action.NONE and decision.reasons == (Reason.COMPLIANT,):
+        return decision  # not listed: no price needed
+    quote = prices.quote(decision.resource)
+    return dataclasses.replace(decision, hourly_usd=quote.usd, price_estimate=quote.estimate,
+                               price_source=quote.source, unpriced_types=quote.unpriced)

@@ -22,7 +22,12 @@ PERIOD = 300
 
 
 def dev_policy() -> GuardPolicy:
-    return dataclasses.replace(reference_policy(), accounts={ACCOUNT: "dev"})
+    """The reference policy with moto's account in dev; dev also allows ml.p2 and ml.p3, the only accelerated
+    notebook types moto accepts."""
+    policy = reference_policy()
+    dev = policy.environments["dev"]
+    dev = dataclasses.replace(dev, accelerators=(*dev.accelerators, "ml.p2", "ml.p3"))
+    return dataclasses.replace(policy, accounts={ACCOUNT: "dev"}, environments={**policy.environments, "dev": dev})
 
 
 def scan_time() -> datetime:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from aifinops.lambdas.guard.decide import decide, environment_of, format_utc, parse_utc
+from aifinops.lambdas.guard.decide import decide, environment_of, format_utc, needs_signals, parse_utc
 from aifinops.lambdas.guard.model import Action, Kind, Reason, Signal, Signals
 from tests.lambdas.guard.factories import (
     BUSY,
@@ -30,13 +31,7 @@ UNTAGGED = {k: v for k, v in TAGS.items() if k != "team"}
 def test_compliant_busy_resource_is_left_alone() -> None:
     d = decide(resource(), BUSY, POLICY, NOW)
     assert (d.action, d.reasons, d.environment) == (Action.NONE, (Reason.COMPLIANT,), "dev")
-    assert (d.hourly_usd, d.price_estimate) == (1.006, False)
-
-
-def test_hourly_cost_is_price_times_count_and_flags_sagemaker_estimates() -> None:
-    d = decide(resource(Kind.ENDPOINT, instance_type="ml.g5.12xlarge", count=3), BUSY, POLICY, NOW)
-    assert (d.hourly_usd, d.price_estimate) == (17.016, True)
-    assert decide(resource(instance_type="g7e.2xlarge"), BUSY, POLICY, NOW).hourly_usd is None
+    assert d.hourly_usd is None and d.price_source == ""  # priced by the scan (pricing.py), not here
 
 
 def test_naive_now_is_refused() -> None:
@@ -65,36 +60,80 @@ def test_a_tag_naming_another_environment_is_reported_and_the_cautious_mode_appl
     assert f"environment={tag} in an account of {home}" in d.detail
 
 
-def test_unknown_environment_is_notify_only() -> None:
-    r = resource(account=UNKNOWN_ACCOUNT, env="nonsense")
-    d = decide(r, IDLE_GPU, POLICY, NOW)
-    assert (d.action, d.reasons, d.environment) == (Action.NOTIFY, (Reason.IDLE,), None)
+@pytest.mark.parametrize("tag", ["nonsense", "Dev", "development", "prod "[:-1] + "uction"])
+def test_an_environment_tag_naming_no_environment_is_reported_and_notify_only(tag: str) -> None:
+    """The account's environment applies (its allowed types, its training cap), but never its stop mode: a typo
+    is reported, not punished."""
+    d = decide(resource(account=DEV, env=tag), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.reasons, d.environment) == (Action.NOTIFY, (Reason.ENVIRONMENT_UNKNOWN, Reason.IDLE), "dev")
+    assert f"{tag!r}, not a configured environment" in d.detail
+    d = decide(resource(account=UNKNOWN_ACCOUNT, env=tag), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.environment) == (Action.NOTIFY, None)
 
 
 # --- exemptions -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("until", ["2026-11-27", "2026-12-27", " 2026-12-01 "])
+@pytest.mark.parametrize("until", [
+    "2026-11-27", "2026-12-27", " 2026-12-01 ", "2026-11-27T18:00:00Z", "2026-12-27T23:59:59Z",
+    "2026-11-28T00:00:00+05:00", "2026-11-27T13:00:00-03:00", "20261128", "20261128T120000Z", "2026-11-28t10:00z",
+    "2026-11-28 10:00:00Z", "2026-11-28T10:00:00.250+01:00", "2026-11-28T10:00", "2026-W49-1",
+])
 def test_valid_exemption_wins_over_everything(until: str) -> None:
+    """ISO 8601 dates and date-times with any offset or Z; a date runs to the end of that day (UTC), a date-time
+    without an offset is read as UTC."""
     r = resource(tags={EXEMPT: until, STOP_AFTER: "2026-01-01T00:00:00Z"})  # untagged, past its deadline
     d = decide(r, IDLE_GPU, POLICY, NOW)
     assert (d.action, d.reasons) == (Action.NONE, (Reason.EXEMPT,))
+    assert "exempt until" in d.detail
 
 
 @pytest.mark.parametrize(("until", "why"), [
-    ("2026-12-28", "more than 30 days ahead"), ("tomorrow", "not an ISO date"), ("2026-13-01", "not an ISO date"),
-    ("2026-11-28T00:00:00Z", "not an ISO date"), ("20261128", "not an ISO date"),
+    ("2026-12-28", "more than 30 days ahead"), ("2026-12-28T00:00:01Z", "more than 30 days ahead"),
+    ("9999-12-31", "not an ISO 8601"), ("tomorrow", "not an ISO 8601"), ("2026-13-01", "not an ISO 8601"),
+    ("31/12/2026", "not an ISO 8601"), ("2026-11-28T25:00:00Z", "not an ISO 8601"), ("", "not an ISO 8601"),
+    ("2026-11-28T10:00:00+25:00", "not an ISO 8601"), ("x" * 300, "not an ISO 8601"),
 ])
-def test_bad_exemption_is_a_finding_and_exempts_nothing(until: str, why: str) -> None:
+def test_bad_exemption_is_reported_and_never_stopped(until: str, why: str) -> None:
+    """The owner meant to exempt it: an unparseable or too distant value is notified, never stopped or marked,
+    whatever else is wrong (idle, untagged past its deadline, a forbidden type)."""
     d = decide(resource(tags={**TAGS, EXEMPT: until}), BUSY, POLICY, NOW)
     assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.BAD_EXEMPTION,))
-    assert why in d.detail
+    assert why in d.detail and "notified, not stopped" in d.detail
     d = decide(resource(tags={**TAGS, EXEMPT: until}), IDLE_GPU, POLICY, NOW)
-    assert (d.action, d.reasons) == (Action.STOP, (Reason.BAD_EXEMPTION, Reason.IDLE))
+    assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.BAD_EXEMPTION, Reason.IDLE))
+    d = decide(resource(tags={EXEMPT: until, STOP_AFTER: "2026-01-01T00:00:00Z"}, instance_type="p5.48xlarge"),
+               IDLE_GPU, POLICY, NOW)
+    assert d.action is Action.NOTIFY and {Reason.UNTAGGED, Reason.ACCELERATOR_NOT_ALLOWED} <= set(d.reasons)
 
 
-def test_expired_exemption_is_simply_gone() -> None:
-    d = decide(resource(tags={**TAGS, EXEMPT: "2026-11-26"}), BUSY, POLICY, NOW)
+@pytest.mark.parametrize("until", ["2026-11-26", "2026-11-27T11:59:59Z", "2026-11-27T12:00:00Z",
+                                   "2026-11-27T14:00:00+02:00"])
+def test_expired_exemption_is_simply_gone(until: str) -> None:
+    d = decide(resource(tags={**TAGS, EXEMPT: until}), BUSY, POLICY, NOW)
     assert (d.action, d.reasons) == (Action.NONE, (Reason.COMPLIANT,))
+
+
+@pytest.mark.parametrize("key", ["aifinops:Exempt-Until", "AIFINOPS:EXEMPT-UNTIL", "aifinops_exempt_until",
+                                 "aifinops:exempt_until", " aifinops:exempt-until", "aifinops-exemptUntil",
+                                 "aifinops:Stop-After", "Aifinops:Violation", "aifinops:paused_by"])
+def test_a_near_miss_of_a_guard_key_is_reported_and_never_stopped(key: str) -> None:
+    d = decide(resource(tags={**TAGS, key: "2026-12-01"}), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.NEAR_MISS_TAG, Reason.IDLE))
+    assert f"'{key}' looks like 'aifinops:" in d.detail
+    untagged = decide(resource(tags={key: "2026-12-01"}), BUSY, POLICY, NOW)
+    assert untagged.action is Action.NOTIFY and Reason.UNTAGGED in untagged.reasons
+
+
+def test_exact_keys_and_unrelated_keys_are_no_near_miss() -> None:
+    d = decide(resource(tags={**TAGS, "aifinops:exempted": "x", "exempt-until": "2026-12-01", "Team": "x"}), BUSY,
+               POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.NONE, (Reason.COMPLIANT,))
+
+
+def test_a_near_miss_of_a_cost_tag_is_named_in_the_untagged_finding() -> None:
+    tags = {**{k: v for k, v in TAGS.items() if k != "team"}, "Team": "search"}
+    d = decide(resource(tags=tags), BUSY, POLICY, NOW)
+    assert d.action is Action.MARK and "'Team' is not 'team'" in d.detail
 
 
 # --- untagged ---------------------------------------------------------------------------------------------
@@ -103,6 +142,63 @@ def test_untagged_is_marked_with_the_grace_deadline() -> None:
     d = decide(resource(tags=UNTAGGED), BUSY, POLICY, NOW)
     assert (d.action, d.reasons, d.stop_after) == (Action.MARK, (Reason.UNTAGGED,), NOW + timedelta(minutes=60))
     assert "team" in d.detail and "2026-11-27T13:00:00Z" in d.detail
+    assert d.tags_to_write == (VIOLATION, STOP_AFTER) and d.unwritable_tags == ()
+
+
+GRACE_0 = dataclasses.replace(POLICY, grace_minutes=0)
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_grace_0_stops_in_the_scan_that_finds_it_with_the_marks(kind: Kind) -> None:
+    d = decide(resource(kind, tags=UNTAGGED, age=timedelta(hours=3)), BUSY, GRACE_0, NOW)
+    assert (d.action, d.reasons, d.stop_after) == (Action.STOP, (Reason.UNTAGGED,), NOW)
+    expected = () if kind is Kind.ENDPOINT else (POLICY.stopped_by_tag, VIOLATION, STOP_AFTER)
+    assert d.tags_to_write == expected  # an endpoint's audit tag goes on its config (act)
+    assert "no grace period: stopped now" in d.detail
+
+
+@pytest.mark.parametrize(("account", "action"), [(PROD, Action.MARK), (UNKNOWN_ACCOUNT, Action.MARK)])
+def test_grace_0_in_notify_mode_marks_then_notifies(account: str, action: Action) -> None:
+    tags = {k: v for k, v in UNTAGGED.items() if k != "environment"}
+    d = decide(resource(account=account, tags=tags), BUSY, GRACE_0, NOW)
+    assert (d.action, d.stop_after) == (action, NOW)
+    marked = resource(account=account, tags={**tags, VIOLATION: "untagged", STOP_AFTER: format_utc(NOW)})
+    assert decide(marked, BUSY, GRACE_0, NOW + timedelta(minutes=15)).action is Action.NOTIFY
+
+
+def test_grace_0_with_a_valid_earlier_mark_stops_without_new_marks() -> None:
+    r = resource(tags={**UNTAGGED, VIOLATION: "untagged", STOP_AFTER: "2026-11-27T11:00:00Z"})
+    d = decide(r, BUSY, GRACE_0, NOW)
+    assert (d.action, d.stop_after, d.tags_to_write) == (Action.STOP, None, (POLICY.stopped_by_tag,))
+
+
+def _full(n: int, base: dict[str, str]) -> dict[str, str]:
+    """`base` plus filler tags up to n user tags, and aws: system tags that do not count."""
+    filler = {f"x{i}": "y" for i in range(n - len(base))}
+    return {**base, **filler, "aws:cloudformation:stack-name": "s", "aws:ec2launchtemplate:id": "lt"}
+
+
+def test_no_room_for_the_marks_grace_runs_from_launch_and_the_tags_are_reported() -> None:
+    young = resource(tags=_full(50, UNTAGGED), age=timedelta(minutes=30))
+    d = decide(young, BUSY, POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.UNTAGGED, Reason.NO_SIGNAL))  # younger than the window
+    assert d.unwritable_tags == (VIOLATION, STOP_AFTER) and "grace period counted from launch" in d.detail
+    old = resource(tags=_full(50, UNTAGGED), age=timedelta(minutes=121))
+    d = decide(old, BUSY, POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.STOP, (Reason.UNTAGGED,))
+    assert d.tags_to_write == () and set(d.unwritable_tags) == {VIOLATION, STOP_AFTER, POLICY.stopped_by_tag}
+    assert decide(old, BUSY, dataclasses.replace(POLICY, environments={
+        **POLICY.environments, "dev": dataclasses.replace(POLICY.environments["dev"], mode="notify")}),
+        NOW).action is Action.NOTIFY
+
+
+def test_room_for_one_tag_writes_the_audit_tag_first() -> None:
+    d = decide(resource(tags=_full(49, TAGS)), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.tags_to_write, d.unwritable_tags) == (Action.STOP, (POLICY.stopped_by_tag,), ())
+    d = decide(resource(tags=_full(50, TAGS)), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.tags_to_write, d.unwritable_tags) == (Action.STOP, (), (POLICY.stopped_by_tag,))
+    d = decide(resource(tags=_full(49, UNTAGGED), age=timedelta(hours=2)), BUSY, GRACE_0, NOW)
+    assert d.action is Action.STOP and d.tags_to_write == (POLICY.stopped_by_tag,)
 
 
 @pytest.mark.parametrize("value", [" ", ""])
@@ -191,7 +287,7 @@ def test_no_signal_is_never_idle(signals: Signals, age: timedelta, why: str) -> 
     d = decide(resource(age=age), signals, POLICY, NOW)
     assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.NO_SIGNAL,))
     assert why in d.detail
-    quiet = POLICY.__class__(**{**POLICY.__dict__, "no_signal": "ignore"})
+    quiet = dataclasses.replace(POLICY, no_signal="ignore")
     assert decide(resource(age=age), signals, quiet, NOW).action is Action.NONE
 
 
@@ -235,7 +331,7 @@ def test_training_beyond_the_environments_maximum(env: str, hours: float, action
 def test_training_in_an_unknown_environment_uses_the_strictest_maximum_notify_only() -> None:
     r = resource(Kind.TRAINING_JOB, account=UNKNOWN_ACCOUNT, env="x", age=timedelta(hours=9))
     d = decide(r, BUSY, POLICY, NOW)
-    assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.TRAINING_TOO_LONG,))
+    assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.ENVIRONMENT_UNKNOWN, Reason.TRAINING_TOO_LONG))
 
 
 @pytest.mark.parametrize(("env", "hours", "action"), [
@@ -250,8 +346,86 @@ def test_notebooks_beyond_the_maximum_outside_production(env: str, hours: float,
 
 def test_unknown_launch_time_skips_the_run_time_rules() -> None:
     r = resource(Kind.TRAINING_JOB)
-    r = r.__class__(**{**r.__dict__, "launched_at": None})
+    r = dataclasses.replace(r, launched_at=None)
     assert decide(r, BUSY, POLICY, NOW).action is Action.NONE
+
+
+# --- accelerator types the environment does not allow ----------------------------------------------------
+
+@pytest.mark.parametrize(("kind", "instance_type", "account", "action"), [
+    (Kind.EC2_INSTANCE, "p5.48xlarge", DEV, Action.STOP), (Kind.EC2_INSTANCE, "p3.2xlarge", STAGING, Action.STOP),
+    (Kind.EC2_INSTANCE, "p5.48xlarge", PROD, Action.NONE), (Kind.EC2_INSTANCE, "trn1.32xlarge", PROD, Action.NOTIFY),
+    (Kind.ENDPOINT, "ml.p3.2xlarge", DEV, Action.STOP), (Kind.ENDPOINT, "ml.g4dn.xlarge", DEV, Action.NONE),
+    (Kind.ENDPOINT, "ml.g4dn.xlarge", STAGING, Action.STOP), (Kind.NOTEBOOK, "ml.p2.xlarge", DEV, Action.STOP),
+    (Kind.TRAINING_JOB, "ml.g6.xlarge", PROD, Action.NONE), (Kind.EC2_INSTANCE, "g4dn.xlarge", DEV, Action.STOP),
+])
+def test_a_type_the_environment_does_not_allow_is_reported_and_stopped_in_stop_mode(
+        kind: Kind, instance_type: str, account: str, action: Action) -> None:
+    """Routes the SCPs cannot see (EKS, Batch, EMR, Spot Fleet, service-linked roles): the account's environment
+    decides what may run there."""
+    env = {DEV: "dev", STAGING: "staging", PROD: "prod"}[account]
+    d = decide(resource(kind, account=account, env=env, instance_type=instance_type, age=timedelta(hours=3)), BUSY,
+               POLICY, NOW)
+    assert d.action is action
+    assert (Reason.ACCELERATOR_NOT_ALLOWED in d.reasons) == (action is not Action.NONE)
+    if action is not Action.NONE:
+        assert f"{instance_type} not allowed in {env}" in d.detail
+
+
+def test_every_variant_of_an_endpoint_is_checked() -> None:
+    r = dataclasses.replace(resource(Kind.ENDPOINT, instance_type="ml.g5.xlarge"),
+                            fleet=(("ml.g5.xlarge", 1), ("ml.p4d.24xlarge", 1), ("ml.m5.large", 2)))
+    d = decide(r, BUSY, POLICY, NOW)
+    assert d.action is Action.STOP and "ml.p4d.24xlarge not allowed in dev" in d.detail and "m5" not in d.detail
+
+
+# --- instances a manager keeps running ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(("tags", "manager"), [
+    ({"aws:autoscaling:groupName": "gpu-asg"}, "Auto Scaling group 'gpu-asg'"),
+    ({"eks:nodegroup-name": "gpu", "eks:cluster-name": "c", "aws:autoscaling:groupName": "eks-gpu-1"},
+     "EKS managed node group 'gpu' (Auto Scaling group 'eks-gpu-1')"),
+    ({"karpenter.sh/nodepool": "gpu", "aws:ec2:fleet-id": "fleet-1"}, "Karpenter node pool 'gpu'"),
+    ({"AWSBatchServiceTag": "batch", "aws:autoscaling:groupName": "AWSBatch-ce-asg-1"},
+     "AWS Batch compute environment 'batch' (Auto Scaling group 'AWSBatch-ce-asg-1')"),
+    ({"aws:elasticmapreduce:job-flow-id": "j-1"}, "EMR cluster 'j-1'"),
+    ({"aws:ec2spot:fleet-request-id": "sfr-1"}, "Spot Fleet request 'sfr-1'"),
+    ({"parallelcluster:node-type": "Compute", "parallelcluster:cluster-name": "hpc"},
+     "ParallelCluster compute fleet 'hpc'"),
+])
+@pytest.mark.parametrize("problem", ["idle", "untagged", "forbidden"])
+def test_an_instance_a_manager_keeps_running_is_never_stopped_or_marked(tags: dict[str, str], manager: str,
+                                                                         problem: str) -> None:
+    base = UNTAGGED if problem == "untagged" else TAGS
+    r = resource(tags={**base, **tags}, instance_type="p5.48xlarge" if problem == "forbidden" else "g5.xlarge")
+    d = decide(r, IDLE_GPU if problem == "idle" else BUSY, GRACE_0, NOW)
+    assert d.action is Action.NOTIFY and d.managed_by == manager
+    assert f"managed by {manager}" in d.detail
+
+
+def test_a_standalone_or_cloudformation_instance_is_not_managed() -> None:
+    for tags in ({}, {"aws:cloudformation:stack-name": "s"}, {"parallelcluster:node-type": "HeadNode"}):
+        d = decide(resource(tags={**TAGS, **tags}), IDLE_GPU, POLICY, NOW)
+        assert (d.action, d.managed_by) == (Action.STOP, None)
+
+
+def test_managed_instance_with_fixed_tags_is_still_unmarked() -> None:
+    d = decide(resource(tags={**TAGS, VIOLATION: "untagged", "aws:autoscaling:groupName": "g"}), BUSY, POLICY, NOW)
+    assert d.action is Action.UNMARK
+
+
+# --- signals not measured ----------------------------------------------------------------------------------
+
+def test_needs_signals_only_where_they_can_change_the_action() -> None:
+    assert needs_signals(resource(), POLICY, NOW)
+    assert needs_signals(resource(Kind.ENDPOINT), POLICY, NOW)
+    assert not needs_signals(resource(Kind.NOTEBOOK), POLICY, NOW)
+    assert not needs_signals(resource(tags={EXEMPT: "2026-12-01"}), POLICY, NOW)
+    assert not needs_signals(resource(tags=UNTAGGED), GRACE_0, NOW)
+    assert not needs_signals(resource(instance_type="p5.48xlarge"), POLICY, NOW)
+    assert needs_signals(resource(account=PROD, env="prod", instance_type="trn1.32xlarge"), POLICY, NOW)
+    unmeasured = decide(resource(), None, POLICY, NOW)
+    assert (unmeasured.action, unmeasured.reasons) == (Action.NONE, (Reason.COMPLIANT,))
 
 
 # --- combinations -----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""Inventory on a moto server: exact ids, types and tags; server-side filters; errors collected, never raised.
-Training jobs use botocore's Stubber: moto marks every training job Completed at once, so ListTrainingJobs
-(StatusEquals=InProgress) never returns one there."""
+"""Inventory on a moto server: exact ids, types and tags; one classification of accelerated types for every kind;
+server-side filters; errors collected, never raised. Training jobs use botocore's Stubber: moto marks every training
+job Completed at once, so ListTrainingJobs (StatusEquals=InProgress) never returns one there."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 
 from aifinops.lambdas.guard.clients import ClientFactory
 from aifinops.lambdas.guard.inventory import (
+    Classifier,
     InventoryError,
     accelerated_types,
     ec2_instances,
@@ -22,11 +23,18 @@ from aifinops.lambdas.guard.inventory import (
 )
 from aifinops.lambdas.guard.model import Kind
 from tests.lambdas.guard.conftest import REGION, count_calls
+from tests.lambdas.guard.factories import reference_policy
 
 AMI = "ami-12c6146b"
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
-FALLBACK = ("p3", "p3.2xlarge", "p3.8xlarge", "p3.16xlarge")  # the catalog's family and sizes: moto lists no p3.2xlarge
-ACCELERATED = {"g5.xlarge": 8, "g5.12xlarge": 2, "inf2.xlarge": 6, "trn1.2xlarge": 6, "p3.2xlarge": 8}
+ACCELERATED = {"g5.xlarge": 8, "g5.12xlarge": 2, "inf2.xlarge": 6, "trn1.2xlarge": 6, "p3.2xlarge": 8,
+               "p2.xlarge": 2, "g4ad.xlarge": 2, "dl1.24xlarge": 1, "f1.2xlarge": 1}
+CATALOG = Classifier(frozenset(reference_policy().accelerated_families))
+
+
+def _names(ec2: Any) -> set[str]:
+    """What the scan looks for: DescribeInstanceTypes' accelerated types and the catalog's exact names."""
+    return set(accelerated_types(ec2)) | set(reference_policy().accelerated_types)
 
 
 def _run(ec2: Any, instance_type: str, count: int, tags: dict[str, str] | None = None) -> list[str]:
@@ -38,12 +46,20 @@ def _run(ec2: Any, instance_type: str, count: int, tags: dict[str, str] | None =
     return [i["InstanceId"] for i in response["Instances"]]
 
 
-def test_accelerated_types_from_api_plus_fallback(clients: ClientFactory) -> None:
-    ec2 = clients.client("ec2", REGION)
-    types = accelerated_types(ec2, FALLBACK)
+def test_accelerated_types_from_the_api(clients: ClientFactory) -> None:
+    types = accelerated_types(clients.client("ec2", REGION))
     assert {"g5.xlarge", "g5.48xlarge", "inf2.xlarge", "trn1.32xlarge", "g4dn.xlarge", "p5.48xlarge"} <= types
-    assert {"p3.2xlarge", "p3.8xlarge", "p3.16xlarge", "p3dn.24xlarge"} <= types
-    assert not {"m5.large", "t3.micro", "c5.xlarge", "p3dn"} & types
+    assert not {"m5.large", "t3.micro", "c5.xlarge"} & types
+
+
+def test_one_classification_for_every_kind() -> None:
+    """DescribeInstanceTypes' answer or a catalog family; an ml. type is judged as its EC2 hardware."""
+    accelerated = Classifier(CATALOG.families, frozenset({"zz9.xlarge"}))  # a family only the API knows
+    for instance_type in ("p3.2xlarge", "ml.p3.2xlarge", "p2.xlarge", "ml.p2.16xlarge", "dl1.24xlarge",
+                          "ml.trn1n.32xlarge", "zz9.xlarge", "ml.zz9.xlarge", "ml.eia2.medium", "f2.6xlarge"):
+        assert accelerated(instance_type), instance_type
+    for instance_type in ("m5.large", "ml.m5.large", "ml.t3.medium", "zz9.2xlarge", "", "p3"):
+        assert not accelerated(instance_type) or instance_type == "p3", instance_type
 
 
 def test_ec2_instances_exact(clients: ClientFactory) -> None:
@@ -57,17 +73,18 @@ def test_ec2_instances_exact(clients: ClientFactory) -> None:
     ec2.stop_instances(InstanceIds=stopped)
     describes = count_calls(ec2, "DescribeInstances")
 
-    result = ec2_instances(ec2, accelerated_types(ec2, FALLBACK))
+    names = _names(ec2)
+    result = ec2_instances(ec2, names)
 
     assert result.errors == []
-    assert len(expected) == 30
+    assert len(expected) == 36  # p2, g4ad, dl1, f1: not in moto's type list, found through the catalog
     assert {r.id: (r.instance_type, dict(r.tags)) for r in result.resources} == expected
     assert not {r.id for r in result.resources} & set(cpu + stopped)
     first = result.resources[0]
     assert first.kind is Kind.EC2_INSTANCE and first.account == "123456789012" and first.region == REGION
     assert first.arn == f"arn:aws:ec2:{REGION}:123456789012:instance/{first.id}"
     assert first.instance_count == 1 and first.launched_at is not None and first.launched_at.tzinfo is not None
-    assert describes[0] == 1  # 79 accelerated names in moto + fallback: one chunk, one page
+    assert describes[0] == math.ceil(len(names) / 199)  # moto's and the catalog's names, 199 a call, one page each
 
 
 def test_ec2_filter_values_are_chunked(clients: ClientFactory) -> None:
@@ -93,45 +110,48 @@ def _config(sm: Any, name: str, variants: list[tuple[str, str, int]]) -> None:
         {"VariantName": v, "ModelName": "model", "InitialInstanceCount": n, "InstanceType": t} for v, t, n in variants])
 
 
-def test_endpoints_variants_types_tags(clients: ClientFactory) -> None:
+def test_endpoints_variants_types_and_counts(clients: ClientFactory) -> None:
     sm = clients.client("sagemaker", REGION)
     sm.create_model(ModelName="model", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "image"})
     _config(sm, "two", [("small", "ml.g4dn.xlarge", 1), ("big", "ml.p3.8xlarge", 2)])
     _config(sm, "inf", [("all", "ml.inf1.xlarge", 3)])
     _config(sm, "cpu", [("all", "ml.m5.large", 1)])
+    _config(sm, "p3-only", [("all", "ml.p3.2xlarge", 1)])
     _endpoint(sm, "llm", "two", {"team": "ml", "environment": "prod"})
     _endpoint(sm, "llm-copy", "two")
     _endpoint(sm, "neuron", "inf", {"team": "ml"})
     _endpoint(sm, "web", "cpu", {"team": "web"})
+    _endpoint(sm, "volta", "p3-only")
     config_calls = count_calls(sm, "DescribeEndpointConfig")
     tag_calls = count_calls(sm, "ListTags")
 
-    result = endpoints(sm, accelerated_types(clients.client("ec2", REGION), FALLBACK))
+    result = endpoints(sm, CATALOG)
 
     assert result.errors == []
     got = {r.id: r for r in result.resources}
-    assert set(got) == {"llm", "llm-copy", "neuron"}  # ml.m5.large is not accelerated
+    assert set(got) == {"llm", "llm-copy", "neuron", "volta"}  # ml.m5.large is not accelerated; ml.p3 is
     llm = got["llm"]
     assert (llm.kind, llm.instance_type, llm.instance_count, llm.variants) == (
         Kind.ENDPOINT, "ml.p3.8xlarge", 3, ("small", "big"))
-    assert dict(llm.tags) == {"team": "ml", "environment": "prod"} and dict(got["llm-copy"].tags) == {}
+    assert llm.billed() == (("ml.g4dn.xlarge", 1), ("ml.p3.8xlarge", 2))
     assert (got["neuron"].instance_type, got["neuron"].instance_count) == ("ml.inf1.xlarge", 3)
     assert llm.arn == f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/llm" and llm.account == "123456789012"
-    assert config_calls[0] == 3  # cached: "two" described once for two endpoints
-    assert tag_calls[0] == 3  # only for the endpoints kept
-    assert {r.id for r in endpoints(sm).resources} == {"llm", "llm-copy", "neuron", "web"}
+    assert config_calls[0] == 4  # cached: "two" described once for two endpoints
+    assert tag_calls[0] == 0  # tags are read apart, for the accelerated ones only (tags.py)
+    assert {r.id for r in endpoints(sm, lambda _t: True).resources} == {"llm", "llm-copy", "neuron", "web", "volta"}
 
 
-def test_notebooks_with_tags(clients: ClientFactory) -> None:
+def test_notebooks_listed_once_accelerated_only(clients: ClientFactory) -> None:
     sm = clients.client("sagemaker", REGION)
     sm.create_notebook_instance(NotebookInstanceName="gpu-nb", InstanceType="ml.p3.2xlarge", RoleArn=ROLE,
                                 Tags=[{"Key": "team", "Value": "research"}])
+    sm.create_notebook_instance(NotebookInstanceName="old-gpu-nb", InstanceType="ml.p2.xlarge", RoleArn=ROLE)
     sm.create_notebook_instance(NotebookInstanceName="cpu-nb", InstanceType="ml.t3.medium", RoleArn=ROLE)
-    result = notebooks(sm)
-    assert result.errors == []
-    got = {r.id: (r.kind, r.instance_type, dict(r.tags)) for r in result.resources}
-    assert got == {"gpu-nb": (Kind.NOTEBOOK, "ml.p3.2xlarge", {"team": "research"}),
-                   "cpu-nb": (Kind.NOTEBOOK, "ml.t3.medium", {})}
+    lists = count_calls(sm, "ListNotebookInstances")
+    result = notebooks(sm, CATALOG)
+    assert result.errors == [] and lists[0] == 1
+    got = {r.id: (r.kind, r.instance_type) for r in result.resources}
+    assert got == {"gpu-nb": (Kind.NOTEBOOK, "ml.p3.2xlarge"), "old-gpu-nb": (Kind.NOTEBOOK, "ml.p2.xlarge")}
 
 
 def _stubbed_sagemaker() -> tuple[Any, Stubber]:
@@ -140,8 +160,9 @@ def _stubbed_sagemaker() -> tuple[Any, Stubber]:
 
 
 def test_training_jobs_stubbed() -> None:
-    """Stubber, not moto: moto completes training jobs immediately. Two InProgress jobs over two list pages;
-    the second's ListTags is denied: it is reported, the first is returned."""
+    """Stubber, not moto: moto completes training jobs immediately. Three InProgress jobs over two list pages: a
+    homogeneous one, one whose DescribeTrainingJob is denied (reported, the others returned), a heterogeneous
+    cluster (instance groups), and a CPU job left out."""
     sm, stub = _stubbed_sagemaker()
     start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     arn = f"arn:aws:sagemaker:{REGION}:123456789012:training-job/"
@@ -150,27 +171,32 @@ def test_training_jobs_stubbed() -> None:
         {"TrainingJobName": "a", "TrainingJobArn": arn + "a", **summary}], "NextToken": "t"},
         {"StatusEquals": "InProgress", "MaxResults": 100})
     stub.add_response("list_training_jobs", {"TrainingJobSummaries": [
-        {"TrainingJobName": "b", "TrainingJobArn": arn + "b", **summary}]},
+        {"TrainingJobName": n, "TrainingJobArn": arn + n, **summary} for n in ("b", "c", "d")]},
         {"StatusEquals": "InProgress", "MaxResults": 100, "NextToken": "t"})
-    for name in ("a", "b"):
+    configs = {"a": {"InstanceType": "ml.p4d.24xlarge", "InstanceCount": 4, "VolumeSizeInGB": 50},
+               "c": {"InstanceGroups": [{"InstanceType": "ml.p3.2xlarge", "InstanceCount": 2, "InstanceGroupName": "x"},
+                                        {"InstanceType": "ml.c5.xlarge", "InstanceCount": 1, "InstanceGroupName": "y"}],
+                     "VolumeSizeInGB": 50},
+               "d": {"InstanceType": "ml.c5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 50}}
+    for name in ("a", "b", "c", "d"):
+        if name == "b":
+            stub.add_client_error("describe_training_job", "AccessDeniedException", "denied", http_status_code=400)
+            continue
         stub.add_response("describe_training_job", {
             "TrainingJobName": name, "TrainingJobArn": arn + name, "TrainingJobStatus": "InProgress",
             "SecondaryStatus": "Training", "CreationTime": start, "TrainingStartTime": start,
             "ModelArtifacts": {"S3ModelArtifacts": "s3://b/k"},
             "AlgorithmSpecification": {"TrainingInputMode": "File", "TrainingImage": "image"},
-            "ResourceConfig": {"InstanceType": "ml.p4d.24xlarge", "InstanceCount": 4, "VolumeSizeInGB": 50},
+            "ResourceConfig": configs[name],
             "StoppingCondition": {"MaxRuntimeInSeconds": 86400}}, {"TrainingJobName": name})
-        if name == "a":
-            stub.add_response("list_tags", {"Tags": [{"Key": "team", "Value": "ml"}]},
-                              {"ResourceArn": arn + "a", "MaxResults": 50})
-        else:
-            stub.add_client_error("list_tags", "AccessDeniedException", "denied", http_status_code=400)
     with stub:
-        result = training_jobs(sm)
+        result = training_jobs(sm, CATALOG)
         stub.assert_no_pending_responses()
-    assert [(r.id, r.kind, r.instance_type, r.instance_count, r.launched_at, dict(r.tags))
-            for r in result.resources] == [("a", Kind.TRAINING_JOB, "ml.p4d.24xlarge", 4, start, {"team": "ml"})]
-    assert result.errors == [InventoryError("b", "ListTags", "AccessDeniedException", "denied")]
+    assert [(r.id, r.kind, r.instance_type, r.instance_count, r.launched_at, r.billed())
+            for r in result.resources] == [
+        ("a", Kind.TRAINING_JOB, "ml.p4d.24xlarge", 4, start, (("ml.p4d.24xlarge", 4),)),
+        ("c", Kind.TRAINING_JOB, "ml.p3.2xlarge", 3, start, (("ml.p3.2xlarge", 2), ("ml.c5.xlarge", 1)))]
+    assert result.errors == [InventoryError("b", "DescribeTrainingJob", "AccessDeniedException", "denied")]
 
 
 def test_list_failure_is_collected_not_raised() -> None:
@@ -178,5 +204,7 @@ def test_list_failure_is_collected_not_raised() -> None:
     stub.add_client_error("list_endpoints", "ThrottlingException", "slow down", http_status_code=400)
     stub.add_client_error("list_notebook_instances", "AccessDeniedException", "no", http_status_code=400)
     with stub:
-        assert endpoints(sm).errors == [InventoryError("*", "ListEndpoints", "ThrottlingException", "slow down")]
-        assert notebooks(sm).errors == [InventoryError("*", "ListNotebookInstances", "AccessDeniedException", "no")]
+        assert endpoints(sm, CATALOG).errors == [InventoryError("*", "ListEndpoints", "ThrottlingException",
+                                                                "slow down")]
+        assert notebooks(sm, CATALOG).errors == [InventoryError("*", "ListNotebookInstances",
+                                                                "AccessDeniedException", "no")]

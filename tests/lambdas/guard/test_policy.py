@@ -35,18 +35,26 @@ def test_round_trip_of_the_reference_policy(config: FinOpsConfig) -> None:
     assert policy.network_bytes_per_second == config.guard.idle.network_bytes_per_second
     assert (policy.no_signal, policy.exemption_max_days, policy.notebook_max_hours, policy.schedule_minutes) == (
         "notify", 30, 12, 15)
-    assert policy.environments["prod"] == EnvironmentPolicy("prod", "notify", True, 72, ("444444444444",))
+    assert policy.environments["prod"] == EnvironmentPolicy("prod", "notify", True, 72, ("444444444444",),
+                                                            ("g5", "g6", "g6e", "p5", "ml.g5", "ml.g6", "ml.p5"))
     assert policy.environments["dev"].mode == "stop"
     assert policy.accounts == {"222222222222": "dev", "333333333333": "staging", "444444444444": "prod"}
     assert {"g5", "p5", "trn1", "inf2"} <= set(policy.accelerated_families)
     assert policy.price("g5.xlarge") == HourlyPrice(1.006, estimate=False)
     assert policy.price("ml.g5.xlarge") == HourlyPrice(1.006, estimate=True)
-    assert policy.price("ml.p3dn.24xlarge") is None and policy.price("m5.large") is None
+    assert policy.price("ml.p5e.48xlarge") is None and policy.price("m5.large") is None
+    assert policy.prices_region == "us-east-1"
+    assert {"p3.2xlarge", "p2.16xlarge", "g4dn.metal", "trn2.3xlarge"} <= set(policy.accelerated_types)
+    assert {naming.PAUSED_TAG, naming.CRITICAL_TAG, naming.MANAGED_TAG} <= set(policy.guard_tag_keys)
+    assert policy.is_catalog_accelerated("ml.p3.2xlarge") and not policy.is_catalog_accelerated("m5.large")
+    dev = policy.environments["dev"]
+    assert dev.allows("g5.xlarge", sagemaker=False) and dev.allows("ml.g4dn.2xlarge", sagemaker=True)
+    assert not dev.allows("g4dn.xlarge", sagemaker=False) and not dev.allows("ml.g6.xlarge", sagemaker=True)
 
 
 def test_the_json_is_deterministic_and_versioned(config: FinOpsConfig) -> None:
     assert guard_policy_json(config) == guard_policy_json(config)
-    assert json.loads(guard_policy_json(config))["version"] == 1
+    assert json.loads(guard_policy_json(config))["version"] == 2
 
 
 def test_production_defaults_to_notify(config: FinOpsConfig) -> None:
@@ -59,7 +67,7 @@ def test_production_defaults_to_notify(config: FinOpsConfig) -> None:
 
 def test_every_problem_is_reported_at_once(config: FinOpsConfig) -> None:
     doc: dict[str, Any] = guard_policy(config)
-    doc.update(version=2, requiredTags=[], noSignal="loud", untaggedGraceMinutes=-1)
+    doc.update(version=1, requiredTags=[], noSignal="loud", untaggedGraceMinutes=-1)
     doc["guardTags"]["stopAfter"] = ""
     doc["idle"]["gpuPercent"] = 101
     doc["environments"]["dev"]["mode"] = "delete"

@@ -80,7 +80,7 @@ def test_endpoints_every_variant_and_zero_invocations(clients: ClientFactory) ->
     for name in ("served", "silent", "new"):
         sm.create_endpoint(EndpointName=name, EndpointConfigName="two")
     now = datetime.now(UTC)
-    found = {r.id: r for r in endpoints(sm).resources}
+    found = {r.id: r for r in endpoints(sm, lambda _t: True).resources}
     fleet = [_old(found["served"], now), _old(found["silent"], now), found["new"]]
     slots = _window(now)
     _put(cw, "AWS/SageMaker", "Invocations", {"EndpointName": "served", "VariantName": "b"},
