@@ -59,6 +59,7 @@ check: deps $(CHECKOV_VENV)/.installed
 bench: deps
 	$(BIN)/python bench/synth_scale.py
 	$(BIN)/python bench/guard_scale.py
+	$(BIN)/python bench/guard_traps.py
 
 clean:
 	rm -rf $(CDK_OUT) $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis $(REPORTS)

@@ -66,13 +66,18 @@ def _print_summary(data: dict[str, Any]) -> None:
     for column in ("kind", "resource", "environment", "reasons", "action", "result", "USD/h"):
         table.add_column(column)
     for d in data["decisions"]:
-        cost = "" if d["hourly_usd"] is None else f"{d['hourly_usd']:.2f}{'~' if d['price_estimate'] else ''}"
-        table.add_row(d["kind"], d["id"], d["environment"] or "", ", ".join(d["reasons"]), d["action"],
-                      d["result"], cost)
+        cost = "unpriced" if d["hourly_usd"] is None else f"{d['hourly_usd']:.2f}{'~' if d['price_estimate'] else ''}"
+        action = d["action"] + (f" (managed by {d['managed_by']})" if d["managed_by"] else "")
+        table.add_row(d["kind"], d["id"], d["environment"] or "", ", ".join(d["reasons"]), action, d["result"], cost)
     out.print(table)
     counts = data["counts"]
-    out.print(f"resources: {counts['resources']}, actions: {counts['by_action']}, stopped: {counts['stopped']}, "
-              f"marked: {counts['marked']}, errors: {counts['errors']}", markup=False, highlight=False)
+    out.print(f"resources: {counts['resources']}, actions: {counts['by_action']}, stopped: {counts['stopped']} "
+              f"(${counts['hourly_usd_saved']:,.2f}/h), marked: {counts['marked']}, unpriced: {counts['unpriced']}, "
+              f"errors: {counts['errors']}, warnings: {counts['warnings']}  (~ an estimated price)", markup=False,
+              highlight=False)
+    for w in data["warnings"]:
+        err.print(f"warning: {w.get('operation')} {w.get('resource')} ({w.get('region')}): {w.get('code')}: "
+                  f"{w.get('message')}", markup=False, highlight=False, soft_wrap=True)
     for n in data["not_reached"]:
         err.print(f"not reached ({n['region']}, {n['stage']}): {', '.join(n['resources'])}", markup=False,
                   highlight=False, soft_wrap=True)

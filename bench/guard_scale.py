@@ -6,22 +6,18 @@ precision and recall against the fleet's ground truth (issue 6, "Efficiency").
     python bench/guard_scale.py                       # 100, 1,000, 5,000: Rich table
     python bench/guard_scale.py --sizes 100,1000 --markdown
 
-Set-up: a moto server in a child process (`--serve-moto`, so the scan's memory is measured alone) behind a
-small threaded counting HTTP proxy on 127.0.0.1 that counts every request per service and operation
-(`X-Amz-Target`, the rpc-v2-cbor `/operation/NAME` path, or the query `Action=`; the service from the SigV4
-credential scope) and forwards it to moto. The scan also counts its logical calls with its botocore
-`before-call` hook (`Summary.api_calls`); both counts are reported and must agree when nothing is retried.
-
-moto 5.2.5's GetMetricData compares every stored datapoint with every query and every period (REFERENCE.md);
-at 5,000 instances that is billions of comparisons in the stand-in, not in the scan. The child therefore
-wraps moto's `get_metric_data` with an index by (metric name, dimensions) and hands moto's own code only the
-matching datapoints per query: same answers, linear cost. Nothing else of moto is changed.
+Set-up (bench/guard_stand_in.py): a moto server in a child process (so the scan's memory is measured alone)
+behind a small threaded counting HTTP proxy on 127.0.0.1 that counts every request per service and operation and
+forwards it to moto. The scan also counts its logical calls with its botocore `before-call` hook
+(`Summary.api_calls`); both counts are reported and must agree when nothing is retried. The changes to moto
+(an indexed GetMetricData, one answer per GetResources ARN list) are listed there.
 
 Fleet per size N (ground truth recorded per resource):
 - EC2 g5.xlarge, launched in reservations of 100 (moto pages by reservation): 10 % untagged and busy
   (mark), 30 % fully tagged and idle (stop: dev account, guard mode stop), 60 % fully tagged and busy (none).
 - Endpoints, N/50 (one ml.g4dn.xlarge variant): half idle in dev (stop), a quarter idle tagged prod (notify),
-  a quarter busy (none). Notebooks, N/50 (ml.p3.2xlarge): half untagged (mark), half tagged (none).
+  a quarter busy (none). Notebooks, N/50 (ml.p3.2xlarge, which dev is given leave to run here): half untagged
+  (mark), half tagged (none).
 - Datapoints kept few: CPU 1 % one minute into the window and ten minutes before its end plus NetworkIn 100 B
   at the start for idle instances (covered, CPU and network below thresholds: idle); CPU 60 % one minute into
   the window for busy and untagged ones (covered, CPU above threshold: busy); Invocations 10 for busy endpoints.
@@ -35,28 +31,28 @@ tracemalloc (peak memory) and once enforced without it (wall seconds, calls, dec
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import math
 import os
-import re
 import resource
 import subprocess
 import sys
-import threading
 import time
 import tracemalloc
 import urllib.request
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.guard_bound import lower_bound  # noqa: E402
+from bench.guard_stand_in import RESET_PATH, CountingProxy, MotoChild  # noqa: E402
+from bench.trap_fleet import price_list  # noqa: E402
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -69,136 +65,6 @@ RESERVATION = 100
 TAGS = {"team": "search", "project": "ranker", "model": "llama", "environment": "dev", "task-type": "training"}
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
                "AWS_DEFAULT_REGION": REGION}
-
-
-# --- the moto child ---------------------------------------------------------------------------------------
-
-def serve_moto() -> None:
-    """Run a moto server with an indexed GetMetricData; print its port; serve until stdin closes."""
-    import logging
-
-    from moto.cloudwatch.models import CloudWatchBackend
-    from moto.server import ThreadedMotoServer
-
-    original = CloudWatchBackend.get_metric_data
-    lock = threading.Lock()
-
-    def indexed(self: Any, queries: list[dict[str, Any]], start_time: datetime, end_time: datetime,
-                scan_by: str = "TimestampAscending") -> list[dict[str, Any]]:
-        index: dict[tuple[str, tuple[tuple[str, str], ...]], list[Any]] = defaultdict(list)
-        for md in self.get_all_metrics():
-            index[(md.name, tuple(sorted((d.name, d.value) for d in md.dimensions)))].append(md)
-        out: list[dict[str, Any]] = []
-        with lock:
-            for query in queries:
-                if "MetricStat" not in query:
-                    out += original(self, [query], start_time, end_time, scan_by)
-                    continue
-                metric = query["MetricStat"]["Metric"]
-                key = (metric["MetricName"],
-                       tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))))
-                self.get_all_metrics = lambda key=key: index.get(key, [])
-                try:
-                    out += original(self, [query], start_time, end_time, scan_by)
-                finally:
-                    del self.get_all_metrics
-        return out
-
-    CloudWatchBackend.get_metric_data = indexed  # type: ignore[method-assign]
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    print(server.get_host_and_port()[1], flush=True)
-    sys.stdin.read()
-    server.stop()
-
-
-# --- the counting proxy -----------------------------------------------------------------------------------
-
-class CountingProxy:
-    """A threaded HTTP forwarder on 127.0.0.1 counting requests per `service:Operation`."""
-
-    def __init__(self, upstream_port: int) -> None:
-        self.calls: Counter[str] = Counter()
-        self.seconds: defaultdict[str, float] = defaultdict(float)
-        lock = threading.Lock()
-        local = threading.local()
-        calls, seconds = self.calls, self.seconds
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # headers and body go in two writes: no 40 ms delayed-ACK stall
-
-            def log_message(self, *_: Any) -> None:
-                pass
-
-            def _forward(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if self.path == RESET_PATH:  # the scan child: "count from here"
-                    with lock:
-                        calls.clear()
-                        seconds.clear()
-                    self.send_response(204)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                operation = "" if self.path.startswith("/moto-api") else _operation(self.headers, self.path, body)
-                if operation:
-                    with lock:
-                        calls[operation] += 1
-                started = time.perf_counter()
-                conn = getattr(local, "conn", None)
-                if conn is None:
-                    conn = local.conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=600)
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "host")}
-                headers["Host"] = f"127.0.0.1:{upstream_port}"
-                try:
-                    conn.request(self.command, self.path, body=body, headers=headers)
-                    response = conn.getresponse()
-                except (OSError, http.client.HTTPException):
-                    conn.close()
-                    conn = local.conn = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=600)
-                    conn.request(self.command, self.path, body=body, headers=headers)
-                    response = conn.getresponse()
-                data = response.read()
-                if operation:
-                    with lock:
-                        seconds[operation] += time.perf_counter() - started
-                self.send_response(response.status)
-                for key, value in response.getheaders():
-                    if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _forward
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-RESET_PATH = "/__bench/reset"
-_SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/")
-
-
-def _operation(headers: Any, path: str, body: bytes) -> str:
-    match = _SCOPE.search(headers.get("Authorization", ""))
-    service = match.group(1) if match else "?"
-    service = {"monitoring": "cloudwatch"}.get(service, service)  # the signing name -> the hook's name
-    target = headers.get("X-Amz-Target")
-    if target:
-        return f"{service}:{target.rsplit('.', 1)[-1]}"
-    if "/operation/" in path:
-        return f"{service}:{urlsplit(path).path.rsplit('/', 1)[-1]}"
-    action = parse_qs(body.decode("utf-8", "replace")).get("Action") or parse_qs(urlsplit(path).query).get("Action")
-    return f"{service}:{action[0] if action else '?'}"
 
 
 # --- fleet --------------------------------------------------------------------------------------------------
@@ -222,8 +88,8 @@ def seed(clients: Any, n: int, now: datetime, window_minutes: int, reservation: 
     for offset in range(0, len(tagged), 1000):
         ec2.create_tags(Resources=tagged[offset:offset + 1000], Tags=_tag_list(TAGS))
 
-    epoch = int((now - timedelta(minutes=window_minutes)).timestamp())
-    start = datetime.fromtimestamp(epoch - epoch % PERIOD, UTC)
+    epoch = math.ceil((now - timedelta(minutes=window_minutes)).timestamp())
+    start = datetime.fromtimestamp(epoch + (-epoch % PERIOD), UTC)  # as the scan aligns its window
     first, last = start + timedelta(minutes=1), now - timedelta(minutes=10)
     datums: list[dict[str, Any]] = []
 
@@ -271,29 +137,6 @@ def seed(clients: Any, n: int, now: datetime, window_minutes: int, reservation: 
 
 # --- bound and scoring --------------------------------------------------------------------------------------
 
-def lower_bound(*, types: int, accelerated: int, n: int, endpoints: int, configs: int, notebooks: int,
-                jobs: int, variants: int, stops: int, marks: int, sm_actions: Counter[str]) -> dict[str, int]:
-    ceil = math.ceil
-    bound = {
-        "ec2:DescribeInstanceTypes": ceil(types / 100),
-        "ec2:DescribeInstances": max(ceil(accelerated / 199), ceil(n / 1000)),
-        "sagemaker:ListEndpoints": max(1, ceil(endpoints / 100)),
-        "sagemaker:DescribeEndpoint": endpoints,
-        "sagemaker:DescribeEndpointConfig": configs,
-        "sagemaker:ListTags": endpoints + notebooks + jobs,
-        "sagemaker:ListNotebookInstances": max(1, ceil(notebooks / 100)),
-        "sagemaker:ListTrainingJobs": max(1, ceil(jobs / 100)),
-        "sagemaker:DescribeTrainingJob": jobs,
-        "cloudwatch:GetMetricData": ceil((4 * n + 2 * variants) / 500),
-        # actions: one value set for the stops' stopped-by tag, one for the marks
-        "ec2:StopInstances": ceil(stops / 1000),
-        "ec2:CreateTags": ceil(stops / 1000) + ceil(marks / 1000),
-    }
-    for op, count in sm_actions.items():  # SageMaker has no batch action: one call per resource
-        bound[op] = count
-    return {k: v for k, v in bound.items() if v}
-
-
 def score(truth: dict[str, str], decided: dict[str, str]) -> dict[str, tuple[float, float, int, int]]:
     """Per action: (precision, recall, predicted, expected)."""
     out = {}
@@ -316,6 +159,7 @@ def _policy() -> Any:
     doc = json.loads(guard_policy_json(load(ROOT / "finops.yaml")))
     doc["accounts"] = {ACCOUNT: "dev"}
     doc["environments"]["dev"]["accounts"].append(ACCOUNT)
+    doc["environments"]["dev"]["accelerators"].append("ml.p3")  # the notebooks' type
     return parse_policy(json.dumps(doc))
 
 
@@ -343,8 +187,9 @@ def scan_one(proxy_url: str, now: datetime) -> dict[str, Any]:
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {"wall_s": wall, "cpu_s": cpu, "stages": stages, "peak_mb": peak / 2**20, "base_rss_mb": base_rss,
             "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "hook": summary["api_calls"], "accelerated": len(types.get(REGION, ())),
-            "decisions": [{k: d[k] for k in ("id", "kind", "action")} for d in summary["decisions"]],
+            "hook": summary["api_calls"],
+            "accelerated": len(types.get(REGION, frozenset()) | set(policy.accelerated_types)),
+            "decisions": summary["decisions"],
             "errors": summary["errors"] + dry.errors}
 
 
@@ -353,7 +198,7 @@ def run_size(n: int, moto_url: str, reservation: int = RESERVATION) -> dict[str,
 
     policy = _policy()
     urllib.request.urlopen(urllib.request.Request(f"{moto_url}/moto-api/reset", method="POST"), timeout=60)
-    proxy = CountingProxy(int(urlsplit(moto_url).port or 0))
+    proxy = CountingProxy(int(urlsplit(moto_url).port or 0), price_list=price_list)
     try:
         now = datetime.now(UTC).replace(microsecond=0) + FUTURE
         seeding = ClientFactory(endpoint_url=moto_url, max_attempts=1)
@@ -369,16 +214,12 @@ def run_size(n: int, moto_url: str, reservation: int = RESERVATION) -> dict[str,
     all_types = len(seeding.client("ec2", REGION).describe_instance_types()["InstanceTypes"])
     decisions = child.pop("decisions")
     decided = {d["id"]: d["action"] for d in decisions}
-    hook = Counter(child["hook"])
-    stops = sum(1 for d in decisions if d["kind"] == "ec2-instance" and d["action"] == "stop")
-    marks = sum(1 for d in decisions if d["kind"] == "ec2-instance" and d["action"] == "mark")
-    sm_actions = Counter({k: v for k, v in hook.items() if k in (
-        "sagemaker:AddTags", "sagemaker:DeleteEndpoint", "sagemaker:StopNotebookInstance")})
     endpoints = sum(1 for k in truth if k.startswith("ep-"))
     notebooks = sum(1 for k in truth if k.startswith("nb-"))
-    bound = lower_bound(types=all_types, accelerated=child["accelerated"], n=n, endpoints=endpoints,
-                        configs=endpoints, notebooks=notebooks, jobs=0, variants=endpoints, stops=stops,
-                        marks=marks, sm_actions=sm_actions)
+    # every instance and endpoint is measured: at grace 60 an untagged one is marked, and signals can still stop it
+    bound = lower_bound(types=all_types, names=child["accelerated"], instances=n, endpoints=endpoints,
+                        configs=endpoints, notebooks=notebooks, jobs=0, sagemaker_accelerated=endpoints + notebooks,
+                        measured_queries=4 * n + 2 * endpoints, decisions=decisions)
     return {**child, "n": n, "endpoints": endpoints, "notebooks": notebooks, "seed_s": seed_s,
             "proxy": dict(proxied), "proxy_seconds": seconds, "bound": bound, "types": all_types,
             "score": score(truth, decided), "by_action": dict(Counter(decided.values()))}
@@ -436,12 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reservation-size", type=int, default=RESERVATION,
                         help="instances per RunInstances call; 1 makes moto page DescribeInstances by 1,000 "
                              "instances as AWS does (moto pages by reservation), at the price of slow seeding")
-    parser.add_argument("--serve-moto", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--scan-one", nargs=2, metavar=("PROXY_URL", "NOW"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve_moto:
-        serve_moto()
-        return 0
     if args.scan_one:
         print(json.dumps(scan_one(args.scan_one[0], datetime.fromisoformat(args.scan_one[1])), default=str))
         return 0
@@ -450,19 +287,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.pop(key, None)
     os.environ["AWS_CONFIG_FILE"] = os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    child = subprocess.Popen([sys.executable, __file__, "--serve-moto"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True, env=os.environ.copy())
-    assert child.stdout is not None and child.stdin is not None
-    moto_url = f"http://127.0.0.1:{int(child.stdout.readline())}"
+    moto = MotoChild()
     rows = []
     started = time.perf_counter()
     try:
         for n in sizes:
-            rows.append(run_size(n, moto_url, args.reservation_size))
+            rows.append(run_size(n, moto.url, args.reservation_size))
             print(f"# {n}: done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     finally:
-        child.stdin.close()
-        child.wait(timeout=30)
+        moto.close()
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2, default=str))
     tables = [summary_rows(rows), operation_rows(rows)]

@@ -4,6 +4,9 @@ process that calls this; the code under test still speaks HTTP to it).
 - SageMaker endpoint configs and notebook instances accept only a fixed, old list of `ml.*` types (no ml.g5,
   ml.g6, ml.inf2 ...); AWS accepts every type of its enums. `accept_every_ml_type` lets any `ml.` type through,
   so tests can use the types an environment allows.
+- Training jobs are Completed the moment they are created, and StopTrainingJob is not implemented.
+  `training_jobs_in_progress` creates them InProgress and answers StopTrainingJob (the job becomes Stopped, as AWS
+  does after Stopping).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["accept_every_ml_type"]
+__all__ = ["accept_every_ml_type", "stop_training_job", "training_jobs_in_progress"]
 
 
 @contextmanager
@@ -34,3 +37,41 @@ def accept_every_ml_type() -> Iterator[None]:
     finally:
         for cls, original in originals.items():
             cls.validate_instance_type = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def stop_training_job() -> Iterator[None]:
+    """moto's SageMaker responses answer StopTrainingJob."""
+    from moto.sagemaker.responses import SageMakerResponse
+
+    def stop(self: Any) -> str:
+        job = self.sagemaker_backend.training_jobs[self._get_param("TrainingJobName")]
+        job.training_job_status = "Stopped"
+        return "{}"
+
+    assert not hasattr(SageMakerResponse, "stop_training_job"), "moto implements StopTrainingJob now: drop this"
+    SageMakerResponse.stop_training_job = stop  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        del SageMakerResponse.stop_training_job  # type: ignore[attr-defined]
+
+
+@contextmanager
+def training_jobs_in_progress() -> Iterator[None]:
+    """New training jobs are InProgress (and can be stopped)."""
+    from moto.sagemaker.models import FakeTrainingJob
+
+    original = FakeTrainingJob.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.training_job_status = "InProgress"
+        self.secondary_status = "Training"
+
+    FakeTrainingJob.__init__ = init  # type: ignore[method-assign]
+    try:
+        with stop_training_job():
+            yield
+    finally:
+        FakeTrainingJob.__init__ = original  # type: ignore[method-assign]

@@ -33,7 +33,7 @@ from tests.e2e.guard_fleet import (
     by_label,
     check_counts,
 )
-from tests.moto_gaps import accept_every_ml_type
+from tests.moto_gaps import accept_every_ml_type, stop_training_job
 
 SCHEDULE = {"source": "aws.events", "detail-type": "Scheduled Event"}
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/sagemaker-execution"
@@ -132,19 +132,9 @@ def test_exemptions_bounded_by_the_configured_maximum(empty_fleet: Fleet, invoke
 def moto_training(moto: str) -> Iterator[Any]:
     """moto's SageMaker backend of the dev account, with StopTrainingJob added to its responses."""
     from moto.sagemaker.models import sagemaker_backends
-    from moto.sagemaker.responses import SageMakerResponse
 
-    def stop_training_job(self: Any) -> str:
-        job = self.sagemaker_backend.training_jobs[self._get_param("TrainingJobName")]
-        job.training_job_status = "Stopped"
-        return "{}"
-
-    assert not hasattr(SageMakerResponse, "stop_training_job"), "moto implements StopTrainingJob now: drop this"
-    SageMakerResponse.stop_training_job = stop_training_job  # type: ignore[attr-defined]
-    try:
+    with stop_training_job():
         yield sagemaker_backends[ACCOUNT][REGION]
-    finally:
-        del SageMakerResponse.stop_training_job  # type: ignore[attr-defined]
 
 
 def test_each_sagemaker_kind(empty_fleet: Fleet, invoke: Invoke, moto_training: Any) -> None:

@@ -21,7 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from aifinops_runtime.clients import API_ERRORS, describe_error
 
 from .clients import Clients
 from .model import Kind, Resource
@@ -94,9 +94,9 @@ class PriceBook:
                 return None
             try:
                 price = _get_price(self.clients.client("pricing", PRICING_REGION), instance_type, region, component)
-            except (ClientError, BotoCoreError) as exc:
+            except API_ERRORS as exc:
                 self._failed = True
-                code, message = _describe(exc)
+                code, message = describe_error(exc)
                 self.warnings.append({"resource": instance_type, "kind": "pricing", "region": region,
                                       "operation": "GetProducts", "code": code,
                                       "message": f"{message[:300]} (the Price List is not asked again in this scan;"
@@ -136,9 +136,3 @@ def _float(value: Any) -> float | None:
         return None
     return number if number == number and number != float("inf") else None
 
-
-def _describe(exc: ClientError | BotoCoreError) -> tuple[str, str]:
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return str(err.get("Code", "Unknown")), str(err.get("Message", exc))
-    return type(exc).__name__, str(exc)

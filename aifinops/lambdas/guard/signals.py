@@ -31,13 +31,14 @@ A chunk whose call fails leaves its resources uncovered (no signal: never called
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from aifinops_runtime.clients import API_ERRORS, describe_error
 
 from .model import Kind, Resource, Signal, Signals
 
@@ -99,8 +100,10 @@ def collect(cloudwatch: Any, resources: Iterable[Resource], *, window_minutes: i
     """Signals for every resource over [now - window, now], in ceil(queries / 500) GetMetricData calls."""
     now = (now or datetime.now(UTC)).astimezone(UTC)
     window = timedelta(minutes=window_minutes)
-    epoch = int((now - window).timestamp())
-    start = datetime.fromtimestamp(epoch - epoch % period_seconds, UTC)  # aligned to the period
+    epoch = math.ceil((now - window).timestamp())
+    # Aligned to the period, up: every datapoint read lies inside the window, so activity before it (busy, then
+    # idle for the whole window) never counts.
+    start = datetime.fromtimestamp(epoch + (-epoch % period_seconds), UTC)
     items = list(resources)
     queries = [q for r in items for q in queries_for(r)]
     result = SignalsResult(queries=len(queries))
@@ -123,10 +126,10 @@ def collect(cloudwatch: Any, resources: Iterable[Resource], *, window_minutes: i
                             values[key] += value
                         else:  # variants' GPU: the busiest one
                             values[key] = max(values[key], value)
-        except (ClientError, BotoCoreError) as exc:
+        except API_ERRORS as exc:
             ids = tuple(dict.fromkeys(q.resource for q in chunk))
             failed.update(ids)
-            code, message = _describe(exc)
+            code, message = describe_error(exc)
             result.errors.append(SignalsError(ids, "GetMetricData", code, message))
     for resource in items:
         if resource.id in failed:
@@ -179,9 +182,3 @@ def _pages(cloudwatch: Any, request: list[dict[str, Any]], start: datetime, end:
             return
         kwargs["NextToken"] = token
 
-
-def _describe(exc: ClientError | BotoCoreError) -> tuple[str, str]:
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        return str(err.get("Code", "Unknown")), str(err.get("Message", exc))
-    return type(exc).__name__, str(exc)

@@ -128,3 +128,22 @@ def test_failed_chunk_leaves_resources_uncovered_and_paginates() -> None:
     [error] = result.errors
     assert (error.operation, error.code, error.resources) == ("GetMetricData", "Throttling", ("i-0125", "i-0126",
                                                                                           "i-0127", "i-0128", "i-0129"))
+
+
+def test_only_datapoints_inside_the_window_count(clients: ClientFactory) -> None:
+    """Busy until the window opened, idle all through it: the period that started before the window is not read,
+    so the instance is idle (issue 11, "idle after busy")."""
+    ec2, cw = clients.client("ec2", REGION), clients.client("cloudwatch", REGION)
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="g5.xlarge")
+    aligned = datetime.fromtimestamp(int(datetime.now(UTC).timestamp()) // PERIOD * PERIOD, UTC)
+    now = aligned + timedelta(seconds=150)  # mid-period: the window opens mid-period too
+    [resource] = [_old(r, now) for r in ec2_instances(ec2, ["g5.xlarge"]).resources]
+    opened = now - timedelta(minutes=WINDOW)
+    before = [opened - timedelta(seconds=150 + PERIOD * i) for i in range(4)]  # aligned, before the window
+    inside = [before[0] + timedelta(seconds=PERIOD * i) for i in range(1, WINDOW * 60 // PERIOD + 1)]
+    _put(cw, "AWS/EC2", "CPUUtilization", {"InstanceId": resource.id},
+         [(ts, 95.0) for ts in before] + [(ts, 1.0) for ts in inside])
+    _put(cw, "AWS/EC2", "NetworkIn", {"InstanceId": resource.id}, [(ts, 900.0) for ts in before + inside])
+    result = collect(cw, [resource], window_minutes=WINDOW, period_seconds=PERIOD, now=now)
+    assert result.signals[resource.id] == Signals(maximum={Signal.CPU: 1.0, Signal.NETWORK: 900.0 / PERIOD},
+                                                  covered=True)
