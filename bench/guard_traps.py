@@ -109,6 +109,8 @@ def score(fleet: Fleet, summary: dict[str, Any], proxied: dict[str, int], stoppe
     bound_without_types = {k: v for k, v in bound.items() if k != "ec2:DescribeInstanceTypes"}
     return {
         "scale": scale, "resources": len(truth), "seed_s": seed_s, "wall_s": summary["wall_s"],
+        "measured_resources": sum(1 for t in truth.values() if t.measured_queries),
+        "measured_queries": fleet.measured_queries,
         "kinds": dict(Counter(v.kind for v in truth.values())),
         "categories": dict(Counter(v.category for v in truth.values())),
         "expected_stop": len(expected_stop), "stopped": len(stopped), "false_stops": false_stops, "missed": missed,
