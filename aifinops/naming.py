@@ -11,5 +11,5 @@ BUDGET_ACCESS_ROLE = f"{NAME_PREFIX}-budget-enforcer-access"  # what it assumes 
 # The GPU guard's tags (aifinops/lambdas/guard reads the names from its JSON policy, never from here).
 VIOLATION_TAG = "aifinops:violation"  # reason codes of an open finding (untagged: the grace period runs)
 STOP_AFTER_TAG = "aifinops:stop-after"  # ISO-8601 UTC deadline of the grace period
-EXEMPT_UNTIL_TAG = "aifinops:exempt-until"  # ISO date set by owners; bounded by guard.exemption_max_days
+EXEMPT_UNTIL_TAG = "aifinops:exempt-until"  # ISO 8601 date or date-time set by owners; <= guard.exemption_max_days
 STOPPED_BY_TAG = "aifinops:stopped-by"  # audit: reason and time of a stop by the guard; never removed by it

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from aifinops.catalog import accelerator_catalog, hourly_price, price_list
-from aifinops.config import ENVIRONMENT, FinOpsConfig
+from aifinops.config import ENVIRONMENT, TEAM, FinOpsConfig
 from aifinops.lambdas.guard.policy import ENV_VAR, POLICY_FILE, SUPPORTED_VERSIONS
 from aifinops.naming import (
     CRITICAL_TAG,
@@ -43,6 +43,7 @@ def guard_policy(config: FinOpsConfig) -> dict[str, Any]:
         "version": POLICY_VERSION,
         "requiredTags": list(config.tags.required),
         "environmentTag": ENVIRONMENT,
+        "teamTag": TEAM,
         "guardTags": {"violation": VIOLATION_TAG, "stopAfter": STOP_AFTER_TAG, "exemptUntil": EXEMPT_UNTIL_TAG,
                       "stoppedBy": STOPPED_BY_TAG},
         "scheduleMinutes": guard.schedule_minutes,

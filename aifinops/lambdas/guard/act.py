@@ -237,15 +237,17 @@ def _sagemaker(sm: Any, d: Decision, policy: GuardPolicy, now: datetime, outcome
                 else:
                     operation = "StopTrainingJob"
                     sm.stop_training_job(TrainingJobName=r.id)
+                outcome.results[r.arn] = DONE  # stopped: a failed audit tag below is an error, the stop stands
                 values = tag_values(d, policy, now)
                 if values:
                     operation = "AddTags"
                     try:
                         sm.add_tags(ResourceArn=r.arn, Tags=_tag_list(values))
-                    except ClientError as exc:
-                        if not is_tag_limit(exc):
-                            raise
-                        outcome.unwritten[r.arn] = tuple(values)
+                    except (ClientError, BotoCoreError) as exc:
+                        if is_tag_limit(exc):
+                            outcome.unwritten[r.arn] = tuple(values)
+                        else:
+                            _fail(outcome, d, operation, exc, result=False)
     except (ClientError, BotoCoreError) as exc:
         _fail(outcome, d, operation, exc)
         return

@@ -77,17 +77,24 @@ def decide(resource: Resource, signals: Signals | None, policy: GuardPolicy, now
             unwritable = tuple(dict.fromkeys((policy.violation_tag, policy.stop_after_tag, *unwritable)))
         return Decision(resource=resource, action=action, reasons=reasons, environment=setting.environment,
                         detail=detail, stop_after=stop_after, managed_by=managed, tags_to_write=fits,
-                        unwritable_tags=unwritable)
+                        unwritable_tags=unwritable, team=resource.tags.get(policy.team_tag))
 
     findings = list(setting.findings)
     exemption = read_exemption(resource.tags, policy.exempt_until_tag, now, policy.exemption_max_days)
     if exemption is not None and exemption.until is not None and not exemption.expired:
         return decision(Action.NONE, _SETTLED, f"exempt until {format_utc(exemption.until)}")
     capped: list[str] = []
+    if exemption is not None and exemption.expired:
+        findings.append(_Finding(None, Action.NONE, f"{policy.exempt_until_tag}={exemption.raw.strip()[:40]} has "
+                                                    f"expired"))
     if exemption is not None and exemption.problem:
         findings.append(_Finding(Reason.BAD_EXEMPTION, Action.NOTIFY, f"{exemption.problem}: notified, not stopped"))
         capped.append("exemption")
-    misses = near_misses(resource.tags, policy.guard_tag_keys)
+    # the exemption key is also missed without its prefix (`exempt-until`): bare `violation` or `managed` keys are
+    # common for other purposes and are not the owner's word to the guard
+    prefix = policy.exempt_until_tag.partition(":")[0] + ":"
+    misses = {**near_misses(resource.tags, policy.guard_tag_keys),
+              **near_misses(resource.tags, (policy.exempt_until_tag,), prefix=prefix)}
     if misses:
         said = ", ".join(f"'{tag}' looks like '{key}'" for tag, key in sorted(misses.items()))
         findings.append(_Finding(Reason.NEAR_MISS_TAG, Action.NOTIFY, f"{said} (tag keys are exact): notified, "
@@ -99,18 +106,22 @@ def decide(resource: Resource, signals: Signals | None, policy: GuardPolicy, now
     findings += _runtime(resource, policy, now, setting.enforce, setting.env)
     findings += _accelerators(resource, policy, setting.enforce)
     if managed is not None:
-        capped.append("managed")
-    if not findings:
+        capped.append(f"managed by {managed}: not stopped or marked (its manager would replace it); scale or fix "
+                      f"the manager instead")
+    if resource.kind is Kind.ENDPOINT and resource.missing_config:
+        capped.append(f"its endpoint config {resource.missing_config} no longer exists, so its instance types "
+                      f"cannot be read: notified, not deleted")
+    elif resource.kind is Kind.ENDPOINT and not any(count > 0 for _, count in resource.billed()):
+        capped.append("scaled to zero instances: nothing to stop")
+    if not any(f.reason is not None or f.action is not Action.NONE for f in findings):
         return decision(Action.NONE, (Reason.COMPLIANT,), "compliant")
     strongest = max(findings, key=lambda f: _STRENGTH[f.action])
     reasons = tuple(dict.fromkeys(f.reason for f in findings if f.reason is not None)) or (Reason.COMPLIANT,)
-    details = [f.detail for f in findings]
     action = strongest.action
+    details = [f.detail for f in findings if f.reason is not None or f.action is action or f.action is Action.NONE]
     if capped and action in (Action.STOP, Action.MARK):
         action = Action.NOTIFY
-        if managed is not None:
-            details.append(f"managed by {managed}: not stopped or marked (its manager would replace it); scale "
-                           f"or fix the manager instead")
+        details += [c for c in capped if c.startswith(("managed", "its endpoint", "scaled"))]
     if action is Action.MARK:
         return decision(action, reasons, "; ".join(details), strongest.stop_after,
                         (policy.violation_tag, policy.stop_after_tag))
@@ -221,15 +232,18 @@ def _untagged(resource: Resource, policy: GuardPolicy, now: datetime, enforce: A
         return [_unmarkable(resource, policy, now, enforce, what)]
     raw = tags.get(policy.stop_after_tag)
     deadline = parse_utc(raw)
-    if deadline is None or deadline > latest:
+    launched = _utc(resource.launched_at)
+    stale = deadline is not None and launched is not None and deadline < launched
+    if deadline is None or deadline > latest or stale:
         why = ""
         if raw is not None:
             why = (f" ({policy.stop_after_tag}={raw[:40]!r} is malformed)" if deadline is None
+                   else f" ({policy.stop_after_tag}={raw!r} is older than the resource: copied, not ours)" if stale
                    else f" ({policy.stop_after_tag}={raw!r} is beyond the grace period)")
         if policy.grace_minutes == 0 and enforce is Action.STOP:
-            return [_Finding(Reason.UNTAGGED, Action.STOP, f"{what}; no grace period: stopped now{why}",
+            return [_Finding(Reason.UNTAGGED, Action.STOP, f"{what}; no grace period{why}",
                              now.replace(microsecond=0), marks=True)]
-        return [_Finding(Reason.UNTAGGED, Action.MARK, f"{what}; stop after {format_utc(latest)}{why}", latest)]
+        return [_Finding(Reason.UNTAGGED, Action.MARK, f"{what}; deadline {format_utc(latest)}{why}", latest)]
     if now <= deadline and policy.grace_minutes > 0:
         return [_Finding(Reason.UNTAGGED, Action.NONE, f"{what}; grace period until {format_utc(deadline)}")]
     return [_Finding(Reason.UNTAGGED, enforce, f"{what}; grace period ended {format_utc(deadline)}")]
@@ -270,8 +284,10 @@ def _activity(resource: Resource, signals: Signals, policy: GuardPolicy, now: da
     if Signal.GPU in top:
         if top[Signal.GPU] >= policy.gpu_percent:
             return []
-        return [_Finding(Reason.IDLE, enforce, f"idle: GPU utilisation at most {top[Signal.GPU]:g}% (threshold "
-                                               f"{policy.gpu_percent:g}%) over {minutes} minutes")]
+        if Signal.GPU not in signals.partial:
+            return [_Finding(Reason.IDLE, enforce, f"idle: GPU utilisation at most {top[Signal.GPU]:g}% (threshold "
+                                                   f"{policy.gpu_percent:g}%) over {minutes} minutes")]
+        del top[Signal.GPU]  # reported for part of the window only: CPU and network decide
     cpu, network = top.get(Signal.CPU), top.get(Signal.NETWORK)
     if (cpu is not None and cpu >= policy.cpu_percent) or (
             network is not None and network >= policy.network_bytes_per_second):
@@ -318,15 +334,19 @@ def _runtime(resource: Resource, policy: GuardPolicy, now: datetime, enforce: Ac
 
 
 def _accelerators(resource: Resource, policy: GuardPolicy, enforce: Action) -> list[_Finding]:
-    """Catalog-accelerated types the environment of the account (where it runs; else of the tag) does not allow:
-    routes the SCPs cannot see (EKS, Batch, EMR, Spot Fleet, service-linked roles, the management account)."""
+    """Accelerated types (the scan's classification; else the catalog's) running now that the environment of the
+    account (where it runs; else of the tag) does not allow: routes the SCPs cannot see (EKS, Batch, EMR, Spot
+    Fleet, service-linked roles, the management account). A family only DescribeInstanceTypes knows is not
+    allowed anywhere until the catalog classifies it."""
     name = policy.accounts.get(resource.account) or environment_of(resource, policy)
     env = policy.environments.get(name) if name else None
     if env is None:
         return []
     sagemaker = resource.kind is not Kind.EC2_INSTANCE
-    refused = sorted({t for t, _ in resource.billed() if policy.is_catalog_accelerated(t)
-                      and not env.allows(t, sagemaker=sagemaker)})
+    accelerated = set(resource.accelerated_types)
+    running = {t for t, count in resource.billed() if count > 0 and t}
+    refused = sorted(t for t in running if (t in accelerated if accelerated else policy.is_catalog_accelerated(t))
+                     and not env.allows(t, sagemaker=sagemaker))
     if not refused:
         return []
     allowed = ", ".join(a for a in env.accelerators if a.startswith("ml.") == sagemaker) or "none"

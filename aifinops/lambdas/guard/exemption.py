@@ -37,6 +37,8 @@ def parse_exemption(text: str) -> datetime | None:
     if not value or len(value) > 64:
         return None
     upper = value.upper()
+    if "W" in upper:
+        return None  # an ISO week (2026-W52) is a span, not a moment: the owner's end of it is a guess
     try:
         if len(upper) <= 10 or not any(c in upper for c in "T :"):
             return datetime.combine(date.fromisoformat(upper) + timedelta(days=1), time(0), UTC)
@@ -70,10 +72,13 @@ def normalized_key(key: str) -> str:
     return _NOT_ALNUM.sub("", key.lower())
 
 
-def near_misses(tags: Iterable[str], keys: Iterable[str]) -> dict[str, str]:
+def near_misses(tags: Iterable[str], keys: Iterable[str], *, prefix: str = "") -> dict[str, str]:
     """Tag key present -> the key of `keys` it resembles, for keys equal to one of `keys` but for case or
-    punctuation (exact keys are not near misses)."""
+    punctuation (exact keys are not near misses), or to one without its `prefix` (`exempt-until` for
+    `aifinops:exempt-until`)."""
     wanted = {normalized_key(k): k for k in keys}
+    if prefix:
+        wanted.update({normalized_key(k.removeprefix(prefix)): k for k in keys if k.startswith(prefix)})
     exact = set(wanted.values())
     found: dict[str, str] = {}
     for tag in tags:

@@ -120,10 +120,10 @@ def created_resources(event: Any) -> tuple[str, list[str]] | None:
 
 def _regions(event: Any, env: Mapping[str, str]) -> list[str]:
     if isinstance(event, dict) and isinstance(event.get("regions"), list) and event["regions"]:
-        return [str(r) for r in event["regions"]]
+        return list(dict.fromkeys(str(r) for r in event["regions"]))
     listed = [r.strip() for r in env.get(REGIONS_ENV, "").split(",") if r.strip()]
     if listed:
-        return listed
+        return list(dict.fromkeys(listed))
     region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
     if not region:
         raise ValueError(f"no region: set {REGIONS_ENV} or AWS_REGION")

@@ -98,8 +98,9 @@ def accelerated_types(ec2: Any) -> frozenset[str]:
     return frozenset(found)
 
 
-def ec2_instances(ec2: Any, names: Iterable[str]) -> InventoryResult:
-    """Running EC2 instances of the given exact types, tags from the DescribeInstances response."""
+def ec2_instances(ec2: Any, names: Iterable[str], accelerated: Callable[[str], bool] | None = None) -> InventoryResult:
+    """Running EC2 instances of the given exact types, tags from the DescribeInstances response (with
+    `accelerated`, only those it classifies as accelerated)."""
     result = InventoryResult()
     ordered = sorted(set(names))
     region = ec2.meta.region_name
@@ -112,17 +113,21 @@ def ec2_instances(ec2: Any, names: Iterable[str]) -> InventoryResult:
                 for reservation in page.get("Reservations", []):
                     owner = reservation.get("OwnerId", "")
                     for instance in reservation.get("Instances", []):
-                        result.resources.append(_ec2_resource(instance, owner, region))
+                        resource = _ec2_resource(instance, owner, region)
+                        if accelerated is None or accelerated(resource.instance_type):
+                            result.resources.append(resource)
         except API_ERRORS as exc:
             result.errors.append(_error(ALL, "DescribeInstances", exc))
     return result
 
 
 def endpoints(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryResult:
-    """InService endpoints running at least one accelerated variant, with every variant's type and current count
-    (serverless variants have no instance type). Tags are read apart (tags.py)."""
+    """InService endpoints running at least one accelerated variant (production or shadow), with every variant's
+    type and current count (serverless variants have no instance type). An endpoint whose endpoint config was
+    deleted meanwhile (AWS allows it) is kept with `missing_config`: its types are unknown, and it is reported,
+    never skipped. Tags are read apart (tags.py)."""
     result = InventoryResult()
-    configs: dict[str, dict[str, str]] = {}  # config name -> variant name -> instance type
+    configs: dict[str, dict[str, str] | None] = {}  # config name -> variant name -> instance type (None: gone)
     config_arns: dict[str, str] = {}  # config name -> ARN (act tags the config when it stops an endpoint)
     try:
         summaries = [s for page in pages(sagemaker.list_endpoints, "NextToken", StatusEquals="InService",
@@ -137,27 +142,44 @@ def endpoints(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryRe
             config_name = endpoint["EndpointConfigName"]
             if config_name not in configs:
                 operation = "DescribeEndpointConfig"
-                config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
-                configs[config_name] = {v["VariantName"]: v["InstanceType"]
-                                        for v in config.get("ProductionVariants", []) if v.get("InstanceType")}
-                if config.get("EndpointConfigArn"):
-                    config_arns[config_name] = config["EndpointConfigArn"]
+                configs[config_name] = _variant_types(sagemaker, config_name, config_arns)
         except API_ERRORS as exc:
             result.errors.append(_error(name, operation, exc))
             continue
         types = configs[config_name]
-        variants = endpoint.get("ProductionVariants", [])
-        fleet = tuple((types[v["VariantName"]], int(v.get("CurrentInstanceCount", 0) or 0))
-                      for v in variants if v.get("VariantName") in types)
-        if not any(accelerated(t) for t, _ in fleet):
-            continue
+        variants = [*endpoint.get("ProductionVariants", []), *endpoint.get("ShadowProductionVariants", [])]
+        counts = {v["VariantName"]: int(v.get("CurrentInstanceCount", 0) or 0) for v in variants}
+        if types is None:  # the config is gone: kept, types unknown
+            fleet: tuple[tuple[str, int], ...] = (("", sum(counts.values())),)
+            kept: tuple[str, ...] = ()
+        else:
+            fleet = tuple((types[v], c) for v, c in counts.items() if v in types)
+            kept = tuple(dict.fromkeys(t for t, _ in fleet if accelerated(t)))
+            if not kept:
+                continue
         result.resources.append(Resource(
             kind=Kind.ENDPOINT, id=name, arn=endpoint["EndpointArn"], account=_account(endpoint["EndpointArn"]),
-            region=sagemaker.meta.region_name, instance_type=max((t for t, _ in fleet), key=_size_rank),
+            region=sagemaker.meta.region_name, instance_type=max(kept, key=_size_rank, default=""),
             instance_count=sum(c for _, c in fleet), launched_at=_utc(endpoint.get("CreationTime")),
-            variants=tuple(v["VariantName"] for v in variants), config_arn=config_arns.get(config_name),
-            fleet=fleet))
+            variants=tuple(counts), config_arn=config_arns.get(config_name), fleet=fleet, accelerated_types=kept,
+            missing_config="" if types is not None else config_name))
     return result
+
+
+def _variant_types(sagemaker: Any, config_name: str, arns: dict[str, str]) -> dict[str, str] | None:
+    """Variant name -> instance type of an endpoint config (production and shadow variants); None when the config
+    no longer exists (ValidationException: AWS lets a config be deleted under a running endpoint)."""
+    try:
+        config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ValidationException":
+            return None
+        raise
+    if config.get("EndpointConfigArn"):
+        arns[config_name] = config["EndpointConfigArn"]
+    return {v["VariantName"]: v["InstanceType"]
+            for key in ("ProductionVariants", "ShadowProductionVariants")
+            for v in config.get(key, []) if v.get("InstanceType")}
 
 
 def notebooks(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryResult:
@@ -173,10 +195,13 @@ def notebooks(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryRe
         if not accelerated(instance_type):
             continue
         arn = summary["NotebookInstanceArn"]
+        # Started last when it was last modified (a start modifies it); created long before, maybe.
+        started = max((t for t in (_utc(summary.get("CreationTime")), _utc(summary.get("LastModifiedTime")))
+                       if t is not None), default=None)
         result.resources.append(Resource(
             kind=Kind.NOTEBOOK, id=summary["NotebookInstanceName"], arn=arn, account=_account(arn),
-            region=sagemaker.meta.region_name, instance_type=instance_type, instance_count=1,
-            launched_at=_utc(summary.get("CreationTime"))))
+            region=sagemaker.meta.region_name, instance_type=instance_type, instance_count=1, launched_at=started,
+            accelerated_types=(instance_type,)))
     return result
 
 
@@ -201,21 +226,30 @@ def training_jobs(sagemaker: Any, accelerated: Callable[[str], bool]) -> Invento
         fleet = tuple((g["InstanceType"], int(g.get("InstanceCount", 1))) for g in groups if g.get("InstanceType"))
         if not fleet and config.get("InstanceType"):
             fleet = ((config["InstanceType"], int(config.get("InstanceCount", 1))),)
-        if not any(accelerated(t) for t, _ in fleet):
+        kept = tuple(dict.fromkeys(t for t, _ in fleet if accelerated(t)))
+        if not kept:
             continue
         result.resources.append(Resource(
             kind=Kind.TRAINING_JOB, id=name, arn=arn, account=_account(arn), region=sagemaker.meta.region_name,
-            instance_type=max((t for t, _ in fleet), key=_size_rank), instance_count=sum(c for _, c in fleet),
-            launched_at=_utc(job.get("TrainingStartTime") or summary.get("CreationTime")), fleet=fleet))
+            instance_type=max(kept, key=_size_rank), instance_count=sum(c for _, c in fleet),
+            launched_at=_utc(job.get("TrainingStartTime") or summary.get("CreationTime")), fleet=fleet,
+            accelerated_types=kept))
     return result
 
 
 def _ec2_resource(instance: dict[str, Any], owner: str, region: str) -> Resource:
     instance_id = instance["InstanceId"]
+    notes = []
+    if instance.get("InstanceLifecycle") == "spot":
+        notes.append("a spot instance, priced at the on-demand rate (it costs less)")
+    platform = str(instance.get("PlatformDetails") or instance.get("Platform") or "Linux/UNIX")
+    if not platform.startswith("Linux"):
+        notes.append(f"{platform}, priced as Linux (the license costs more)")
     return Resource(
         kind=Kind.EC2_INSTANCE, id=instance_id, arn=f"arn:aws:ec2:{region}:{owner}:instance/{instance_id}",
         account=owner, region=region, instance_type=instance["InstanceType"], instance_count=1,
-        launched_at=_utc(instance.get("LaunchTime")), tags={t["Key"]: t["Value"] for t in instance.get("Tags", [])})
+        launched_at=_utc(instance.get("LaunchTime")), tags={t["Key"]: t["Value"] for t in instance.get("Tags", [])},
+        accelerated_types=(instance["InstanceType"],), pricing_note="; ".join(notes))
 
 
 def _error(resource: str, operation: str, exc: ClientError | BotoCoreError) -> InventoryError:

@@ -39,6 +39,11 @@ class Resource:
     # (instance_type, instance_count).
     fleet: tuple[tuple[str, int], ...] = ()
     tags_source: str = "resource"  # "resource" (Describe/ListTags: authoritative) | "tagging-api" (may lag)
+    # The billed types the scan's classification found accelerated (DescribeInstanceTypes or the catalog); ()
+    # when not classified (then decide asks the catalog).
+    accelerated_types: tuple[str, ...] = ()
+    pricing_note: str = ""  # why an on-demand Linux price is only an estimate here (spot, Windows ...)
+    missing_config: str = ""  # endpoints: the endpoint config that no longer exists (instance types unknown)
 
     def billed(self) -> tuple[tuple[str, int], ...]:
         """(instance type, count) of everything this resource bills for now."""
@@ -56,10 +61,12 @@ class Signal(StrEnum):
 class Signals:
     """What CloudWatch said about one resource over the idle window. `maximum[s]` is the highest datapoint
     of signal `s` in the window; a signal absent from `maximum` had no datapoint at all. `covered` says
-    whether the datapoints span the whole window (an instance younger than the window never does)."""
+    whether the datapoints span the whole window (an instance younger than the window never does); a signal in
+    `partial` has datapoints that do not, so it may prove activity but never idleness."""
 
     maximum: Mapping[Signal, float] = field(default_factory=dict)
     covered: bool = False
+    partial: frozenset[Signal] = frozenset()  # signals whose datapoints do not span the window (GPU agent restarted)
 
 
 class Action(StrEnum):
@@ -100,3 +107,4 @@ class Decision:
     price_estimate: bool = False  # True when a price is an estimate (ml.* as its EC2 hardware, another region)
     price_source: str = ""  # "catalog" | "price-list" | "estimate" | "unpriced" (set by the pricing stage)
     unpriced_types: tuple[str, ...] = ()  # the billed types no price was found for
+    team: str | None = None  # the resource's team tag (the digest groups by it)

@@ -58,6 +58,7 @@ class GuardPolicy:
     version: int
     required_tags: tuple[str, ...]
     environment_tag: str
+    team_tag: str
     violation_tag: str
     stop_after_tag: str
     exempt_until_tag: str
@@ -99,6 +100,7 @@ def parse_policy(text: str) -> GuardPolicy:
     version = check_version(doc, SUPPORTED_VERSIONS, p)
     required = _strings(doc.get("requiredTags"), "requiredTags", p, tag=True)
     environment_tag = tag_key(doc.get("environmentTag"), "environmentTag", p)
+    team_tag = tag_key(doc.get("teamTag"), "teamTag", p)
     tags = _object(doc.get("guardTags"), "guardTags", p)
     guard_tags = {k: tag_key(tags.get(k), f"guardTags.{k}", p)
                   for k in ("violation", "stopAfter", "exemptUntil", "stoppedBy")}
@@ -124,7 +126,7 @@ def parse_policy(text: str) -> GuardPolicy:
     if p:
         raise PolicyError(p)
     return GuardPolicy(
-        version=int(version), required_tags=required, environment_tag=environment_tag,
+        version=int(version), required_tags=required, environment_tag=environment_tag, team_tag=team_tag,
         violation_tag=guard_tags["violation"], stop_after_tag=guard_tags["stopAfter"],
         exempt_until_tag=guard_tags["exemptUntil"], stopped_by_tag=guard_tags["stoppedBy"],
         schedule_minutes=numbers["scheduleMinutes"], grace_minutes=numbers["untaggedGraceMinutes"],

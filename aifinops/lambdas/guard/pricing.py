@@ -68,6 +68,7 @@ class PriceBook:
                 continue
             total += usd * count
             estimate = estimate or source == ESTIMATE
+        estimate = estimate or bool(resource.pricing_note)  # spot, Windows: the on-demand Linux price is an estimate
         order = (CATALOG, PRICE_LIST, ESTIMATE, UNPRICED)
         weakest = max(sources, key=order.index, default=CATALOG)
         if unpriced:

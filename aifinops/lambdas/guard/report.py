@@ -43,7 +43,6 @@ SERVICE = "aifinops-gpu-guard"
 METRIC_NAMESPACE = "aifinops/GpuGuard"
 LOG_LINE_MAX = 200_000
 SNS_MESSAGE_MAX = 250_000  # SNS allows 256 KB
-TEAM_TAG = "team"
 
 __all__ = ["LOGGER_NAME", "METRIC_NAMESPACE", "Summary", "configure_logging", "digest", "log_event"]
 
@@ -128,7 +127,7 @@ def _decision(d: Decision, result: str, refused: tuple[str, ...]) -> dict[str, A
             "action": d.action.value, "result": result, "hourly_usd": d.hourly_usd, "price_estimate": d.price_estimate,
             "price_source": d.price_source, "unpriced_types": list(d.unpriced_types),
             "detail": d.detail, "stop_after": format_utc(d.stop_after) if d.stop_after else None,
-            "team": r.tags.get(TEAM_TAG), "managed_by": d.managed_by,
+            "team": d.team, "managed_by": d.managed_by,
             "tags_not_written": list(dict.fromkeys((*d.unwritable_tags, *refused)))}
 
 

@@ -99,10 +99,17 @@ def scan(policy: GuardPolicy, clients: Clients, regions: Sequence[str], *, now: 
         return deadline is not None and clock() >= deadline
 
     def one(region: str) -> _Region:
-        return _scan_region(policy, counting, prices, region, now=now, enforce=enforce, expired=expired, only=only,
-                            progress=progress or (lambda _r, _s: None),
-                            types=type_cache if type_cache is not None else {})
+        try:
+            return _scan_region(policy, counting, prices, region, now=now, enforce=enforce, expired=expired,
+                                only=only, progress=progress or (lambda _r, _s: None),
+                                types=type_cache if type_cache is not None else {})
+        except Exception as exc:  # a bug in one region must not hide what the others did
+            failed = _Region()
+            failed.errors.append({"resource": "*", "kind": "scan", "region": region, "operation": "scan",
+                                  "code": type(exc).__name__, "message": str(exc)[:500]})
+            return failed
 
+    regions = list(dict.fromkeys(regions))  # a region listed twice is scanned (and acted on) once
     summary = Summary(scanned_at=format_utc(now), dry_run=not enforce, regions=list(regions), trigger=trigger)
     results: list[_Region] = []
     try:
@@ -137,14 +144,11 @@ def _scan_region(policy: GuardPolicy, clients: CountingClients, prices: PriceBoo
         out.not_reached.append({"region": region, "stage": "signals", "resources": [r.id for r in resources]})
         return out
     progress(region, "signals")
-    measure = [r for r in resources if needs_signals(r, policy, now)]
-    measured = signals.collect(clients.client("cloudwatch", region), measure,
-                               window_minutes=policy.idle_window_minutes, now=now)
-    out.errors += [{**vars(e), "region": region} for e in measured.errors]
-    read = {r.arn: measured.signals[r.id] for r in measure}
+    cloudwatch = clients.client("cloudwatch", region)
+    read = _measure(cloudwatch, [r for r in resources if needs_signals(r, policy, now)], policy, now, out)
     progress(region, "decide")
     decisions = [decide(r, read.get(r.arn), policy, now) for r in resources]
-    decisions = _confirmed(decisions, policy, clients.client("sagemaker", region), read, now, out)
+    decisions = _confirmed(decisions, policy, clients.client("sagemaker", region), cloudwatch, read, now, out)
     decisions = [_priced(d, prices) for d in decisions]
     acting = [d for d in decisions if d.action in (Action.MARK, Action.UNMARK, Action.STOP)]
     if expired():
@@ -179,13 +183,13 @@ def _inventory(policy: GuardPolicy, clients: CountingClients, region: str,
                                "operation": "DescribeInstanceTypes", "code": code,
                                "message": f"{message} (the catalog's accelerated types were scanned)"})
     accelerated = inventory.Classifier(frozenset(policy.accelerated_families), described)
-    found = inventory.ec2_instances(ec2, described | set(policy.accelerated_types))
+    found = inventory.ec2_instances(ec2, described | set(policy.accelerated_types), accelerated)
     found.extend(inventory.endpoints(sm, accelerated))
     found.extend(inventory.notebooks(sm, accelerated))
     found.extend(inventory.training_jobs(sm, accelerated))
     out.errors += [{**vars(e), "region": region} for e in found.errors]
     wanted = [r for r in found.resources if only is None or r.id in only]
-    machines = [r for r in wanted if r.kind is Kind.EC2_INSTANCE and accelerated(r.instance_type)]
+    machines = [r for r in wanted if r.kind is Kind.EC2_INSTANCE]
     tagged = tags.sagemaker_tags(clients.client("resourcegroupstaggingapi", region), sm,
                                  [r for r in wanted if r.kind is not Kind.EC2_INSTANCE])
     out.errors += [{**e, "region": region} for e in tagged.errors]
@@ -193,10 +197,23 @@ def _inventory(policy: GuardPolicy, clients: CountingClients, region: str,
     return machines + tagged.resources
 
 
-def _confirmed(decisions: list[Decision], policy: GuardPolicy, sm: Any, read: dict[str, Signals], now: datetime,
-               out: _Region) -> list[Decision]:
-    """Stops of SageMaker resources decided on tagging-API tags, decided again on the tags SageMaker holds now."""
+def _measure(cloudwatch: Any, resources: list[Resource], policy: GuardPolicy, now: datetime,
+             out: _Region) -> dict[str, Signals]:
+    """Resource ARN -> its signals, for the resources given (none: no call)."""
+    if not resources:
+        return {}
+    measured = signals.collect(cloudwatch, resources, window_minutes=policy.idle_window_minutes, now=now)
+    out.errors += [{**vars(e), "region": resources[0].region} for e in measured.errors]
+    return dict(measured.signals)
+
+
+def _confirmed(decisions: list[Decision], policy: GuardPolicy, sm: Any, cloudwatch: Any, read: dict[str, Signals],
+               now: datetime, out: _Region) -> list[Decision]:
+    """Stops of SageMaker resources decided on tagging-API tags, decided again on the tags SageMaker holds now;
+    one whose fresh tags make signals matter again (it was to be stopped as untagged, it is tagged after all) is
+    measured first."""
     confirmed: list[Decision] = []
+    fresh_ones: dict[int, Resource] = {}
     for d in decisions:
         if d.action is not Action.STOP or d.resource.tags_source != tags.TAGGING_API:
             confirmed.append(d)
@@ -212,7 +229,12 @@ def _confirmed(decisions: list[Decision], policy: GuardPolicy, sm: Any, read: di
                 d, action=Action.NOTIFY, tags_to_write=(),
                 detail=f"{d.detail}; not stopped: its tags could not be confirmed ({code})"))
             continue
-        confirmed.append(decide(fresh, read.get(fresh.arn), policy, now))
+        fresh_ones[len(confirmed)] = fresh
+        confirmed.append(d)
+    unmeasured = [r for r in fresh_ones.values() if r.arn not in read and needs_signals(r, policy, now)]
+    read = {**read, **_measure(cloudwatch, unmeasured, policy, now, out)}
+    for index, fresh in fresh_ones.items():
+        confirmed[index] = decide(fresh, read.get(fresh.arn), policy, now)
     return confirmed
 
 
@@ -220,5 +242,7 @@ def _priced(decision: Decision, prices: PriceBook) -> Decision:
     if decision.action is Action.NONE and decision.reasons == (Reason.COMPLIANT,):
         return decision  # not listed: no price needed
     quote = prices.quote(decision.resource)
+    note = decision.resource.pricing_note
     return dataclasses.replace(decision, hourly_usd=quote.usd, price_estimate=quote.estimate,
-                               price_source=quote.source, unpriced_types=quote.unpriced)
+                               price_source=quote.source, unpriced_types=quote.unpriced,
+                               detail=f"{decision.detail}; price: {note}" if note else decision.detail)

@@ -26,7 +26,10 @@ over its variants per period and GPUUtilization is the busiest variant's. Covera
 - EC2 only: a CPUUtilization datapoint exists within the first two periods of the window (timestamp < start +
   2 * period: one late or missing period is tolerated, the instance was reporting when the window opened).
   An instance with no datapoints at all is therefore never covered.
-A chunk whose call fails leaves its resources uncovered (no signal: never called idle) and records the error.
+A chunk whose call fails, or a query answered with StatusCode InternalError or Forbidden inside a successful
+answer, leaves its resources uncovered (no signal: never called idle) and records the error. A GPU metric whose
+datapoints start after the window opened (the agent restarted) is `partial`: it can show use, never idleness.
+Results are keyed by ARN: an endpoint may legally be named like an instance id.
 """
 
 from __future__ import annotations
@@ -46,11 +49,12 @@ __all__ = ["QUERIES_PER_CALL", "SignalsError", "SignalsResult", "collect", "quer
 
 QUERIES_PER_CALL = 500
 DEFAULT_PERIOD = 300
+FAILED_STATUS = ("InternalError", "Forbidden")  # a query's StatusCode: its datapoints (if any) are not the truth
 
 
 @dataclass(frozen=True)
 class _Query:
-    resource: str
+    resource: str  # the resource's ARN (an endpoint may be named like an instance id)
     signal: Signal
     part: str  # which metric of the signal: "cpu", "in", "out", "gpu", "invocations"
     namespace: str
@@ -61,7 +65,7 @@ class _Query:
 
 @dataclass(frozen=True)
 class SignalsError:
-    resources: tuple[str, ...]  # the resources of the failed chunk
+    resources: tuple[str, ...]  # the ids of the resources the failed call or query was about
     operation: str
     code: str
     message: str
@@ -69,7 +73,7 @@ class SignalsError:
 
 @dataclass
 class SignalsResult:
-    signals: dict[str, Signals] = field(default_factory=dict)  # resource id -> Signals (every resource given)
+    signals: dict[str, Signals] = field(default_factory=dict)  # resource ARN -> Signals (every resource given)
     calls: int = 0  # GetMetricData calls made (pages included)
     queries: int = 0
     errors: list[SignalsError] = field(default_factory=list)
@@ -77,20 +81,20 @@ class SignalsResult:
 
 def queries_for(resource: Resource) -> list[_Query]:
     """The metric queries one resource needs (none for notebooks and training jobs)."""
-    rid = resource.id
+    rid, key = resource.id, resource.arn
     dims: tuple[tuple[str, str], ...]
     if resource.kind is Kind.EC2_INSTANCE:
         dims = (("InstanceId", rid),)
-        return [_Query(rid, Signal.CPU, "cpu", "AWS/EC2", "CPUUtilization", dims, "Maximum"),
-                _Query(rid, Signal.NETWORK, "in", "AWS/EC2", "NetworkIn", dims, "Sum"),
-                _Query(rid, Signal.NETWORK, "out", "AWS/EC2", "NetworkOut", dims, "Sum"),
-                _Query(rid, Signal.GPU, "gpu", "CWAgent", "nvidia_smi_utilization_gpu", dims, "Maximum")]
+        return [_Query(key, Signal.CPU, "cpu", "AWS/EC2", "CPUUtilization", dims, "Maximum"),
+                _Query(key, Signal.NETWORK, "in", "AWS/EC2", "NetworkIn", dims, "Sum"),
+                _Query(key, Signal.NETWORK, "out", "AWS/EC2", "NetworkOut", dims, "Sum"),
+                _Query(key, Signal.GPU, "gpu", "CWAgent", "nvidia_smi_utilization_gpu", dims, "Maximum")]
     if resource.kind is Kind.ENDPOINT:
         out: list[_Query] = []
         for variant in resource.variants:
             dims = (("EndpointName", rid), ("VariantName", variant))
-            out += [_Query(rid, Signal.INVOCATIONS, "invocations", "AWS/SageMaker", "Invocations", dims, "Sum"),
-                    _Query(rid, Signal.GPU, "gpu", "/aws/sagemaker/Endpoints", "GPUUtilization", dims, "Maximum")]
+            out += [_Query(key, Signal.INVOCATIONS, "invocations", "AWS/SageMaker", "Invocations", dims, "Sum"),
+                    _Query(key, Signal.GPU, "gpu", "/aws/sagemaker/Endpoints", "GPUUtilization", dims, "Maximum")]
         return out
     return []
 
@@ -105,9 +109,10 @@ def collect(cloudwatch: Any, resources: Iterable[Resource], *, window_minutes: i
     # idle for the whole window) never counts.
     start = datetime.fromtimestamp(epoch + (-epoch % period_seconds), UTC)
     items = list(resources)
+    ids = {r.arn: r.id for r in items}
     queries = [q for r in items for q in queries_for(r)]
     result = SignalsResult(queries=len(queries))
-    # resource id -> part -> timestamp -> value
+    # resource ARN -> part -> timestamp -> value
     series: dict[str, dict[str, dict[datetime, float]]] = defaultdict(lambda: defaultdict(dict))
     failed: set[str] = set()
     for offset in range(0, len(queries), QUERIES_PER_CALL):
@@ -117,6 +122,12 @@ def collect(cloudwatch: Any, resources: Iterable[Resource], *, window_minutes: i
             for page in _pages(cloudwatch, request, start, now, result):
                 for data in page.get("MetricDataResults", []):
                     query = queries[int(data["Id"][1:])]
+                    if data.get("StatusCode") in FAILED_STATUS:  # an error inside a successful answer
+                        if query.resource not in failed:
+                            failed.add(query.resource)
+                            result.errors.append(SignalsError((ids[query.resource],), "GetMetricData",
+                                                              str(data["StatusCode"]), _messages(data)))
+                        continue
                     values = series[query.resource][query.part]
                     for ts, value in zip(data.get("Timestamps", []), data.get("Values", []), strict=False):
                         key = ts.astimezone(UTC)
@@ -127,17 +138,21 @@ def collect(cloudwatch: Any, resources: Iterable[Resource], *, window_minutes: i
                         else:  # variants' GPU: the busiest one
                             values[key] = max(values[key], value)
         except API_ERRORS as exc:
-            ids = tuple(dict.fromkeys(q.resource for q in chunk))
-            failed.update(ids)
+            arns = tuple(dict.fromkeys(q.resource for q in chunk))
+            failed.update(arns)
             code, message = describe_error(exc)
-            result.errors.append(SignalsError(ids, "GetMetricData", code, message))
+            result.errors.append(SignalsError(tuple(ids[a] for a in arns), "GetMetricData", code, message))
     for resource in items:
-        if resource.id in failed:
-            result.signals[resource.id] = Signals()
+        if resource.arn in failed:
+            result.signals[resource.arn] = Signals()  # no signal: never called idle
             continue
-        result.signals[resource.id] = _signals(resource, series.get(resource.id, {}), start=start, now=now,
-                                               window=window, period=period_seconds)
+        result.signals[resource.arn] = _signals(resource, series.get(resource.arn, {}), start=start, now=now,
+                                                window=window, period=period_seconds)
     return result
+
+
+def _messages(data: dict[str, Any]) -> str:
+    return "; ".join(str(m.get("Value", m.get("Code", ""))) for m in data.get("Messages", [])) or "no datapoints"
 
 
 def _signals(resource: Resource, parts: dict[str, dict[datetime, float]], *, start: datetime, now: datetime,
@@ -152,14 +167,17 @@ def _signals(resource: Resource, parts: dict[str, dict[datetime, float]], *, sta
                                       for ts in network_in.keys() | network_out.keys())
     old_enough = resource.launched_at is not None and resource.launched_at <= now - window
     covered = old_enough
+    opened = start + timedelta(seconds=2 * period)  # one late or missing period is tolerated
+    partial: set[Signal] = set()
     if resource.kind is Kind.EC2_INSTANCE:
-        cpu = parts.get("cpu", {})
-        covered = old_enough and any(ts < start + timedelta(seconds=2 * period) for ts in cpu)
+        covered = old_enough and any(ts < opened for ts in parts.get("cpu", {}))
+        if parts.get("gpu") and not any(ts < opened for ts in parts["gpu"]):
+            partial.add(Signal.GPU)  # the agent started reporting within the window: proof of use, not of idleness
     elif resource.kind is Kind.ENDPOINT and covered:
         maximum.setdefault(Signal.INVOCATIONS, 0.0)  # no datapoint over a covered window: no traffic
     elif resource.kind not in (Kind.EC2_INSTANCE, Kind.ENDPOINT):
         covered = False  # no idle metric for notebooks and training jobs
-    return Signals(maximum=maximum, covered=covered)
+    return Signals(maximum=maximum, covered=covered, partial=frozenset(partial))
 
 
 def _request(query_id: str, query: _Query, period: int) -> dict[str, Any]:

@@ -124,3 +124,29 @@ def test_every_operation_is_declared() -> None:
                       "sagemaker:StopTrainingJob", "cloudwatch:GetMetricData", "ec2:DescribeInstanceTypes",
                       "sagemaker:ListTags", "sns:Publish"):
         assert actions_for(operation), operation
+
+
+def test_a_stopped_notebook_whose_audit_tag_fails_counts_as_stopped(clients: ClientFactory) -> None:
+    """The stop succeeded: a failed audit tag is an error of its own, and the savings still count."""
+    from aifinops.lambdas.guard.inventory import Classifier, notebooks
+
+    sm = clients.client("sagemaker", REGION)
+    sm.create_notebook_instance(NotebookInstanceName="nb", InstanceType="ml.p3.2xlarge",
+                                RoleArn="arn:aws:iam::123456789012:role/sm")
+
+    def deny(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no AddTags"}}, "AddTags")
+
+    sm.meta.events.register("provide-client-params.sagemaker.AddTags", deny)
+    [notebook] = notebooks(sm, Classifier(frozenset({"p3"}))).resources
+    decision = Decision(resource=notebook, action=Action.STOP, reasons=(Reason.NOTEBOOK_TOO_LONG,), environment="dev")
+    outcome = apply([decision], clients, dev_policy(), now=scan_time(), dry_run=False)
+    assert outcome.results == {notebook.arn: "done"}
+    assert [(e.resource, e.operation, e.code) for e in outcome.errors] == [("nb", "AddTags", "AccessDeniedException")]
+    assert sm.describe_notebook_instance(NotebookInstanceName="nb")["NotebookInstanceStatus"] in ("Stopping",
+                                                                                                 "Stopped")
+
+
+def test_every_new_operation_is_declared() -> None:
+    for operation in ("resourcegroupstaggingapi:GetResources", "pricing:GetProducts"):
+        assert actions_for(operation), operation

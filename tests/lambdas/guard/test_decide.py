@@ -76,7 +76,7 @@ def test_an_environment_tag_naming_no_environment_is_reported_and_notify_only(ta
 @pytest.mark.parametrize("until", [
     "2026-11-27", "2026-12-27", " 2026-12-01 ", "2026-11-27T18:00:00Z", "2026-12-27T23:59:59Z",
     "2026-11-28T00:00:00+05:00", "2026-11-27T13:00:00-03:00", "20261128", "20261128T120000Z", "2026-11-28t10:00z",
-    "2026-11-28 10:00:00Z", "2026-11-28T10:00:00.250+01:00", "2026-11-28T10:00", "2026-W49-1",
+    "2026-11-28 10:00:00Z", "2026-11-28T10:00:00.250+01:00", "2026-11-28T10:00",
 ])
 def test_valid_exemption_wins_over_everything(until: str) -> None:
     """ISO 8601 dates and date-times with any offset or Z; a date runs to the end of that day (UTC), a date-time
@@ -92,6 +92,7 @@ def test_valid_exemption_wins_over_everything(until: str) -> None:
     ("9999-12-31", "not an ISO 8601"), ("tomorrow", "not an ISO 8601"), ("2026-13-01", "not an ISO 8601"),
     ("31/12/2026", "not an ISO 8601"), ("2026-11-28T25:00:00Z", "not an ISO 8601"), ("", "not an ISO 8601"),
     ("2026-11-28T10:00:00+25:00", "not an ISO 8601"), ("x" * 300, "not an ISO 8601"),
+    ("2026-W49", "not an ISO 8601"), ("2026-W49-3", "not an ISO 8601"),  # a week is a span: its end is a guess
 ])
 def test_bad_exemption_is_reported_and_never_stopped(until: str, why: str) -> None:
     """The owner meant to exempt it: an unparseable or too distant value is notified, never stopped or marked,
@@ -125,9 +126,16 @@ def test_a_near_miss_of_a_guard_key_is_reported_and_never_stopped(key: str) -> N
 
 
 def test_exact_keys_and_unrelated_keys_are_no_near_miss() -> None:
-    d = decide(resource(tags={**TAGS, "aifinops:exempted": "x", "exempt-until": "2026-12-01", "Team": "x"}), BUSY,
-               POLICY, NOW)
-    assert (d.action, d.reasons) == (Action.NONE, (Reason.COMPLIANT,))
+    d = decide(resource(tags={**TAGS, "aifinops:exempted": "x", "violation": "x", "managed": "true", "critical": "x",
+                              "Team": "x", "stop-after": "x"}), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.STOP, (Reason.IDLE,))
+
+
+@pytest.mark.parametrize("key", ["exempt-until", "Exempt_Until", "exemptUntil"])
+def test_the_exemption_key_without_its_prefix_is_a_near_miss(key: str) -> None:
+    """Only the exemption: bare `violation` or `managed` keys are common for other purposes."""
+    d = decide(resource(tags={**TAGS, key: "2026-12-01"}), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.NEAR_MISS_TAG, Reason.IDLE))
 
 
 def test_a_near_miss_of_a_cost_tag_is_named_in_the_untagged_finding() -> None:
@@ -154,7 +162,7 @@ def test_grace_0_stops_in_the_scan_that_finds_it_with_the_marks(kind: Kind) -> N
     assert (d.action, d.reasons, d.stop_after) == (Action.STOP, (Reason.UNTAGGED,), NOW)
     expected = () if kind is Kind.ENDPOINT else (POLICY.stopped_by_tag, VIOLATION, STOP_AFTER)
     assert d.tags_to_write == expected  # an endpoint's audit tag goes on its config (act)
-    assert "no grace period: stopped now" in d.detail
+    assert "no grace period" in d.detail
 
 
 @pytest.mark.parametrize(("account", "action"), [(PROD, Action.MARK), (UNKNOWN_ACCOUNT, Action.MARK)])
@@ -385,13 +393,14 @@ def test_every_variant_of_an_endpoint_is_checked() -> None:
     ({"aws:autoscaling:groupName": "gpu-asg"}, "Auto Scaling group 'gpu-asg'"),
     ({"eks:nodegroup-name": "gpu", "eks:cluster-name": "c", "aws:autoscaling:groupName": "eks-gpu-1"},
      "EKS managed node group 'gpu' (Auto Scaling group 'eks-gpu-1')"),
-    ({"karpenter.sh/nodepool": "gpu", "aws:ec2:fleet-id": "fleet-1"}, "Karpenter node pool 'gpu'"),
+    ({"karpenter.sh/nodepool": "gpu", "aws:ec2:fleet-id": "fleet-1"},
+     "Karpenter node pool 'gpu' (EC2 Fleet 'fleet-1')"),
     ({"AWSBatchServiceTag": "batch", "aws:autoscaling:groupName": "AWSBatch-ce-asg-1"},
      "AWS Batch compute environment 'batch' (Auto Scaling group 'AWSBatch-ce-asg-1')"),
     ({"aws:elasticmapreduce:job-flow-id": "j-1"}, "EMR cluster 'j-1'"),
     ({"aws:ec2spot:fleet-request-id": "sfr-1"}, "Spot Fleet request 'sfr-1'"),
-    ({"parallelcluster:node-type": "Compute", "parallelcluster:cluster-name": "hpc"},
-     "ParallelCluster compute fleet 'hpc'"),
+    ({"parallelcluster:node-type": "Compute", "parallelcluster:cluster-name": "hpc", "aws:ec2:fleet-id": "f"},
+     "ParallelCluster compute fleet 'hpc' (EC2 Fleet 'f')"),
 ])
 @pytest.mark.parametrize("problem", ["idle", "untagged", "forbidden"])
 def test_an_instance_a_manager_keeps_running_is_never_stopped_or_marked(tags: dict[str, str], manager: str,
@@ -404,7 +413,11 @@ def test_an_instance_a_manager_keeps_running_is_never_stopped_or_marked(tags: di
 
 
 def test_a_standalone_or_cloudformation_instance_is_not_managed() -> None:
-    for tags in ({}, {"aws:cloudformation:stack-name": "s"}, {"parallelcluster:node-type": "HeadNode"}):
+    """Only AWS's own `aws:` tags prove a manager: anyone may write `eks:nodegroup-name` on a standalone instance."""
+    spoofed = ({"eks:nodegroup-name": "x"}, {"karpenter.sh/nodepool": "x"}, {"AWSBatchServiceTag": "batch"},
+               {"AmazonECSManaged": ""}, {"elasticbeanstalk:environment-name": "e"},
+               {"parallelcluster:node-type": "Compute"}, {"aws:autoscaling:groupName": " "})
+    for tags in ({}, {"aws:cloudformation:stack-name": "s"}, {"parallelcluster:node-type": "HeadNode"}, *spoofed):
         d = decide(resource(tags={**TAGS, **tags}), IDLE_GPU, POLICY, NOW)
         assert (d.action, d.managed_by) == (Action.STOP, None)
 
@@ -436,3 +449,62 @@ def test_strongest_action_wins_and_every_reason_is_kept() -> None:
     d = decide(resource(account=PROD, tags={**UNTAGGED, "environment": "prod"}), IDLE_GPU, POLICY, NOW)
     assert (d.action, d.reasons) == (Action.MARK, (Reason.UNTAGGED, Reason.IDLE))
     assert d.stop_after == datetime(2026, 11, 27, 13, 0, tzinfo=UTC)
+
+
+# --- what an independent review found (issue 11) -------------------------------------------------------------
+
+def test_a_partial_gpu_metric_proves_use_but_never_idleness() -> None:
+    quiet_gpu = Signals({Signal.GPU: 0.0, Signal.CPU: 95.0, Signal.NETWORK: 6e8}, covered=True,
+                        partial=frozenset({Signal.GPU}))
+    assert decide(resource(), quiet_gpu, POLICY, NOW).action is Action.NONE  # CPU and network decide: busy
+    idle = Signals({Signal.GPU: 0.0, Signal.CPU: 1.0, Signal.NETWORK: 10.0}, covered=True,
+                   partial=frozenset({Signal.GPU}))
+    assert decide(resource(), idle, POLICY, NOW).reasons == (Reason.IDLE,)
+    busy_gpu = Signals({Signal.GPU: 80.0, Signal.CPU: 1.0, Signal.NETWORK: 10.0}, covered=True,
+                       partial=frozenset({Signal.GPU}))
+    assert decide(resource(), busy_gpu, POLICY, NOW).action is Action.NONE
+
+
+def test_marks_older_than_the_resource_are_not_its_deadline() -> None:
+    """Copied with "launch more like this" or a launch template: the new instance gets its own grace period."""
+    copied = {**UNTAGGED, VIOLATION: "untagged", STOP_AFTER: "2026-11-01T00:00:00Z"}
+    d = decide(resource(tags=copied, age=timedelta(minutes=1)), BUSY, POLICY, NOW)
+    assert (d.action, d.stop_after) == (Action.MARK, NOW + timedelta(minutes=60))
+    assert "older than the resource" in d.detail
+
+
+def test_a_family_only_the_api_knows_is_not_allowed_anywhere() -> None:
+    r = dataclasses.replace(resource(instance_type="zz9.xlarge", age=timedelta(hours=3)),
+                            accelerated_types=("zz9.xlarge",))
+    d = decide(r, BUSY, POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.STOP, (Reason.ACCELERATOR_NOT_ALLOWED,))
+
+
+def test_an_endpoint_scaled_to_zero_is_reported_not_deleted() -> None:
+    r = dataclasses.replace(resource(Kind.ENDPOINT, instance_type="ml.g5.xlarge", count=0),
+                            fleet=(("ml.g5.xlarge", 0), ("ml.p5.48xlarge", 0)))
+    d = decide(r, Signals({}, covered=True), POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.IDLE,))  # the idle p5 variant has no instance now
+    assert "scaled to zero instances" in d.detail
+    untagged = dataclasses.replace(r, tags=UNTAGGED)
+    assert decide(untagged, BUSY, GRACE_0, NOW).action is Action.NOTIFY
+
+
+def test_an_endpoint_whose_config_is_gone_is_reported_not_deleted() -> None:
+    r = dataclasses.replace(resource(Kind.ENDPOINT, instance_type="", tags=UNTAGGED), fleet=(("", 2),),
+                            missing_config="cfg-gone")
+    d = decide(r, Signals({}, covered=True), GRACE_0, NOW)
+    assert d.action is Action.NOTIFY and {Reason.UNTAGGED, Reason.IDLE} <= set(d.reasons)
+    assert "endpoint config cfg-gone no longer exists" in d.detail
+
+
+def test_an_expired_exemption_is_named_and_the_fixed_marks_are_not_claimed_removed() -> None:
+    d = decide(resource(tags={**TAGS, EXEMPT: "2026-11-01", VIOLATION: "untagged"}), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.STOP, (Reason.IDLE,))
+    assert "has expired" in d.detail and "marks removed" not in d.detail
+
+
+def test_the_team_comes_from_the_configured_tag() -> None:
+    assert decide(resource(), IDLE_GPU, POLICY, NOW).team == "search"
+    renamed = dataclasses.replace(POLICY, team_tag="squad")
+    assert decide(resource(tags={**TAGS, "squad": "x"}), IDLE_GPU, renamed, NOW).team == "x"

@@ -170,8 +170,7 @@ def capped(r: Resource, policy: GuardPolicy) -> bool:
         return "".join(c for c in key.lower() if c.isalnum())
 
     lookalikes = {bare(k) for k in r.tags if k not in policy.guard_tag_keys}
-    managed = r.kind is Kind.EC2_INSTANCE and any(k in r.tags for k in (
-        "aws:autoscaling:groupName", "eks:nodegroup-name", "karpenter.sh/nodepool"))
+    managed = r.kind is Kind.EC2_INSTANCE and bool(r.tags.get("aws:autoscaling:groupName", "").strip())  # AWS's proof
     return managed or bool(lookalikes & {bare(k) for k in policy.guard_tag_keys})
 
 

@@ -208,3 +208,61 @@ def test_list_failure_is_collected_not_raised() -> None:
                                                                 "slow down")]
         assert notebooks(sm, CATALOG).errors == [InventoryError("*", "ListNotebookInstances",
                                                                 "AccessDeniedException", "no")]
+
+
+def test_an_endpoint_whose_config_was_deleted_is_kept_not_skipped(clients: ClientFactory) -> None:
+    """AWS lets a config be deleted under a running endpoint; its types are then unknown: kept and reported."""
+    sm = clients.client("sagemaker", REGION)
+    sm.create_model(ModelName="model", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "image"})
+    _config(sm, "gone", [("all", "ml.p3.2xlarge", 2)])
+    _endpoint(sm, "orphan", "gone")
+    sm.delete_endpoint_config(EndpointConfigName="gone")
+    result = endpoints(sm, CATALOG)
+    assert result.errors == []
+    [orphan] = result.resources
+    assert (orphan.id, orphan.missing_config, orphan.instance_type, orphan.accelerated_types) == (
+        "orphan", "gone", "", ())
+
+
+def test_shadow_variants_count_and_a_notebook_started_since_creation() -> None:
+    """Stubber: moto has no shadow variants and does not move LastModifiedTime on a restart."""
+    sm, stub = _stubbed_sagemaker()
+    arn = f"arn:aws:sagemaker:{REGION}:123456789012:"
+    created, started = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    stub.add_response("list_endpoints", {"Endpoints": [
+        {"EndpointName": n, "EndpointArn": f"{arn}endpoint/{n}", "CreationTime": created,
+         "LastModifiedTime": created, "EndpointStatus": "InService"} for n in ("mirror", "shadow-only")]})
+    for name, production, shadow in (("mirror", ("a", "ml.g5.xlarge", 1), ("s", "ml.p5.48xlarge", 4)),
+                                     ("shadow-only", ("a", "ml.m5.large", 1), ("s", "ml.g5.2xlarge", 1))):
+        stub.add_response("describe_endpoint", {
+            "EndpointName": name, "EndpointArn": f"{arn}endpoint/{name}", "EndpointConfigName": f"cfg-{name}",
+            "EndpointStatus": "InService", "CreationTime": created, "LastModifiedTime": created,
+            "ProductionVariants": [{"VariantName": production[0], "CurrentInstanceCount": production[2]}],
+            "ShadowProductionVariants": [{"VariantName": shadow[0], "CurrentInstanceCount": shadow[2]}]},
+            {"EndpointName": name})
+        stub.add_response("describe_endpoint_config", {
+            "EndpointConfigName": f"cfg-{name}", "EndpointConfigArn": f"{arn}endpoint-config/cfg-{name}",
+            "CreationTime": created,
+            "ProductionVariants": [{"VariantName": production[0], "ModelName": "m", "InstanceType": production[1]}],
+            "ShadowProductionVariants": [{"VariantName": shadow[0], "ModelName": "m", "InstanceType": shadow[1]}]},
+            {"EndpointConfigName": f"cfg-{name}"})
+    stub.add_response("list_notebook_instances", {"NotebookInstances": [
+        {"NotebookInstanceName": "nb", "NotebookInstanceArn": f"{arn}notebook-instance/nb", "InstanceType":
+         "ml.g5.xlarge", "CreationTime": created, "LastModifiedTime": started, "NotebookInstanceStatus": "InService"}]},
+        {"StatusEquals": "InService", "MaxResults": 100})
+    with stub:
+        found = {r.id: r for r in endpoints(sm, CATALOG).resources}
+        [notebook] = notebooks(sm, CATALOG).resources
+    assert found["mirror"].billed() == (("ml.g5.xlarge", 1), ("ml.p5.48xlarge", 4))
+    assert found["mirror"].variants == ("a", "s") and found["mirror"].instance_type == "ml.p5.48xlarge"
+    assert found["shadow-only"].accelerated_types == ("ml.g5.2xlarge",)  # kept for its shadow variant
+    assert found["shadow-only"].instance_type == "ml.g5.2xlarge"  # the accelerated variant names it, not ml.m5
+    assert notebook.launched_at == started  # its run time counts from the last start, not from its creation
+
+
+def test_spot_and_windows_instances_say_their_price_is_an_estimate(clients: ClientFactory) -> None:
+    ec2 = clients.client("ec2", REGION)
+    ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, InstanceType="g5.xlarge",
+                      InstanceMarketOptions={"MarketType": "spot"})
+    [spot] = ec2_instances(ec2, ["g5.xlarge"]).resources
+    assert "spot instance" in spot.pricing_note

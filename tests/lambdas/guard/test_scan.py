@@ -4,6 +4,7 @@ See fleet.py for how instances are made old enough (a `now` in the future)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import subprocess
@@ -11,6 +12,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from aifinops.lambdas.guard import handler as guard_handler
 from aifinops.lambdas.guard.clients import ClientFactory
@@ -212,3 +215,68 @@ def _policy_doc() -> dict[str, Any]:
     doc["accounts"] = {"123456789012": "dev"}
     doc["environments"]["dev"]["accounts"].append("123456789012")
     return doc
+
+
+def test_a_region_listed_twice_is_scanned_once(clients: ClientFactory) -> None:
+    ec2, cw = clients.client("ec2", REGION), clients.client("cloudwatch", REGION)
+    policy, now = dev_policy(), scan_time()
+    idle = run(ec2, tags=FULL_TAGS)[0]
+    activity(cw, [idle], now, cpu=1.0, window_minutes=policy.idle_window_minutes)
+    summary = _scan(policy, clients, [REGION, REGION], now=now, enforce=True).to_dict()
+    assert summary["regions"] == [REGION] and [d["id"] for d in summary["decisions"]] == [idle]
+    assert summary["counts"]["stopped"] == 1 and summary["api_calls"]["ec2:StopInstances"] == 1
+
+
+class _StaleTagging:
+    """Clients whose tagging API answers as if no SageMaker resource had tags yet (the API can lag)."""
+
+    def __init__(self, inner: ClientFactory) -> None:
+        self.inner = inner
+
+    def client(self, service: str, region: str) -> Any:
+        client = self.inner.client(service, region)
+        if service != "resourcegroupstaggingapi":
+            return client
+
+        class Stale:
+            meta = client.meta
+
+            @staticmethod
+            def get_resources(**_: Any) -> dict[str, Any]:
+                return {"ResourceTagMappingList": []}
+
+        return Stale()
+
+
+def test_a_stop_on_lagging_tags_is_confirmed_and_measured_before_it_is_decided(clients: ClientFactory) -> None:
+    """At grace 0 the tagging API's stale answer says "untagged": the scan stops nothing on it. ListTags shows the
+    tags; the endpoint is then measured (it was not, being "stopped anyway") and deleted for what it is: idle."""
+    sm = clients.client("sagemaker", REGION)
+    policy = dataclasses.replace(dev_policy(), grace_minutes=0)
+    sm.create_model(ModelName="m", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "img"})
+    sm.create_endpoint_config(EndpointConfigName="cfg", ProductionVariants=[
+        {"VariantName": "a", "ModelName": "m", "InstanceType": "ml.g4dn.xlarge", "InitialInstanceCount": 1}])
+    sm.create_endpoint(EndpointName="ep", EndpointConfigName="cfg",
+                       Tags=[{"Key": k, "Value": v} for k, v in FULL_TAGS.items()])
+    summary = _scan(policy, _StaleTagging(clients), [REGION], now=scan_time(), enforce=False).to_dict()
+    [endpoint] = summary["decisions"]
+    assert (endpoint["action"], endpoint["reasons"]) == ("stop", ["idle"])
+    assert summary["api_calls"]["sagemaker:ListTags"] == 1 and summary["api_calls"]["cloudwatch:GetMetricData"] == 1
+
+
+def test_a_failing_region_is_reported_and_the_others_still_scanned(clients: ClientFactory,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from aifinops.lambdas.guard import scan as scan_module
+
+    real = scan_module._scan_region
+
+    def broken(policy: Any, counting: Any, prices: Any, region: str, **kwargs: Any) -> Any:
+        if region == "eu-west-1":
+            raise RuntimeError("a bug")
+        return real(policy, counting, prices, region, **kwargs)
+
+    monkeypatch.setattr(scan_module, "_scan_region", broken)
+    idle = run(clients.client("ec2", REGION), tags=FULL_TAGS)[0]
+    summary = _scan(dev_policy(), clients, [REGION, "eu-west-1"], now=scan_time(), enforce=False).to_dict()
+    assert [(e["region"], e["code"]) for e in summary["errors"]] == [("eu-west-1", "RuntimeError")]
+    assert idle in {d["id"] for d in summary["decisions"]}

@@ -60,15 +60,16 @@ def test_fleet_needing_800_queries_takes_two_calls(clients: ClientFactory) -> No
     calls = count_calls(cw, "GetMetricData")
 
     result = collect(cw, fleet, window_minutes=WINDOW, period_seconds=PERIOD, now=now)
+    got = {r.id: result.signals[r.arn] for r in fleet}  # keyed by ARN
 
     assert result.queries == 800 and calls[0] == result.calls == math.ceil(800 / QUERIES_PER_CALL) == 2
-    assert result.errors == [] and set(result.signals) == {r.id for r in fleet}
-    assert result.signals[busy] == Signals(
+    assert result.errors == [] and set(result.signals) == {r.arn for r in fleet}
+    assert got[busy] == Signals(
         maximum={Signal.CPU: 42.0, Signal.NETWORK: (30000.0 + 600.0) / PERIOD, Signal.GPU: 71.0}, covered=True)
-    assert result.signals[quiet] == Signals(maximum={Signal.CPU: 1.5}, covered=True)
-    assert result.signals[late] == Signals(maximum={Signal.CPU: 1.0}, covered=False)  # nothing near the start
-    assert result.signals[bare] == Signals(maximum={}, covered=False)  # no datapoints at all: never covered
-    assert result.signals[young].covered is False  # younger than the window
+    assert got[quiet] == Signals(maximum={Signal.CPU: 1.5}, covered=True)
+    assert got[late] == Signals(maximum={Signal.CPU: 1.0}, covered=False)  # nothing near the start
+    assert got[bare] == Signals(maximum={}, covered=False)  # no datapoints at all: never covered
+    assert got[young].covered is False  # younger than the window
 
 
 def test_endpoints_every_variant_and_zero_invocations(clients: ClientFactory) -> None:
@@ -90,12 +91,13 @@ def test_endpoints_every_variant_and_zero_invocations(clients: ClientFactory) ->
          [(ts, 12.0 + i) for i, ts in enumerate(slots)])
 
     result = collect(cw, fleet, window_minutes=WINDOW, period_seconds=PERIOD, now=now)
+    got = {r.id: result.signals[r.arn] for r in fleet}
 
     assert result.calls == 1 and result.queries == 3 * 2 * 2
-    assert result.signals["served"] == Signals(
+    assert got["served"] == Signals(
         maximum={Signal.INVOCATIONS: 19.0 + 5.0, Signal.GPU: 12.0 + len(slots) - 1}, covered=True)
-    assert result.signals["silent"] == Signals(maximum={Signal.INVOCATIONS: 0.0}, covered=True)
-    assert result.signals["new"] == Signals(maximum={}, covered=False)  # young: no traffic claim
+    assert got["silent"] == Signals(maximum={Signal.INVOCATIONS: 0.0}, covered=True)
+    assert got["new"] == Signals(maximum={}, covered=False)  # young: no traffic claim
 
 
 def _resource(kind: Kind, rid: str, launched: datetime | None, variants: tuple[str, ...] = ()) -> Resource:
@@ -123,8 +125,8 @@ def test_failed_chunk_leaves_resources_uncovered_and_paginates() -> None:
         stub.assert_no_pending_responses()
     assert [len(queries_for(r)) for r in fleet[-2:]] == [4, 0]
     assert result.calls == 3
-    assert result.signals["i-0000"] == Signals(maximum={Signal.CPU: 3.0}, covered=True)
-    assert result.signals["i-0129"] == Signals() and result.signals["nb"] == Signals()
+    assert result.signals["arn:i-0000"] == Signals(maximum={Signal.CPU: 3.0}, covered=True)
+    assert result.signals["arn:i-0129"] == Signals() and result.signals["arn:nb"] == Signals()
     [error] = result.errors
     assert (error.operation, error.code, error.resources) == ("GetMetricData", "Throttling", ("i-0125", "i-0126",
                                                                                           "i-0127", "i-0128", "i-0129"))
@@ -145,5 +147,53 @@ def test_only_datapoints_inside_the_window_count(clients: ClientFactory) -> None
          [(ts, 95.0) for ts in before] + [(ts, 1.0) for ts in inside])
     _put(cw, "AWS/EC2", "NetworkIn", {"InstanceId": resource.id}, [(ts, 900.0) for ts in before + inside])
     result = collect(cw, [resource], window_minutes=WINDOW, period_seconds=PERIOD, now=now)
-    assert result.signals[resource.id] == Signals(maximum={Signal.CPU: 1.0, Signal.NETWORK: 900.0 / PERIOD},
-                                                  covered=True)
+    assert result.signals[resource.arn] == Signals(maximum={Signal.CPU: 1.0, Signal.NETWORK: 900.0 / PERIOD},
+                                                   covered=True)
+
+
+def test_a_query_that_failed_inside_a_successful_answer_is_no_signal() -> None:
+    """GetMetricData answers 200 with StatusCode InternalError or Forbidden for a query: that resource has no signal
+    (an endpoint would otherwise read "no invocations" and be deleted as idle)."""
+    import boto3
+
+    cw = boto3.client("cloudwatch", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    old = now - timedelta(hours=3)
+    endpoint, fine = _resource(Kind.ENDPOINT, "ep", old, ("a",)), _resource(Kind.ENDPOINT, "ok", old, ("a",))
+    stub = Stubber(cw)
+    stub.add_response("get_metric_data", {"MetricDataResults": [
+        {"Id": "q0", "Label": "invocations", "Timestamps": [], "Values": [], "StatusCode": "InternalError",
+         "Messages": [{"Code": "InternalError", "Value": "try later"}]},
+        {"Id": "q1", "Label": "gpu", "Timestamps": [], "Values": [], "StatusCode": "Complete"},
+        {"Id": "q2", "Label": "invocations", "Timestamps": [], "Values": [], "StatusCode": "Complete"},
+        {"Id": "q3", "Label": "gpu", "Timestamps": [], "Values": [], "StatusCode": "Forbidden"}]})
+    with stub:
+        result = collect(cw, [endpoint, fine], window_minutes=WINDOW, now=now)
+    assert result.signals[endpoint.arn] == Signals() and result.signals[fine.arn] == Signals()
+    assert [(e.resources, e.code, e.message) for e in result.errors] == [
+        (("ep",), "InternalError", "try later"), (("ok",), "Forbidden", "no datapoints")]
+
+
+def test_an_endpoint_named_like_an_instance_keeps_its_own_signals(clients: ClientFactory) -> None:
+    ec2, cw = clients.client("ec2", REGION), clients.client("cloudwatch", REGION)
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="g5.xlarge")
+    now = datetime.now(UTC)
+    [instance] = [_old(r, now) for r in ec2_instances(ec2, ["g5.xlarge"]).resources]
+    endpoint = _resource(Kind.ENDPOINT, instance.id, now - timedelta(hours=3), ("a",))
+    _put(cw, "CWAgent", "nvidia_smi_utilization_gpu", {"InstanceId": instance.id}, [(ts, 90.0) for ts in _window(now)])
+    result = collect(cw, [instance, endpoint], window_minutes=WINDOW, period_seconds=PERIOD, now=now)
+    assert result.signals[endpoint.arn] == Signals(maximum={Signal.INVOCATIONS: 0.0}, covered=True)
+    assert result.signals[instance.arn].maximum[Signal.GPU] == 90.0
+
+
+def test_a_gpu_metric_that_started_within_the_window_is_partial(clients: ClientFactory) -> None:
+    """The agent restarted 10 minutes ago: its GPU datapoints may show use, never idleness (CPU decides)."""
+    ec2, cw = clients.client("ec2", REGION), clients.client("cloudwatch", REGION)
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, InstanceType="g5.xlarge")
+    now = datetime.now(UTC)
+    [instance] = [_old(r, now) for r in ec2_instances(ec2, ["g5.xlarge"]).resources]
+    slots = _window(now)
+    _put(cw, "AWS/EC2", "CPUUtilization", {"InstanceId": instance.id}, [(ts, 95.0) for ts in slots])
+    _put(cw, "CWAgent", "nvidia_smi_utilization_gpu", {"InstanceId": instance.id}, [(ts, 0.0) for ts in slots[-2:]])
+    signals = collect(cw, [instance], window_minutes=WINDOW, period_seconds=PERIOD, now=now).signals[instance.arn]
+    assert signals.partial == frozenset({Signal.GPU}) and signals.covered
