@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.guard_bound import lower_bound  # noqa: E402
-from bench.guard_stand_in import RESET_PATH, CountingProxy, MotoChild  # noqa: E402
+from bench.guard_stand_in import RESET_PATH, CountingProxy, MotoChild, use_fake_credentials  # noqa: E402
 from bench.trap_fleet import price_list  # noqa: E402
 
 REGION = "us-east-1"
@@ -63,8 +63,6 @@ PERIOD = 300
 DEFAULT_SIZES = (100, 1000, 5000)
 RESERVATION = 100
 TAGS = {"team": "search", "project": "ranker", "model": "llama", "environment": "dev", "task-type": "training"}
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-               "AWS_DEFAULT_REGION": REGION}
 
 
 # --- fleet --------------------------------------------------------------------------------------------------
@@ -282,10 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scan_one:
         print(json.dumps(scan_one(args.scan_one[0], datetime.fromisoformat(args.scan_one[1])), default=str))
         return 0
-    os.environ.update(CREDENTIALS)
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        os.environ.pop(key, None)
-    os.environ["AWS_CONFIG_FILE"] = os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    use_fake_credentials(REGION)
     sizes = [int(s) for s in args.sizes.split(",") if s]
     moto = MotoChild()
     rows = []

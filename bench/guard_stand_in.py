@@ -43,7 +43,16 @@ RESET_PATH = "/__bench/reset"
 LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1")
 _SCOPE = re.compile(r"Credential=[^/]+/\d+/[^/]+/([^/]+)/")
 
-__all__ = ["LIBFAKETIME", "RESET_PATH", "CountingProxy", "MotoChild", "operation_of"]
+__all__ = ["LIBFAKETIME", "RESET_PATH", "CountingProxy", "MotoChild", "operation_of", "use_fake_credentials"]
+
+
+def use_fake_credentials(region: str) -> None:
+    """This process and its children talk to the stand-in only: fake keys, no profile, no config files."""
+    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": region})
+    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        os.environ.pop(key, None)
+    os.environ["AWS_CONFIG_FILE"] = os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
 
 
 # --- the moto child ---------------------------------------------------------------------------------------

@@ -40,11 +40,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.guard_bound import lower_bound  # noqa: E402
-from bench.guard_stand_in import RESET_PATH, CountingProxy, MotoChild  # noqa: E402
+from bench.guard_stand_in import RESET_PATH, CountingProxy, MotoChild, use_fake_credentials  # noqa: E402
 from bench.trap_fleet import REGION, Fleet, bench_policy, price_list, seed, stopped_now  # noqa: E402
 
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
-               "AWS_DEFAULT_REGION": REGION}
 TARGET_RATIO = 1.2
 SAVINGS_TOLERANCE = 0.005
 
@@ -178,10 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scan_child:
         print(json.dumps(scan_child(args.scan_child[0], datetime.fromisoformat(args.scan_child[1])), default=str))
         return 0
-    os.environ.update(CREDENTIALS)
-    for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
-        os.environ.pop(key, None)
-    os.environ["AWS_CONFIG_FILE"] = os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    use_fake_credentials(REGION)
     started = time.perf_counter()
     row = run(args.scale)
     if args.json:
