@@ -18,12 +18,14 @@ from aifinops.check.command import check as check_command
 from aifinops.cli_io import BAD_INPUT, err, load_or_exit, out
 from aifinops.config import DEFAULT_CONFIG
 from aifinops.guard_cli import guard_app
+from aifinops.org_cli import org_app
 from aifinops.policies.checkov_policy import write_checkov_policy
 from aifinops.report import CdkOutError, DeploymentSummary, summarize
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.add_typer(budget_app, name="budget")
 app.add_typer(guard_app, name="guard")
+app.add_typer(org_app, name="org")
 app.command("check")(check_command)
 
 
@@ -117,15 +119,18 @@ def _print_scps(summary: DeploymentSummary) -> None:
         return
     table = Table(title="Service control policies per OU / account (size and attachments against the limits)",
                   title_justify="left")
-    for column in ("target", "environment", "SCP", "characters", "attached"):
+    for column in ("target", "environment", "SCP", "characters", "packing", "attached"):
         table.add_column(column)
     for target, scps in by_target.items():
         slots = f"{len(scps) + scps[0].already_attached}/{scps[0].max_per_target} (incl. {scps[0].already_attached} "\
                 "already attached)"
         for i, scp in enumerate(scps):
-            table.add_row(target if i == 0 else "", scp.environment, scp.name,
-                          f"{scp.size:,}/{scp.max_characters:,}", slots if i == 0 else "")
+            budget = scp.max_characters * scp.fill_percent // 100
+            table.add_row(target if i == 0 else "", scp.environment + (" (canary)" if scp.canary else ""), scp.name,
+                          f"{scp.size:,}/{budget:,} ({scp.fill_percent} % of {scp.max_characters:,})", scp.packing,
+                          slots if i == 0 else "")
     out.print(table)
+    _print_guardrails(summary)
     denies: dict[str, list[str]] = {}
     for scp in (p for s in summary.stacks for p in s.scps):
         denies.setdefault(scp.environment, []).extend(scp.denies)
@@ -133,6 +138,39 @@ def _print_scps(summary: DeploymentSummary) -> None:
         out.print(f"Environment {environment} denies (break-glass principals excepted):", markup=False)
         for line in _merge_per_key(lines):
             out.print(f"  - {line}", markup=False, highlight=False)
+
+
+def _print_guardrails(summary: DeploymentSummary) -> None:
+    """Per environment: the model policy, who is exempt from what, what the tag policy refuses, the routes no SCP
+    can close."""
+    for meta in summary.guardrails():
+        if meta.get("canary"):
+            continue  # the canary carries its environment's guardrails
+        env = meta["environment"]
+        policy = meta["modelPolicy"]
+        mode = ("allowlist: only catalog models at or below the tier; a model the catalog does not know is denied"
+                if policy == "allowlist" else
+                "denylist: catalog models above the tier are denied; a model the catalog does not know is allowed")
+        out.print(f"Environment {env}: max model tier {meta['maxModelTier']}, {mode}", markup=False,
+                  highlight=False)
+        out.print("  exempt principal patterns:", markup=False)
+        for what, patterns in meta["exempt"].items():
+            out.print(f"    {what}: {', '.join(patterns) or 'none'}", markup=False, highlight=False, soft_wrap=True)
+        tags = meta["tagPolicy"]
+        if tags["refuses"]:
+            out.print(f"  tag policy {tags['name']} REFUSES (every resource of these types in {env}'s accounts, AI "
+                      f"or not):", markup=False, highlight=False)
+            for refusal in tags["refuses"]:
+                out.print(f"    {refusal['key']} not in {', '.join(refusal['allowed'])} on "
+                          f"{', '.join(refusal['types'])}", markup=False, highlight=False, soft_wrap=True)
+        else:
+            out.print(f"  tag policy {tags['name']}: report only (refuses nothing)", markup=False, highlight=False)
+    routes: list[dict[str, str]] = next((m["uncovered"] for m in summary.guardrails()), [])
+    if routes:
+        out.print("Routes to accelerated capacity no SCP can close (every environment):", markup=False)
+        for route in routes:
+            out.print(f"  - {route['route']}: {route['why']}. Instead: {route['instead']}", markup=False,
+                      highlight=False, soft_wrap=True)
 
 
 def _print_budgets(summary: DeploymentSummary) -> None:
@@ -162,6 +200,7 @@ def _merge_per_key(lines: list[str]) -> list[str]:
         else:
             names = ", ".join(f"'{k}'" for k in found)
             merged.append(template.replace("without the {} tag", f"missing any of the {names} tags")
+                          .replace("the {} tag", f"any of the {names} tags")
                           if len(found) > 1 else template.replace("the {} tag", f"the {names} tag"))
     return merged
 

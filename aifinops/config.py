@@ -15,12 +15,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
 
 from aifinops.catalog import parse_instance_type
+from aifinops.catalog.tag_policy_types import tag_policy_types
 from aifinops.config_errors import ConfigError, ConfigIssue
 from aifinops.config_source import Loc, Source, dotted, line_of, read_source
 from aifinops.config_types import (
     Accelerator,
     AccountId,
     AvailabilityZone,
+    CdkQualifier,
     Email,
     Name,
     OuId,
@@ -60,20 +62,66 @@ class ScpLimits(_Model):
     max_characters: StrictInt = Field(10_240, ge=1_000, le=10_240)
     max_per_target: StrictInt = Field(10, ge=1, le=10)
     already_attached: StrictInt = Field(1, ge=0, description="SCPs already on each target (FullAWSAccess)")
+    fill_percent: StrictInt = Field(90, ge=50, le=100, description="of max_characters a document may use: "
+                                                                   "headroom for statements that grow")
 
 
 class Organization(_Model):
     management_account: AccountId
+    policy_account: AccountId | None = Field(
+        None, description="the account that deploys the SCPs and tag policies: the management account (default) or "
+                          "a delegated administrator for Organizations policies (the management account then gets "
+                          "the stack aifinops-org-delegation, which grants it). Budgets and cost allocation tags "
+                          "stay in the management account")
     root_id: RootId | None = None
     regions: tuple[Region, ...] = Field(min_length=1)
     break_glass: tuple[PrincipalArnPattern, ...] = ()
+    cdk_qualifier: CdkQualifier = Field(
+        "aifinops", description="the CDK bootstrap qualifier the aifinops stacks deploy with (`cdk bootstrap "
+                                "--qualifier aifinops`): a bootstrap of its own, apart from the one teams deploy with")
     deployment_roles: tuple[PrincipalArnPattern, ...] = Field(
-        ("arn:aws:iam::*:role/cdk-*-cfn-exec-role-*",),
-        description="principals allowed to change what aifinops deploys (default: CDK bootstrap deploy roles)")
+        (), description="principals besides break-glass that deploy aifinops: they may assume the roles of the "
+                        "cdk_qualifier bootstrap and change what aifinops deploys (a pipeline's role, a self-managed "
+                        "StackSet execution role). Every other principal, CDK deploy rights or not, may not")
     tag_exempt_principals: tuple[PrincipalArnPattern, ...] = Field(
         (), description="principals that create first and tag after (some Terraform or CloudFormation "
                         "resources, Karpenter): spared by the tags-at-creation SCP statements only")
     scp_limits: ScpLimits = ScpLimits()
+
+    @property
+    def deployers(self) -> tuple[str, ...]:
+        """Who changes what aifinops deploys: the execution role of the aifinops CDK bootstrap and
+        `deployment_roles` (break-glass is spared everywhere anyway)."""
+        return (cdk_execution_role(self.cdk_qualifier), *self.deployment_roles)
+
+    @property
+    def policy_admin(self) -> str:
+        """The account whose stacks create and attach the organization policies."""
+        return self.policy_account or self.management_account
+
+    @property
+    def bootstrap_roles(self) -> str:
+        """Every role of the aifinops CDK bootstrap (deploy, file and image publishing, lookup, execution)."""
+        return f"arn:aws:iam::*:role/cdk-{self.cdk_qualifier}-*"
+
+
+def cdk_execution_role(qualifier: str, account: str = "*", region: str = "*") -> str:
+    """The CloudFormation execution role a CDK bootstrap with `qualifier` creates (a principal ARN pattern)."""
+    return f"arn:aws:iam::{account}:role/cdk-{qualifier}-cfn-exec-role-{account}-{region}" if account != "*" else \
+        f"arn:aws:iam::*:role/cdk-{qualifier}-cfn-exec-role-*"
+
+
+class TagPolicyEnforcement(_Model):
+    """Where the tag policy refuses a cost tag value outside its allowed set; everywhere else it only reports.
+    Enforcement applies to every resource of the types listed in those accounts, AI or not."""
+
+    environments: tuple[Name, ...] = Field(
+        (), description="environments whose OUs and accounts refuse non-compliant values. Default: none (report "
+                        "only)")
+    types: tuple[str, ...] = Field(
+        (), description="resource types enforced there. Default: every type enforcement works for "
+                        "(catalog/tag_policy_types.yaml: ec2:instance, sagemaker:training-job, "
+                        "sagemaker:processing-job)")
 
 
 class CostTagRules(_Model):
@@ -83,6 +131,13 @@ class CostTagRules(_Model):
     )
     # Values of the `model` tag allowed besides catalog model ids (self-hosted models, mixed use).
     model_values: tuple[TagValue, ...] = ("none", "multiple")
+    enforcement: TagPolicyEnforcement = TagPolicyEnforcement()
+    activation_overdue_days: StrictInt = Field(
+        3, ge=1, le=30, description="days after which a cost allocation tag key that is still not active raises "
+                                    "the alarm aifinops-cost-tags-overdue")
+
+    def enforced_types(self) -> tuple[str, ...]:
+        return self.enforcement.types or tag_policy_types().enforced_for
 
 
 class Network(_Model):
@@ -94,11 +149,26 @@ class Network(_Model):
     private_subnet_ids: tuple[SubnetId, ...] = Field(min_length=1, description="one per availability zone")
 
 
+class Canary(_Model):
+    """Targets that get a change to the environment's guardrails first, from a stack of their own."""
+
+    ou_ids: tuple[OuId, ...] = ()
+    accounts: tuple[AccountId, ...] = ()
+
+
 class Environment(_Model):
     ou_ids: tuple[OuId, ...] = ()
     accounts: tuple[AccountId, ...] = ()
+    canary: Canary | None = Field(
+        None, description="an OU or account outside ou_ids and accounts (a sandbox of this environment) that gets "
+                          "the environment's SCPs from the stack aifinops-org-guardrails-<env>-canary: deploy it "
+                          "first, watch, then deploy aifinops-org-guardrails-<env>")
     production: StrictBool = False
     max_model_tier: Tier
+    model_policy: Literal["denylist", "allowlist"] = Field(
+        "denylist", description="denylist: models of the catalog's tiers above max_model_tier are denied, any "
+                                "other model is allowed; allowlist: only catalog models at or below it are allowed "
+                                "(a model the catalog has never heard of is denied until classified)")
     accelerators: tuple[Accelerator, ...] = ()
     max_training_hours: StrictInt = Field(ge=1, le=672, description="SageMaker caps jobs at 28 days")
     guard_mode: Literal["notify", "stop"] = "notify"

@@ -7,7 +7,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aifinops.catalog import model_catalog
-from aifinops.config import ENVIRONMENT, TEAM, FinOpsConfig  # imported lazily by FinOpsConfig itself
+from aifinops.catalog.tag_policy_types import tag_policy_types
+from aifinops.config import ENVIRONMENT, TEAM, Canary, FinOpsConfig  # imported lazily by FinOpsConfig itself
 from aifinops.config_source import Loc
 from aifinops.config_workloads import GpuNotebookWorkload, GpuTrainingQueueWorkload
 from aifinops.naming import BUDGET_PREFIX
@@ -15,10 +16,26 @@ from aifinops.naming import BUDGET_PREFIX
 
 def cross_check(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     yield from _check_tags(cfg)
+    yield from _check_tag_enforcement(cfg)
     yield from _check_environments(cfg)
     yield from _check_teams(cfg)
     yield from _check_budgets(cfg)
     yield from _check_workloads(cfg)
+
+
+def _check_tag_enforcement(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    enforcement = cfg.tags.enforcement
+    for i, name in enumerate(enforcement.environments):
+        if name not in cfg.environments:
+            yield ("tags", "enforcement", "environments", i), (
+                f"unknown environment '{name}'; environments are {_names(cfg.environments)}")
+    enforceable = tag_policy_types().enforced_for
+    for i, kind in enumerate(enforcement.types):
+        if kind not in enforceable:
+            yield ("tags", "enforcement", "types", i), (
+                f"'{kind}': tag policy enforcement does not work for it; allowed: {', '.join(enforceable)}")
+    yield from _duplicates(enforcement.types, ("tags", "enforcement", "types"), "type")
+    yield from _duplicates(enforcement.environments, ("tags", "enforcement", "environments"), "environment")
 
 
 def _check_tags(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
@@ -35,16 +52,25 @@ def _check_environments(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     for name, env in cfg.environments.items():
         if not env.ou_ids and not env.accounts:
             yield ("environments", name), "needs ou_ids or accounts, so guardrails know where it applies"
-        for field, ids in (("ou_ids", env.ou_ids), ("accounts", env.accounts)):
+        canary = env.canary or Canary()
+        for path, ids in ((("ou_ids",), env.ou_ids), (("accounts",), env.accounts),
+                          (("canary", "ou_ids"), canary.ou_ids), (("canary", "accounts"), canary.accounts)):
             for i, ident in enumerate(ids):
-                if ident in owner and owner[ident] != name:
-                    yield ("environments", name, field, i), f"'{ident}' is already in environment '{owner[ident]}'"
-                owner.setdefault(ident, name)
-            yield from _duplicates(ids, ("environments", name, field), "id")
+                if ident in owner:
+                    yield ("environments", name, *path, i), f"'{ident}' is already in {owner[ident]}"
+                owner.setdefault(ident, f"environment '{name}'" + (" (canary)" if path[0] == "canary" else ""))
+            yield from _duplicates(ids, ("environments", name, *path), "id")
+        if env.canary is not None and not canary.ou_ids and not canary.accounts:
+            yield ("environments", name, "canary"), "needs ou_ids or accounts (or remove canary)"
         if env.network and len(env.network.private_subnet_ids) != len(env.network.availability_zones):
             yield ("environments", name, "network", "private_subnet_ids"), (
                 f"{len(env.network.private_subnet_ids)} subnets for {len(env.network.availability_zones)} "
                 "availability zones; give one private subnet per zone, in the same order")
+        policy_account = cfg.organization.policy_account
+        if policy_account and policy_account in env.accounts:
+            yield ("organization", "policy_account"), (
+                f"'{policy_account}' is a workload account of environment '{name}': whoever administers it could "
+                "edit the guardrails; delegate to an account outside every environment")
         if cfg.organization.management_account in env.accounts:
             yield ("environments", name, "accounts", env.accounts.index(cfg.organization.management_account)), (
                 "the management account cannot be a workload environment: SCPs never apply to it")

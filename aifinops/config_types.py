@@ -76,6 +76,7 @@ def _check_model_id(value: str) -> str:
 AccountId = Annotated[str, _pattern(r"\d{12}", "an AWS account id (12 digits, quoted)")]
 OuId = Annotated[str, _pattern(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "an OU id (ou-xxxx-xxxxxxxx)")]
 RootId = Annotated[str, _pattern(r"r-[0-9a-z]{4,32}", "an organization root id (r-xxxx)")]
+CdkQualifier = Annotated[str, _pattern(r"[a-z0-9]{1,10}", "a CDK bootstrap qualifier: 1-10 of a-z and 0-9")]
 Region = Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "an AWS region (like us-east-1)")]
 # Lower-case names become parts of stack, resource and budget names.
 Name = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,29}", "a name: 1-30 of a-z, 0-9 and -, starting with a letter")]

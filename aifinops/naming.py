@@ -8,6 +8,7 @@ PAUSED_TAG = "aifinops:paused-by"  # set by the budget enforcer: budget and mont
 BUDGET_PREFIX = f"{NAME_PREFIX}-"  # every budget aifinops creates is named aifinops-<team>[-<project>]
 BUDGET_ENFORCER_ROLE = f"{NAME_PREFIX}-budget-enforcer"  # the enforcer functions' role in the payer account
 BUDGET_ACCESS_ROLE = f"{NAME_PREFIX}-budget-enforcer-access"  # what it assumes in each workload account
+GUARD_NAME = f"{NAME_PREFIX}-gpu-guard"  # the GPU guard's function, topic, rules; its role: <GUARD_NAME>-<region>
 # The GPU guard's tags (aifinops/lambdas/guard reads the names from its JSON policy, never from here).
 VIOLATION_TAG = "aifinops:violation"  # reason codes of an open finding (untagged: the grace period runs)
 STOP_AFTER_TAG = "aifinops:stop-after"  # ISO-8601 UTC deadline of the grace period

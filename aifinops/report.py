@@ -14,6 +14,7 @@ from aifinops.template_metadata import BUDGET as BUDGET_METADATA
 from aifinops.template_metadata import CAPACITY as CAPACITY_METADATA
 from aifinops.template_metadata import COST_TAGS as METADATA_KEY
 from aifinops.template_metadata import GUARD as GUARD_METADATA
+from aifinops.template_metadata import GUARDRAILS as GUARDRAILS_METADATA
 from aifinops.template_metadata import SCP as SCP_METADATA
 
 
@@ -50,6 +51,9 @@ class ScpSummary:
     denies: tuple[str, ...]
     max_per_target: int
     already_attached: int
+    packing: str = "stable"  # stable: one section a document; dense: sections mixed to fit the slots
+    fill_percent: int = 100
+    canary: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,12 +102,17 @@ class StackSummary:
     scps: list[ScpSummary] = field(default_factory=list)
     guards: list[dict[str, Any]] = field(default_factory=list)  # GUARD metadata of each guard function
     budgets: list[BudgetSummary] = field(default_factory=list)
+    guardrails: dict[str, Any] | None = None  # `aifinops:guardrails` metadata of an org guardrail stack
 
 
 @dataclass
 class DeploymentSummary:
     stacks: list[StackSummary]
     validation: list[dict[str, Any]]  # plugin reports from validation-report.json
+
+    def guardrails(self) -> list[dict[str, Any]]:
+        """The `aifinops:guardrails` metadata of each org guardrail stack (environment or canary)."""
+        return [s.guardrails for s in self.stacks if s.guardrails]
 
     def scps_by_target(self) -> dict[str, list[ScpSummary]]:
         """OU or account id -> the aifinops SCPs attached to it."""
@@ -139,7 +148,8 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
     account, _, region = where.partition("/")
     marker = template.get("Metadata", {}).get(METADATA_KEY)
     required = tuple(marker["required"]) if isinstance(marker, dict) else None
-    summary = StackSummary(name, account, region, cost_tags_required=required)
+    summary = StackSummary(name, account, region, cost_tags_required=required,
+                           guardrails=template.get("Metadata", {}).get(GUARDRAILS_METADATA))
     for resource in template.get("Resources", {}).values():
         kind = resource.get("Type", "?")
         summary.resources[kind] += 1
@@ -156,7 +166,9 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
             summary.scps.append(ScpSummary(
                 name=str(props.get("Name")), environment=scp["environment"], size=scp["size"],
                 max_characters=scp["maxCharacters"], targets=tuple(scp["targets"]), denies=tuple(scp["denies"]),
-                max_per_target=scp["maxPerTarget"], already_attached=scp["alreadyAttached"]))
+                max_per_target=scp["maxPerTarget"], already_attached=scp["alreadyAttached"],
+                packing=scp.get("packing", "stable"), fill_percent=scp.get("fillPercent", 100),
+                canary=bool(scp.get("canary", False))))
         budget = resource.get("Metadata", {}).get(BUDGET_METADATA)
         if budget:
             summary.budgets.append(_budget(budget))

@@ -6,3 +6,5 @@ CAPACITY = "aifinops:capacity"  # resource Metadata of a workload's billable hea
 SCP = "aifinops:scp"  # metadata of each SCP resource: environment, size, limits, targets, plain-words denies
 BUDGET = "aifinops:budget"  # metadata of each AWS::Budgets::Budget: scope, limit, thresholds, recipients, at 100 %
 GUARD = "aifinops:guard"  # metadata of each guard function: account, region, environment, mode, schedule
+GUARDRAILS = "aifinops:guardrails"  # stack metadata of an org guardrail stack: model policy, exemptions, tag policy,
+# the routes no SCP can close

@@ -75,3 +75,19 @@ def test_checkov_policy_bad_input_writes_nothing(tmp_path: Path) -> None:
     result = runner.invoke(app, ["checkov-policy", str(broken), "--output", str(tmp_path / "policy.json")])
     assert result.exit_code == 2 and str(broken) in result.stderr
     assert not (tmp_path / "policy.json").exists()
+
+
+def test_report_shows_model_policy_exemptions_tag_refusals_and_uncovered_routes(
+        reference_assembly: Assembly, config: FinOpsConfig) -> None:
+    text = " ".join(runner.invoke(app, ["report", str(reference_assembly.outdir)]).stdout.split())
+    assert "Environment dev: max model tier standard, denylist: catalog models above the tier are denied" in text
+    assert "Environment prod: max model tier premium, denylist" in text
+    for pattern in (*config.organization.break_glass, "arn:aws:iam::*:role/cdk-aifinops-cfn-exec-role-*",
+                    "arn:aws:iam::*:role/cdk-aifinops-*", "arn:*:iam::*:role/aifinops-gpu-guard-*"):
+        assert pattern in text
+    assert "tag policy aifinops-dev-cost-tags: report only (refuses nothing)" in text
+    assert "tag policy aifinops-prod-cost-tags REFUSES" in text
+    assert "team not in search, vision, assistant, research on sagemaker:training-job, sagemaker:processing-job" in text
+    assert "EKS managed node groups" in text and "AWS Batch managed compute environments" in text
+    assert "aifinops-dev-run-1" in text and " stable " in text
+    assert "setting any of the 'team', 'project', 'model', 'environment', 'task-type' tags to an empty value" in text

@@ -90,3 +90,39 @@ def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load(path)
     assert [i.path for i in caught.value.issues] == ["workloads[0].team", "workloads[1].environment"]
+
+
+def issues_of(data: dict[str, Any], tmp_path: Path) -> list[str]:
+    path = tmp_path / "finops.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(ConfigError) as caught:
+        load(path)
+    return [f"{i.path}: {i.message}" for i in caught.value.issues]
+
+
+def test_org_rollout_fields_are_checked(tmp_path: Path) -> None:
+    data = reference_data()
+    data["organization"]["policy_account"] = "333333333333"  # staging's account
+    data["environments"]["dev"]["canary"] = {"ou_ids": ["ou-ex12-prd00001"], "accounts": ["555555555555",
+                                                                                          "555555555555"]}
+    data["environments"]["staging"]["canary"] = {}
+    data["tags"]["enforcement"] = {"environments": ["qa"], "types": ["sagemaker:endpoint"]}
+    found = issues_of(data, tmp_path)
+    assert "tags.enforcement.environments[0]: unknown environment 'qa'; environments are dev, staging, prod" in found
+    assert any(i.startswith("tags.enforcement.types[0]: 'sagemaker:endpoint': tag policy enforcement does not "
+                            "work for it; allowed: ec2:instance") for i in found)
+    assert any(i.startswith("organization.policy_account: '333333333333' is a workload account of environment "
+                            "'staging'") for i in found)
+    assert "environments.staging.canary: needs ou_ids or accounts (or remove canary)" in found
+    assert any(i.startswith("environments.dev.canary.accounts[1]: ") and "duplicate" in i or
+               i.startswith("environments.dev.canary.accounts") for i in found)
+    assert "environments.prod.ou_ids[0]: 'ou-ex12-prd00001' is already in environment 'dev' (canary)" in found
+
+
+def test_model_policy_and_tag_enforcement_defaults() -> None:
+    data = reference_data()
+    del data["tags"]["enforcement"]
+    cfg = parse(data)
+    assert {e.model_policy for e in cfg.environments.values()} == {"denylist"}
+    assert cfg.tags.enforcement.environments == () and cfg.organization.policy_admin == "111111111111"
+    assert cfg.organization.deployers == ("arn:aws:iam::*:role/cdk-aifinops-cfn-exec-role-*",)

@@ -66,11 +66,6 @@ class BudgetStop:
     management_account: bool = False
 
 
-def account_of(role_arn: str) -> str:
-    """`arn:aws:iam::222222222222:role/x` -> `222222222222`."""
-    return role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
-
-
 def _execution_role(scope: Construct, statement: iam.PolicyStatement, description: str) -> iam.Role:
     """A role only Budgets may assume, only for this account, with one inline statement."""
     stack = cdk.Stack.of(scope)

@@ -30,14 +30,13 @@ from aifinops.constructs.errors import PropProblem, raise_if_any
 from aifinops.constructs.gpu_guard_iam import guard_statements
 from aifinops.constructs.policy_asset import code_with_policy
 from aifinops.lambdas.guard.policy import POLICY_FILE, PolicyError, parse_policy
-from aifinops.naming import MANAGED_TAG, NAME_PREFIX
+from aifinops.naming import GUARD_NAME, MANAGED_TAG
 
 __all__ = ["CREATE_EVENTS", "ENFORCE_ENV_VAR", "GUARD_DIR", "GUARD_HANDLER", "GUARD_NAME", "TOPIC_ENV_VAR", "GpuGuard",
            "guard_code"]
 
 GUARD_DIR = Path(__file__).resolve().parents[1] / "lambdas" / "guard"
 GUARD_HANDLER = "handler.handler"
-GUARD_NAME = f"{NAME_PREFIX}-gpu-guard"
 TOPIC_ENV_VAR = "AIFINOPS_GUARD_TOPIC_ARN"  # the handler's TOPIC_ENV
 ENFORCE_ENV_VAR = "AIFINOPS_GUARD_ENFORCE"  # the handler's ENFORCE_ENV
 # CloudTrail events that create a resource the guard checks at once: (event source, event names).

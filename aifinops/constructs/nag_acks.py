@@ -53,8 +53,8 @@ MODEL_DATA_PREFIX = (
     "s3:GetObject under the configured model_data_url prefix only: SageMaker reads every file of the model "
     "artifact there, whose names are the model's, not ours")
 COST_EXPLORER_CALL = (
-    "ce:UpdateCostAllocationTagsStatus has no resource-level permissions (Resource '*' only); the custom "
-    "resource makes only this call, on create and update")
+    "ce:ListCostAllocationTags and ce:UpdateCostAllocationTagsStatus have no resource-level permissions "
+    "(Resource '*' only); the activator makes only these Cost Explorer calls")
 BUDGET_SCP_ACCOUNTS = (
     "The organization id is not known at synthesis: account/o-*/<account> names exactly the team's account "
     "in whatever organization this management account runs, and only SERVICE_CONTROL_POLICY attachments")

@@ -21,12 +21,17 @@ import aifinops_runtime
 ASSET_EXCLUDE = ("__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache")
 RUNTIME_PACKAGE = Path(aifinops_runtime.__file__).resolve().parent  # what both functions import at run time
 
-__all__ = ["ASSET_EXCLUDE", "RUNTIME_PACKAGE", "code_with_policy"]
+__all__ = ["ASSET_EXCLUDE", "RUNTIME_PACKAGE", "code_with_policy", "code_with_runtime"]
+
+
+def code_with_runtime(source: Path) -> lambda_.Code:
+    """`source` and `RUNTIME_PACKAGE`, for a function whose few settings fit its environment."""
+    return code_with_policy(source, "", "")
 
 
 def code_with_policy(source: Path, policy_file: str, policy_json: str) -> lambda_.Code:
     """`source` copied (without caches), `RUNTIME_PACKAGE` as a subdirectory of the same name, plus
-    `policy_file` containing `policy_json`."""
+    `policy_file` containing `policy_json` (none when `policy_file` is empty)."""
     bundling = cdk.BundlingOptions(
         image=cdk.DockerImage.from_registry("public.ecr.aws/sam/build-python3.14"),  # required; never pulled
         local=_PackageWithPolicy(source, policy_file, policy_json))
@@ -42,5 +47,6 @@ class _PackageWithPolicy:
         ignore = shutil.ignore_patterns(*ASSET_EXCLUDE)
         shutil.copytree(self._source, output_dir, dirs_exist_ok=True, ignore=ignore)
         shutil.copytree(RUNTIME_PACKAGE, Path(output_dir) / RUNTIME_PACKAGE.name, dirs_exist_ok=True, ignore=ignore)
-        (Path(output_dir) / self._policy_file).write_text(self._policy_json, encoding="utf-8")
+        if self._policy_file:
+            (Path(output_dir) / self._policy_file).write_text(self._policy_json, encoding="utf-8")
         return True

@@ -14,9 +14,10 @@ from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from aifinops.constructs.budget_action import BudgetStop, IamBudgetAction, ScpBudgetAction, account_of
+from aifinops.constructs.budget_action import BudgetStop, IamBudgetAction, ScpBudgetAction
 from aifinops.constructs.errors import PropProblem, raise_if_any
 from aifinops.naming import BUDGET_PREFIX
+from aifinops.policies.scp_slots import account_of
 from aifinops.template_metadata import BUDGET as BUDGET_METADATA
 
 # AWS Budgets quotas: the API allows 10 notifications a budget but CloudFormation documents 5, so stay at 5;

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
 
@@ -9,8 +11,9 @@ from aifinops.check.marker import add_marked_plugins
 from aifinops.config import FinOpsConfig
 from aifinops.infra.budget_access_stack import BudgetAccessStack
 from aifinops.infra.checkov_skips import add_checkov_skips
+from aifinops.infra.cost_tags_stack import CostTagsStack
 from aifinops.infra.guard_stack import GuardStack
-from aifinops.infra.org_guardrails_stack import OrgGuardrailsStack
+from aifinops.infra.org_guardrails_stack import OrgDelegationStack, OrgGuardrailsStack, org_guardrails_stack_name
 from aifinops.infra.team_budgets_stack import TeamBudgetsStack
 from aifinops.infra.workload_stack import WorkloadStack
 from aifinops.naming import NAME_PREFIX
@@ -34,27 +37,28 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True,
     add_checkov_skips(app)
     # Organizations, Budgets and Cost Explorer are global services whose APIs live in us-east-1.
     payer = cdk.Environment(account=config.organization.management_account, region="us-east-1")
-    stacks: list[cdk.Stack] = [
-        OrgGuardrailsStack(
-            app, f"{STACK_PREFIX}-org-guardrails", config=config, env=payer,
-            description="aifinops: service control policies per environment, tag policy, cost allocation tags"),
-        TeamBudgetsStack(
-            app, f"{STACK_PREFIX}-team-budgets", config=config, env=payer,
-            description="aifinops: team and project budgets, budget actions, the budget enforcer, cost anomaly "
-                        "alerts, the team cost category"),
-    ]
+    cost_tags = CostTagsStack(
+        app, f"{STACK_PREFIX}-cost-tags", config=config, env=payer, synthesizer=guardrail_synthesizer(config),
+        description="aifinops: the cost tag keys activated as cost allocation tags, retried until they are")
+    budgets = TeamBudgetsStack(
+        app, f"{STACK_PREFIX}-team-budgets", config=config, env=payer, synthesizer=guardrail_synthesizer(config),
+        description="aifinops: team and project budgets, budget actions, the budget enforcer, cost anomaly alerts, "
+                    "the team cost category")
+    budgets.add_dependency(cost_tags)  # budgets filter by the tags
+    stacks: list[cdk.Stack] = [*org_guardrail_stacks(app, config), cost_tags, budgets]
     regions = config.organization.regions
     # The role the budget enforcer assumes, in every workload account (IAM is global: the first region).
     for workload_account in workload_accounts(config):
         stacks.append(BudgetAccessStack(
             app, budget_access_stack_name(workload_account), config=config,
-            env=cdk.Environment(account=workload_account, region=regions[0]),
+            env=cdk.Environment(account=workload_account, region=regions[0]), synthesizer=guardrail_synthesizer(config),
             description="aifinops: the role the budget enforcer assumes to pause and resume team workloads"))
     # The GPU guard in every workload account and region.
     for workload_account in workload_accounts(config):
         for region in regions:
             stacks.append(GuardStack(app, guard_stack_name(workload_account, region), config=config,
-                                     account=workload_account, region=region))
+                                     account=workload_account, region=region,
+                                     synthesizer=guardrail_synthesizer(config)))
     for env_name, env in config.environments.items():
         account = env.accounts[0] if len(env.accounts) == 1 else None
         for team in config.teams:
@@ -69,6 +73,32 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True,
     return stacks
 
 
+def org_guardrail_stacks(app: cdk.App, config: FinOpsConfig) -> list[cdk.Stack]:
+    """One stack per environment (and one per canary), in rollout order: each canary before its environment,
+    production environments after the others, each stack depending on the one before, so that `cdk deploy --all`
+    stops at the first environment that fails. A delegation stack first when a delegated administrator deploys
+    them."""
+    org = config.organization
+    where = cdk.Environment(account=org.policy_admin, region="us-east-1")
+    stacks: list[cdk.Stack] = []
+    if org.policy_admin != org.management_account:
+        stacks.append(OrgDelegationStack(
+            app, f"{STACK_PREFIX}-org-delegation", config=config, synthesizer=guardrail_synthesizer(config),
+            env=cdk.Environment(account=org.management_account, region="us-east-1"),
+            description=f"aifinops: lets account {org.policy_admin} manage the aifinops SCPs and tag policies"))
+    ordered = sorted(config.environments, key=lambda name: config.environments[name].production)
+    for name in ordered:
+        for canary in ((True, False) if config.environments[name].canary else (False,)):
+            stacks.append(OrgGuardrailsStack(
+                app, org_guardrails_stack_name(name, canary), config=config, environment=name, canary=canary,
+                env=where, synthesizer=guardrail_synthesizer(config),
+                description=f"aifinops: service control policies and tag policy of {name}"
+                            + (" (canary targets)" if canary else "")))
+    for earlier, later in itertools.pairwise(stacks):
+        later.add_dependency(earlier)
+    return stacks
+
+
 def attach_security_checks(app: cdk.App, config: FinOpsConfig) -> None:
     """The AiFinOps pack (cost tags, accelerator types, endpoint scaling, job time limits, Bedrock through
     profiles, guard DLQs and alarms, encrypted cost-alert topics) and cdk-nag's AwsSolutions and Serverless packs
@@ -78,6 +108,12 @@ def attach_security_checks(app: cdk.App, config: FinOpsConfig) -> None:
     leaves no trace in validation-report.json, and `aifinops check` refuses a stack with neither."""
     add_marked_plugins(app, AiFinOpsChecks(app, config=config, verbose=True),
                        AwsSolutionsChecks(app, verbose=True), ServerlessChecks(app, verbose=True))
+
+
+def guardrail_synthesizer(config: FinOpsConfig) -> cdk.DefaultStackSynthesizer:
+    """The aifinops stacks deploy with their own CDK bootstrap (`organization.cdk_qualifier`): its execution role
+    is the only one the guardrail SCPs let change them. The teams' workload stacks keep the default bootstrap."""
+    return cdk.DefaultStackSynthesizer(qualifier=config.organization.cdk_qualifier)
 
 
 def budget_access_stack_name(account: str) -> str:
@@ -92,6 +128,7 @@ def workload_stack_name(environment: str, team: str) -> str:
     return f"{STACK_PREFIX}-workloads-{environment}-{team}"
 
 
-__all__ = ["STACK_PREFIX", "BudgetAccessStack", "GuardStack", "OrgGuardrailsStack", "TeamBudgetsStack",
-           "WorkloadStack", "attach_security_checks", "budget_access_stack_name", "build", "guard_stack_name",
-           "workload_stack_name"]
+__all__ = ["STACK_PREFIX", "BudgetAccessStack", "CostTagsStack", "GuardStack", "OrgDelegationStack",
+           "OrgGuardrailsStack", "TeamBudgetsStack", "WorkloadStack", "attach_security_checks",
+           "budget_access_stack_name", "build", "guard_stack_name", "guardrail_synthesizer", "org_guardrail_stacks",
+           "org_guardrails_stack_name", "workload_stack_name"]

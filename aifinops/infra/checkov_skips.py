@@ -51,8 +51,10 @@ def _custom_resource_provider(node: cdk.CfnResource) -> bool:
 
 
 def _dead_letter_queue_with_sse_sqs(node: cdk.CfnResource) -> bool:
-    """The guard's and the enforcer's dead-letter queues (SQS-managed encryption); not any queue of the app."""
-    return _under(GpuGuard, BudgetEnforcer)(node) and getattr(node, "sqs_managed_sse_enabled", None) is True
+    """The dead-letter queues of the guard, the enforcer and the cost tag activator (SQS-managed encryption); not
+    any queue of the app."""
+    owned = _under(GpuGuard, BudgetEnforcer, CostAllocationTags)(node)
+    return owned and getattr(node, "sqs_managed_sse_enabled", None) is True
 
 
 _FUNCTION_LOGS = (
@@ -80,9 +82,12 @@ SKIPS: tuple[CheckovSkip, ...] = (
         "reserved concurrency would take capacity from the account's pool for a function that runs a few "
         "times a year")),
     CheckovSkip("AWS::Lambda::Function", _custom_resource_provider, "CKV_AWS_117",
-                f"the provider makes one Cost Explorer call (ce:UpdateCostAllocationTagsStatus); it {_NO_VPC}"),
-    CheckovSkip("AWS::Lambda::Function", _under(GpuGuard, BudgetEnforcer), "CKV_AWS_117",
+                f"the provider makes one call (lambda:InvokeFunction of the cost tag activator); it {_NO_VPC}"),
+    CheckovSkip("AWS::Lambda::Function", _under(GpuGuard, BudgetEnforcer, CostAllocationTags), "CKV_AWS_117",
                 f"the function {_NO_VPC}"),
+    CheckovSkip("AWS::Lambda::Function", _under(CostAllocationTags), "CKV_AWS_173", (
+        "its environment holds the tag keys, a parameter name, a rule name and a number of days, no secret: a KMS "
+        "key for them would protect nothing")),
     CheckovSkip("AWS::Lambda::Function", _under(GpuGuard), "CKV_AWS_173", (
         "its environment holds the notification topic ARN and the dry-run switch, no secret: a KMS key for "
         "them would protect nothing")),

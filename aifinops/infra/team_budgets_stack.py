@@ -23,6 +23,7 @@ from aifinops.constructs.team_budget import BudgetThresholds, OrgAiBudget, TeamB
 from aifinops.naming import MANAGED_TAG, NAME_PREFIX
 from aifinops.policies.budget_policy import enforcer_policy_json
 from aifinops.policies.scp import build_scps
+from aifinops.policies.scp_slots import budget_scp_targets, slot_problems
 
 COST_CATEGORY_NAME = f"{NAME_PREFIX}-team"
 COST_CATEGORY_DEFAULT = "no-team"  # spend without a configured team tag value
@@ -43,6 +44,7 @@ class TeamBudgetsStack(cdk.Stack):
       it acts in every account of ``environments.*.accounts`` through the role ``aifinops-budget-enforcer-access``
       of the ``aifinops-budget-access-<account>`` stacks (`BudgetAccessStack`), which must be deployed there;
     - a Cost Anomaly Detection monitor and subscription per team, and the ``aifinops-team`` cost category.
+    Budgets filter by the cost tags: they see spend only once `CostTagsStack` has activated them.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, config: FinOpsConfig,
@@ -111,17 +113,11 @@ def team_cost_category_rules(config: FinOpsConfig) -> str:
 
 def scp_slot_problems(config: FinOpsConfig, actions: list[ScpBudgetAction]) -> list[PropProblem]:
     """Budget SCPs attach to accounts directly, next to the environment's guardrail SCPs: when every
-    team's action has fired at once, each account must still be within `max_per_target`."""
-    limits = config.organization.scp_limits
-    guardrails = {name: len(documents) for name, documents in build_scps(config).items()}
-    budget_scps = Counter(target for action in actions for target in action.summary["targets"])
-    problems = []
-    for account, count in sorted(budget_scps.items()):
-        environment = config.environment_of_account(account)
-        attached = limits.already_attached + guardrails.get(environment or "", 0) + count
-        if attached > limits.max_per_target:
-            problems.append(PropProblem(
-                "AIF_BUDGET_SCP_SLOTS", "teams.budget_action", account,
-                f"at most {limits.max_per_target} SCPs on account {account}: {limits.already_attached} already "
-                f"attached + {guardrails.get(environment or '', 0)} guardrails + {count} budget actions"))
-    return problems
+    team's action has fired at once, each account must still be within `max_per_target` (`scp_slots`, the
+    computation `aifinops validate` runs too; the actions built here must target what it counted)."""
+    counted = budget_scp_targets(config)
+    built = Counter(target for action in actions for target in action.summary["targets"])
+    if built != counted:  # pragma: no cover - pinned by tests/infra/test_team_budgets_stack.py
+        raise AssertionError(f"budget SCP targets {dict(built)} differ from scp_slots' {dict(counted)}")
+    return [PropProblem("AIF_BUDGET_SCP_SLOTS", "teams.budget_action", account, message)
+            for account, message in slot_problems(config, build_scps(config))]

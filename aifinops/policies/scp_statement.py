@@ -42,17 +42,22 @@ _SID = re.compile(r"[A-Za-z0-9]+")
 
 
 def deny(sid: str, summary: str, *, actions: Sequence[str], resources: Sequence[str] = ("*",),
-         conditions: Conditions | None = None, exempt: Sequence[str] = ()) -> Statement:
+         conditions: Conditions | None = None, exempt: Sequence[str] = (),
+         not_resources: Sequence[str] = ()) -> Statement:
     """A Deny statement. `exempt` principal ARN patterns are spared through `ArnNotLike` on
     `aws:PrincipalARN`, merged into `conditions` (an existing `ArnNotLike` on the same key is extended,
-    never duplicated: JSON keys must be unique and each extra key would be ANDed)."""
+    never duplicated: JSON keys must be unique and each extra key would be ANDed). With `not_resources`, the
+    statement denies every resource but those (`NotResource`; `resources` is then ignored)."""
     if not _SID.fullmatch(sid):
         raise ValueError(f"Sid '{sid}' must be ASCII letters and digits only")
     if not actions or not resources:
         raise ValueError(f"statement {sid} needs at least one action and one resource")
     merged = merge_conditions(conditions or {}, {EXEMPT_OPERATOR: {PRINCIPAL_ARN: list(exempt)}} if exempt else {})
-    body: dict[str, Any] = {"Sid": sid, "Effect": "Deny", "Action": compact(actions),
-                            "Resource": compact(resources)}
+    body: dict[str, Any] = {"Sid": sid, "Effect": "Deny", "Action": compact(actions)}
+    if not_resources:
+        body["NotResource"] = compact(not_resources)
+    else:
+        body["Resource"] = compact(resources)
     if merged:
         body["Condition"] = {op: {key: compact(values) for key, values in keys.items()}
                              for op, keys in merged.items()}

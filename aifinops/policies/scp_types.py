@@ -29,6 +29,7 @@ class ScpDocument:
     environment: str
     statements: tuple[Statement, ...]
     targets: tuple[str, ...] = field(default=())  # OU ids and account ids
+    packing: str = "stable"  # "stable": a section's statements only; "dense": sections mixed to fit the slots
 
     @property
     def content(self) -> dict[str, Any]:

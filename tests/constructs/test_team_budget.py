@@ -24,6 +24,8 @@ from aifinops.constructs import (
 from aifinops.constructs.team_budget import MAX_NOTIFICATIONS
 from aifinops.infra.context import cdk_json_context
 from aifinops.policies.budget_stop import BATCH_STARTS, SAGEMAKER_STARTS, premium_model_patterns
+from aifinops.policies.scp_accelerators import EC2_TYPE_ACTIONS, EC2_TYPE_RESOURCES
+from aifinops.policies.scp_models import MODEL_SPENDING_ACTIONS
 from aifinops.policies.scp_required_tags import accelerated_ec2_patterns
 from aifinops.template_metadata import BUDGET
 
@@ -160,16 +162,21 @@ def test_stop_policy_denies_exactly_new_ai_spend(template: Template) -> None:
     by_sid = {s["Sid"]: s for s in document["Statement"]}
     assert all(s["Effect"] == "Deny" for s in by_sid.values())
     gpu = by_sid["AifBudgetStopGpuInstances"]
-    assert (gpu["Action"], gpu["Resource"]) == ("ec2:RunInstances", "arn:*:ec2:*:*:instance/*")
+    assert sorted(gpu["Action"]) == sorted(EC2_TYPE_ACTIONS) and sorted(gpu["Resource"]) == sorted(EC2_TYPE_RESOURCES)
     assert gpu["Condition"] == {"StringLike": {"ec2:InstanceType": list(accelerated_ec2_patterns())}}
-    assert sorted(by_sid["AifBudgetStopSageMaker"]["Action"]) == sorted(SAGEMAKER_STARTS) == [
-        "sagemaker:CreateEndpoint", "sagemaker:CreateEndpointConfig", "sagemaker:CreateHyperParameterTuningJob",
-        "sagemaker:CreateInferenceComponent", "sagemaker:CreateNotebookInstance", "sagemaker:CreateProcessingJob",
-        "sagemaker:CreateTrainingJob", "sagemaker:CreateTransformJob"]
+    assert by_sid["AifBudgetStopGpuTypeChange"]["Condition"] == {
+        "StringLike": {"ec2:Attribute/InstanceType": list(accelerated_ec2_patterns())}}
+    assert by_sid["AifBudgetStopGpuAutoScaling"]["Condition"] == {
+        "ForAnyValue:StringLike": {"autoscaling:InstanceTypes": list(accelerated_ec2_patterns())}}
+    assert sorted(by_sid["AifBudgetStopSageMaker"]["Action"]) == sorted(SAGEMAKER_STARTS)
+    assert {"sagemaker:CreateEndpoint", "sagemaker:CreateEndpointConfig", "sagemaker:CreateHyperParameterTuningJob",
+            "sagemaker:CreateInferenceComponent", "sagemaker:CreateNotebookInstance", "sagemaker:CreateProcessingJob",
+            "sagemaker:CreateTrainingJob", "sagemaker:CreateTransformJob", "sagemaker:StartNotebookInstance",
+            "sagemaker:UpdateEndpointWeightsAndCapacities", "sagemaker:CreateCluster"} <= set(SAGEMAKER_STARTS)
     assert by_sid["AifBudgetStopBatch"]["Action"] == BATCH_STARTS[0] == "batch:SubmitJob"
+    assert by_sid["AifBudgetStopClaudePlatform"]["Action"] == "aws-external-anthropic:*"
     models = by_sid["AifBudgetStopPremiumModels"]
-    assert sorted(models["Action"]) == ["bedrock:CreateModelCustomizationJob", "bedrock:CreateModelInvocationJob",
-                                        "bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+    assert sorted(models["Action"]) == sorted(MODEL_SPENDING_ACTIONS)
     patterns = premium_model_patterns()
     assert "anthropic.claude-opus*" in patterns and not any("sonnet" in p or "haiku" in p for p in patterns)
     assert set(models["Resource"]) == {r for p in patterns for r in (

@@ -8,8 +8,9 @@
 // stdout: [{"id": "...", "result": "Allowed"|"ExplicitlyDenied"|"ImplicitlyDenied"|"Error",
 //           "detail": {...}}, ...]                                       one per request, same order
 //
-// The principal holds one allow-all identity policy, so only the SCPs decide. The resource lives in
-// the principal's account (taken from the principal ARN) unless a request gives "accountId".
+// The principal holds one allow-all identity policy, so only the SCPs decide (a KMS key gets the default key
+// policy). The resource lives in the principal's account (taken from the principal ARN) unless a request gives
+// "accountId".
 // A policy in "policies" is either a bare policy document or {"name": ..., "policy": <document>}.
 // `aws:PrincipalArn` is filled in from the principal unless the request's context sets it: the
 // simulator does not derive it, and an absent key makes an `ArnNotLike` break-glass exception true
@@ -73,6 +74,17 @@ function detailOf(response) {
   };
 }
 
+// A KMS key is only usable through its key policy: give the default one (the account may use it through IAM),
+// so that only the SCPs decide, as for every other resource.
+function defaultResourcePolicy(request) {
+  if (!request.resource.startsWith('arn:aws:kms:')) return undefined;
+  const account = request.accountId ?? accountOf(request.principal);
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' }],
+  };
+}
+
 async function evaluate(request, serviceControlPolicies) {
   const contextVariables = { ...(request.context ?? {}) };
   const hasPrincipalArn = Object.keys(contextVariables).some((k) => k.toLowerCase() === 'aws:principalarn');
@@ -88,6 +100,8 @@ async function evaluate(request, serviceControlPolicies) {
     serviceControlPolicies,
     resourceControlPolicies: [],
   };
+  const resourcePolicy = request.resourcePolicy ?? defaultResourcePolicy(request);
+  if (resourcePolicy) simulation.resourcePolicy = resourcePolicy;
   try {
     const response = await runSimulation(simulation, {});
     const result = response.resultType === 'error' ? 'Error' : response.overallResult;

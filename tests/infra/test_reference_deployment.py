@@ -18,7 +18,8 @@ def test_stacks_org_guardrails_budgets_access_guards_and_one_workload_stack_per_
     access = {f"aifinops-budget-access-{a}" for a in ("222222222222", "333333333333", "444444444444")}
     assert {a for e in config.environments.values() for a in e.accounts} == {a.rsplit("-", 1)[1] for a in access}
     guards = {f"aifinops-guard-{a.rsplit('-', 1)[1]}-{r}" for a in access for r in config.organization.regions}
-    assert reference_assembly.stacks() == sorted({"aifinops-org-guardrails", "aifinops-team-budgets", *access,
+    org = {f"aifinops-org-guardrails-{e}" for e in config.environments}
+    assert reference_assembly.stacks() == sorted({*org, "aifinops-cost-tags", "aifinops-team-budgets", *access,
                                                   *guards, *expected})
     assert {name.split("-")[2] for name in expected} == set(config.environments)
 

@@ -19,6 +19,7 @@ from aifinops.constructs import ConstructPropError
 from aifinops.infra import TeamBudgetsStack
 from aifinops.infra.context import cdk_json_context
 from aifinops.naming import MANAGED_TAG
+from aifinops.policies.budget_stop import budget_stop_statements
 from aifinops.report import summarize
 from aifinops.template_metadata import BUDGET
 from tests.conftest import Assembly
@@ -142,17 +143,17 @@ def test_teams_with_budget_action_get_an_scp_action_on_their_roles(raw: dict[str
 def test_budget_stop_scp_denies_exactly_new_ai_spend(raw: dict[str, Any]) -> None:
     scp = next(r["Properties"] for r in of_type(raw, "AWS::Organizations::Policy").values())
     actions = {s["Sid"]: s["Action"] for s in scp["Content"]["Statement"]}
-    assert actions == {
-        "AifBudgetStopGpuInstances": "ec2:RunInstances",
-        "AifBudgetStopSageMaker": ["sagemaker:CreateEndpoint", "sagemaker:CreateEndpointConfig",
-                                   "sagemaker:CreateNotebookInstance", "sagemaker:CreateTrainingJob",
-                                   "sagemaker:CreateProcessingJob", "sagemaker:CreateTransformJob",
-                                   "sagemaker:CreateHyperParameterTuningJob", "sagemaker:CreateInferenceComponent"],
-        "AifBudgetStopBatch": "batch:SubmitJob",
-        "AifBudgetStopPremiumModels": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream",
-                                       "bedrock:CreateModelInvocationJob", "bedrock:CreateModelCustomizationJob"],
-        "AifBudgetStopPremiumMantle": ["bedrock-mantle:CreateInference", "bedrock-mantle:CreateFineTuningJob"],
-    }
+    assert actions == {s.sid: s.body["Action"] for s in budget_stop_statements(principals=["x"])}
+    gpu = actions["AifBudgetStopGpuInstances"]
+    assert {"ec2:RunInstances", "ec2:CreateFleet", "ec2:StartInstances", "ec2:CreateCapacityReservation"} <= set(gpu)
+    assert {"sagemaker:CreateEndpoint", "sagemaker:UpdateEndpointWeightsAndCapacities", "sagemaker:CreateCluster",
+            "sagemaker:StartNotebookInstance"} <= set(actions["AifBudgetStopSageMaker"])
+    assert actions["AifBudgetStopBatch"] == "batch:SubmitJob"
+    assert actions["AifBudgetStopClaudePlatform"] == "aws-external-anthropic:*"
+    assert {"ec2:PurchaseCapacityBlock", "sagemaker:CreateTrainingPlan"} <= set(actions["AifBudgetStopCommitments"])
+    assert {"bedrock:InvokeModel", "bedrock:CreateModelInvocationJob"} <= set(actions["AifBudgetStopPremiumModels"])
+    assert actions["AifBudgetStopPremiumMantle"] == ["bedrock-mantle:CreateInference",
+                                                     "bedrock-mantle:CreateFineTuningJob"]
     assert len(json.dumps(scp["Content"], separators=(",", ":"))) <= 10_240
 
 
@@ -224,7 +225,7 @@ def test_budget_scps_must_fit_the_scp_slots_of_each_account(config: FinOpsConfig
     tight = variant(config, organization={"scp_limits": {"max_characters": 10240, "max_per_target": 4,
                                                          "already_attached": 1}})
     with pytest.raises(ConstructPropError, match=r"\[AIF_BUDGET_SCP_SLOTS\] Budgets: .*'222222222222'.*"
-                                                 r"1 already attached \+ 2 guardrails \+ 2 budget actions"):
+                                                 r"1 already attached \+ 3 guardrails of dev \+ 2 budget action\(s\)"):
         synth_variant(tight)
 
 
@@ -250,14 +251,14 @@ def test_topic_and_key_policies(raw: dict[str, Any]) -> None:
 
 def functions(raw: dict[str, Any]) -> dict[str, tuple[str, dict[str, Any]]]:
     return {r["Properties"]["FunctionName"]: (k, r["Properties"])
-            for k, r in of_type(raw, "AWS::Lambda::Function").items()}
+            for k, r in of_type(raw, "AWS::Lambda::Function").items() if "FunctionName" in r["Properties"]}
 
 
 def test_enforcer_functions(raw: dict[str, Any], config: FinOpsConfig) -> None:
     found = functions(raw)
     assert sorted(found) == ["aifinops-budget-enforcer", "aifinops-budget-resume"]
-    _, queue = only(raw, "AWS::SQS::Queue")
-    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    queue_id = found["aifinops-budget-enforcer"][1]["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0]
+    assert raw["Resources"][queue_id]["Properties"]["SqsManagedSseEnabled"] is True
     for name, handler in (("aifinops-budget-enforcer", "handler.handler"),
                           ("aifinops-budget-resume", "handler.resume_handler")):
         props = found[name][1]
@@ -265,7 +266,7 @@ def test_enforcer_functions(raw: dict[str, Any], config: FinOpsConfig) -> None:
         assert "Environment" not in props  # the policy is a file in the asset (Lambda: 4 KB of variables)
         assert props["ReservedConcurrentExecutions"] == 1
         assert props["Timeout"] == 300
-        assert props["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0] == only(raw, "AWS::SQS::Queue")[0]
+        assert props["DeadLetterConfig"]["TargetArn"]["Fn::GetAtt"][0] == queue_id
         log_group = raw["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
         assert log_group["Properties"]["RetentionInDays"] == 365
 

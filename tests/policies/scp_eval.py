@@ -6,6 +6,7 @@ matrix under tests/iam/; this one only needs to be faithful to these operators:
 - Action: case-insensitive, `*`/`?` wildcards; Resource: `*`/`?` wildcards over the whole ARN;
 - StringEquals/StringLike/ArnLike: the key must be present and match one value;
 - StringNotLike/ArnNotLike: true when the key is absent (IAM's rule for negated operators);
+- NotResource: the statement covers every resource but those;
 - ForAnyValue:*: false when the key is absent, else true when any request value matches one value;
 - Null: "true" means the key is absent; NumericGreaterThan: present and greater.
 Condition key names are case-insensitive; all operators and keys of a statement are ANDed.
@@ -25,7 +26,8 @@ from aifinops.policies.wildcards import matches
 from tests.conftest import REFERENCE_CONFIG
 
 BREAK_GLASS_ROLE = "arn:aws:iam::222222222222:role/BreakGlassAdmin"
-DEPLOY_ROLE = "arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1"
+DEPLOY_ROLE = "arn:aws:iam::222222222222:role/cdk-aifinops-cfn-exec-role-222222222222-us-east-1"
+TEAM_DEPLOY_ROLE = "arn:aws:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-east-1"
 USER_ROLE = "arn:aws:iam::222222222222:role/search-ml"
 
 Context = Mapping[str, str | Sequence[str] | None]
@@ -72,7 +74,10 @@ def statement_denies(statement: Statement, action: str, resource: str, context: 
     assert body["Effect"] == "Deny"
     if not any(matches(a.lower(), action.lower()) for a in _values(body["Action"])):
         return False
-    if not any(r == "*" or matches(r, resource) for r in _values(body["Resource"])):
+    if "NotResource" in body:
+        if any(r == "*" or matches(r, resource) for r in _values(body["NotResource"])):
+            return False
+    elif not any(r == "*" or matches(r, resource) for r in _values(body["Resource"])):
         return False
     return all(_condition_true(op, key, _values(wanted), context)
                for op, keys in body.get("Condition", {}).items() for key, wanted in keys.items())
@@ -111,7 +116,8 @@ def triggering_request(statement: Statement) -> tuple[str, str, dict[str, str | 
     its first action and resource, and condition values that make every condition true."""
     body = statement.body
     action = _values(body["Action"])[0]
-    resource = _values(body["Resource"])[0].replace("*", "x")
+    resource = (_values(body["Resource"])[0].replace("*", "x") if "Resource" in body
+                else "arn:aws:bedrock:us-east-1::foundation-model/unclassified.model-v1")
     context: dict[str, str | list[str]] = {}
     for operator, keys in body.get("Condition", {}).items():
         for key, wanted in keys.items():

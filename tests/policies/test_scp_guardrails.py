@@ -26,6 +26,9 @@ DEV = build_statements(REFERENCE, "dev")
 MANAGED = {f"aws:ResourceTag/{MANAGED_TAG}": "true"}
 FUNCTION = "arn:aws:lambda:us-east-1:222222222222:function:aifinops-guard"
 GUARDRAIL_SIDS = ("AifProtectTaggedGuardrails", "AifProtectNamedGuardrails", "AifProtectManagedTag")
+DEPLOYING_SIDS = ("AifProtectExemptRoles", "AifProtectCdkBootstrap")  # also spare the bootstrap's own roles
+BOOTSTRAP_ROLES = "arn:aws:iam::*:role/cdk-aifinops-*"
+GUARD_WRITERS = ["arn:*:iam::*:role/aifinops-gpu-guard-*", "arn:*:iam::*:role/aifinops-budget-enforcer-access"]
 
 
 @pytest.mark.parametrize("action", ["lambda:UpdateFunctionCode", "lambda:DeleteFunction",
@@ -75,7 +78,7 @@ def test_the_managed_tag_key_cannot_be_added_or_removed(action: str) -> None:
 def test_required_cost_tags_cannot_be_removed(action: str, resource: str) -> None:
     for key in REFERENCE.tags.required:
         assert denied(DEV, action, resource, context={"aws:TagKeys": ["owner", key]}), key
-    assert not denied(DEV, action, resource, context={"aws:TagKeys": ["aifinops:violation"]})
+    assert not denied(DEV, action, resource, context={"aws:TagKeys": ["scratch"]})
     assert not denied(DEV, action, resource, principal=BREAK_GLASS_ROLE, context={"aws:TagKeys": ["team"]})
     assert denied(DEV, action, resource, principal=DEPLOY_ROLE, context={"aws:TagKeys": ["team"]})
 
@@ -93,8 +96,9 @@ def test_every_deny_carries_the_break_glass_exemption(env: str) -> None:
     for statement in all_statements(build_scps(REFERENCE)[env]):
         assert statement.body["Effect"] == "Deny"
         exempt = statement.body["Condition"]["ArnNotLike"][PRINCIPAL_ARN]
-        expected = break_glass + list(REFERENCE.organization.deployment_roles) if statement.sid in GUARDRAIL_SIDS \
-            else break_glass
+        expected = (break_glass + list(REFERENCE.organization.deployers) if statement.sid in GUARDRAIL_SIDS
+                    else [*break_glass, BOOTSTRAP_ROLES] if statement.sid in DEPLOYING_SIDS
+                    else break_glass + GUARD_WRITERS if statement.sid == "AifProtectGuardTags" else break_glass)
         assert exempt == expected, statement.sid
         action, resource, context = triggering_request(statement)
         assert denied([statement], action, resource, context=context), statement.sid
@@ -106,7 +110,11 @@ def test_without_break_glass_only_the_guardrails_keep_an_exemption() -> None:
     for statement in build_statements(config, "dev"):
         conditions = statement.body.get("Condition", {})
         if statement.sid in GUARDRAIL_SIDS:
-            assert conditions["ArnNotLike"] == {PRINCIPAL_ARN: "arn:aws:iam::*:role/cdk-*-cfn-exec-role-*"}
+            assert conditions["ArnNotLike"] == {PRINCIPAL_ARN: "arn:aws:iam::*:role/cdk-aifinops-cfn-exec-role-*"}
+        elif statement.sid in DEPLOYING_SIDS:
+            assert conditions["ArnNotLike"] == {PRINCIPAL_ARN: BOOTSTRAP_ROLES}
+        elif statement.sid == "AifProtectGuardTags":
+            assert conditions["ArnNotLike"] == {PRINCIPAL_ARN: GUARD_WRITERS}
         else:
             assert "ArnNotLike" not in conditions, statement.sid
 
@@ -142,7 +150,8 @@ def test_validation_inputs_lists_every_action_and_condition_key() -> None:
                     for a in ([s.body["Action"]] if isinstance(s.body["Action"], str) else s.body["Action"])}
     assert names.actions == used_actions
     assert {"aws:PrincipalARN", "aws:RequestTag/task-type", "ec2:InstanceType", "sagemaker:InstanceTypes",
-            "sagemaker:MaxRuntimeInSeconds", "bedrock-mantle:Model", "aws:TagKeys",
+            "sagemaker:MaxRuntimeInSeconds", "bedrock-mantle:Model", "aws:TagKeys", "ec2:Attribute/InstanceType",
+            "autoscaling:InstanceTypes", "autoscaling:InstanceType",
             f"aws:ResourceTag/{MANAGED_TAG}"} == set(names.condition_keys) - {
         f"aws:RequestTag/{k}" for k in ("team", "project", "model", "environment")}
     checker = names.checker_input()

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from aifinops.config import FinOpsConfig, load
+from aifinops.policies.budget_stop import budget_stop_statements
 from aifinops.policies.scp import build_statements
 from aifinops.policies.scp_statement import PRINCIPAL_ARN, as_list
 from tests.conftest import REFERENCE_CONFIG, ROOT
@@ -84,26 +85,50 @@ def economy_config() -> FinOpsConfig:
     return edited(change)
 
 
-CONFIGS = {"reference": load(REFERENCE_CONFIG), "economy": economy_config()}
+def allowlist_config() -> FinOpsConfig:
+    def change(data: dict[str, Any]) -> None:
+        for env in data["environments"].values():
+            env["model_policy"] = "allowlist"
+
+    return edited(change)
+
+
+CONFIGS = {"reference": load(REFERENCE_CONFIG), "economy": economy_config(), "allowlist": allowlist_config()}
 STATEMENTS = [(f"{label}/{env}/{s.sid}", s) for label, config in CONFIGS.items()
-              for env in config.environments for s in build_statements(config, env)]
+              for env in config.environments for s in build_statements(config, env)] + [
+    (f"budget-stop/{s.sid}", s) for s in budget_stop_statements(principals=["arn:aws:iam::*:role/team-ml"])]
+
+
+def expand(action: str) -> list[str]:
+    """A service-wide wildcard (`aws-external-anthropic:*`) as the service's actions; a name as itself."""
+    prefix, name = action.split(":")
+    if "*" not in name:
+        return [action]
+    regex = re.compile("^" + ".*".join(re.escape(p) for p in name.split("*")) + "$", re.IGNORECASE)
+    found = [f"{prefix}:{a}" for a in service(prefix, "actions") if regex.match(a)]
+    assert found, f"{action} matches no IAM action"
+    return found
 
 
 @pytest.mark.parametrize(("where", "statement"), STATEMENTS, ids=[w for w, _ in STATEMENTS])
 def test_actions_keys_and_resources_agree_with_the_iam_data(where: str, statement: Any) -> None:
-    actions = as_list(statement.body["Action"])
+    actions = [a for listed in as_list(statement.body["Action"]) for a in expand(listed)]
     for action in actions:
         assert action_data(action) is not None, f"{where}: {action} is not an IAM action"
         for keys in statement.body.get("Condition", {}).values():
             for key in keys:
                 if key.lower() not in GLOBAL_KEYS:
                     assert key_applies(key, keys_of(action)), f"{where}: {key} does not apply to {action}"
-    for arn in as_list(statement.body["Resource"]):
+    for arn in as_list(statement.body.get("Resource", statement.body.get("NotResource"))):
         if arn == "*":
             continue
         _, _, svc, _, _, rest = arn.split(":", 5)
         start = re.split(r"[*?]", rest)[0]
-        assert any((svc, p) in resource_prefixes(a) and True for a in actions for p in _prefixes(start)), (
+        if not start:  # any resource of the service (`arn:*:sagemaker:*:*:*`)
+            assert any(a.split(":")[0] == svc for a in actions), f"{where}: no action of {svc} for {arn}"
+            continue
+        # a type whose ARN starts with its name (an S3 bucket: `arn:aws:s3:::${BucketName}`) takes any start
+        assert any((svc, p) in resource_prefixes(a) for a in actions for p in (*_prefixes(start), "")), (
             f"{where}: {arn} names no resource type of {actions}")
 
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from aifinops.config import FinOpsConfig, load
 from aifinops.policies.packing import ENVELOPE, Limits, document_size, pack, split_to_fit
-from aifinops.policies.scp import ScpLimitError, build_scps, build_statements
+from aifinops.policies.scp import SECTIONS, ScpLimitError, build_scps, build_sections, build_statements
 from aifinops.policies.scp_statement import as_list, deny
 from aifinops.policies.scp_types import ScpDocument, Statement
 from tests.conftest import REFERENCE_CONFIG
@@ -33,11 +33,19 @@ def check_within_limits(config: FinOpsConfig, result: dict[str, tuple[ScpDocumen
     for env, documents in result.items():
         environment = config.environments[env]
         assert 1 <= len(documents) <= scp.max_per_target - scp.already_attached
-        for n, document in enumerate(documents, start=1):
-            assert document.name == f"aifinops-{env}-{n}" and document.environment == env
+        names = [d.name for d in documents]
+        if documents[0].packing == "dense":
+            assert names == [f"aifinops-{env}-{n}" for n in range(1, len(documents) + 1)]
+        else:  # numbered within each section, sections in order
+            expected = [f"aifinops-{env}-{label}-{n}" for label in SECTIONS for n in range(1, 1 + sum(
+                d.name.startswith(f"aifinops-{env}-{label}-") for d in documents))]
+            assert names == expected
+        for document in documents:
+            assert document.environment == env
             assert document.targets == (*environment.ou_ids, *environment.accounts)
             assert document.size == len(document.minified()) == document_size(document.statements)
-            assert document.size <= scp.max_characters
+            assert document.size <= scp.max_characters * scp.fill_percent // 100
+            assert document.packing == documents[0].packing in ("stable", "dense")
         order = {s.sid: i for i, s in enumerate(build_statements(config, env))}
         packed = [s.sid for s in all_statements(documents)]
         assert len(packed) == len(set(packed)) and {base_sid(sid) for sid in packed} == set(order)
@@ -53,7 +61,41 @@ def test_reference_documents_fit_the_reference_limits() -> None:
     result = build_scps(REFERENCE)
     assert set(result) == set(REFERENCE.environments)
     check_within_limits(REFERENCE, result)
-    assert {env: len(docs) for env, docs in result.items()} == {"dev": 2, "staging": 2, "prod": 2}
+    assert {env: len(docs) for env, docs in result.items()} == {"dev": 3, "staging": 3, "prod": 3}
+    assert {d.packing for docs in result.values() for d in docs} == {"stable"}
+
+
+def test_stable_layout_keeps_each_section_in_documents_of_its_own() -> None:
+    for env, documents in build_scps(REFERENCE).items():
+        section_of = build_statements_sections(env)
+        sections = [section_of[base_sid(s.sid)] for d in documents for s in d.statements]
+        per_document = [{section_of[base_sid(s.sid)] for s in d.statements} for d in documents]
+        assert all(len(kinds) == 1 for kinds in per_document), (env, per_document)
+        assert sections == sorted(sections), "sections in order, one after the other"
+
+
+def build_statements_sections(env: str) -> dict[str, int]:
+    return {s.sid: n for n, section in enumerate(build_sections(REFERENCE, env)) for s in section}
+
+
+def test_growing_one_section_never_moves_another_sections_statements() -> None:
+    before = {d.name: d for d in build_scps(REFERENCE)["dev"]}
+    grown = {d.name: d for d in build_scps(edited(  # the allowlist adds statements to the run section
+        lambda data: data["environments"]["dev"].update(model_policy="allowlist")))["dev"]}
+    assert len(grown) > len(before), "the run section grew into a document of its own"
+    assert {n for n in grown if n not in before} == {"aifinops-dev-run-2"}
+    for name, document in before.items():
+        if not name.startswith("aifinops-dev-run-"):
+            assert grown[name] == document, name
+
+
+def test_dense_layout_when_the_stable_one_needs_too_many_slots() -> None:
+    config = limits(max_characters=7000, max_per_target=5, already_attached=1, fill_percent=100)
+    stable = build_scps(limits(max_characters=7000, fill_percent=100))["dev"]
+    assert len(stable) == 5 and {d.packing for d in stable} == {"stable"}  # one slot more than config allows
+    result = build_scps(config)
+    check_within_limits(config, result)
+    assert len(result["dev"]) == 4 and {d.packing for d in result["dev"]} == {"dense"}
 
 
 def test_output_is_deterministic() -> None:
@@ -73,17 +115,29 @@ def compact(**scp_limits: int) -> FinOpsConfig:
     return edited(change)
 
 
-def test_a_config_that_just_fits_one_document() -> None:
-    [one] = build_scps(compact())["dev"]
-    assert [doc.size for doc in build_scps(compact(max_characters=one.size))["dev"]] == [one.size]
-    tighter = compact(max_characters=one.size - 1)
-    documents = build_scps(tighter)["dev"]
-    assert len(documents) == 2
-    check_within_limits(tighter, {"dev": documents})
+def test_a_section_that_just_fits_one_document() -> None:
+    documents = build_scps(compact(fill_percent=100))["dev"]
+    largest = max(d.size for d in documents)
+    assert [d.size for d in build_scps(compact(max_characters=largest, fill_percent=100))["dev"]] == [
+        d.size for d in documents]
+    tighter = compact(max_characters=largest - 1, fill_percent=100)
+    split = build_scps(tighter)["dev"]
+    assert len(split) == len(documents) + 1
+    check_within_limits(tighter, {"dev": split})
+
+
+def test_fill_percent_leaves_headroom() -> None:
+    documents = build_scps(compact(fill_percent=100))["dev"]
+    largest = max(d.size for d in documents)
+    at_ninety = compact(max_characters=min(10_240, largest * 100 // 90 + 1))
+    assert all(d.size <= at_ninety.organization.scp_limits.max_characters * 90 // 100
+               for d in build_scps(at_ninety)["dev"])
+    tighter = compact(max_characters=largest, fill_percent=90)
+    assert len(build_scps(tighter)["dev"]) > len(documents)
 
 
 @pytest.mark.parametrize(("max_per_target", "already_attached", "fits"), [
-    (3, 1, True), (3, 2, False), (10, 8, True), (10, 9, False), (2, 0, True),
+    (4, 1, True), (3, 1, False), (10, 7, True), (10, 8, False), (3, 0, True),
 ])
 def test_already_attached_policies_take_slots(max_per_target: int, already_attached: int, fits: bool) -> None:
     config = limits(max_per_target=max_per_target, already_attached=already_attached)
@@ -93,8 +147,10 @@ def test_already_attached_policies_take_slots(max_per_target: int, already_attac
     with pytest.raises(ScpLimitError) as caught:
         build_scps(config)
     error = caught.value
-    assert error.environment == "dev" and error.documents == ("aifinops-dev-1", "aifinops-dev-2")
-    assert "1 over the 1 free slot(s) per target" in str(error) and "aifinops-dev-2 " in str(error)
+    assert error.environment == "dev" and error.documents == ("aifinops-dev-1", "aifinops-dev-2", "aifinops-dev-3")
+    # the dense layout was tried too: the error names its documents
+    assert "1 over the 2 free slot(s) per target" in str(error) and "aifinops-dev-3 " in str(error)
+    assert "at 90 % fill" in str(error) and "fill_percent" in str(error)
 
 
 def test_no_free_slot_is_an_error() -> None:
@@ -103,10 +159,13 @@ def test_no_free_slot_is_an_error() -> None:
 
 
 def test_old_quotas_need_more_documents() -> None:
-    config = limits(max_characters=5120, max_per_target=5, already_attached=1)
+    for fill in (90, 100):  # 5,120 / 5 cannot hold the reference's guardrails, whatever the fill
+        with pytest.raises(ScpLimitError, match=r"[12] over the 4 free slot"):
+            build_scps(limits(max_characters=5120, max_per_target=5, already_attached=1, fill_percent=fill))
+    config = limits(max_characters=5120, max_per_target=7, already_attached=1)
     result = build_scps(config)
     check_within_limits(config, result)
-    assert all(len(docs) in (3, 4) for docs in result.values())
+    assert {env: len(docs) for env, docs in result.items()} == {"dev": 6, "staging": 6, "prod": 5}
 
 
 def test_an_oversized_statement_is_split_on_an_or_list_and_denies_the_same() -> None:
@@ -135,7 +194,8 @@ def test_the_exemption_list_is_never_split() -> None:
         build_scps(config)
     message = str(caught.value)
     assert caught.value.environment == "dev"
-    assert re.search(r"statement AifDenyModelTierAboveStandard \(.*\) cannot fit a document of 1000 characters: "
+    assert re.search(r"statement AifDenyModelTierAboveStandard \(.*\) cannot fit a document of 900 characters "
+                     r"\(90 % of max_characters 1000\): "
                      r"a part of it that cannot be split further is \d+ characters over", message)
     for statement in build_statements(config, "dev"):
         assert statement.body["Condition"]["ArnNotLike"]["aws:PrincipalARN"][:len(long_glass)] == long_glass

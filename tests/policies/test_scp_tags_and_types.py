@@ -19,7 +19,7 @@ STATEMENTS = {name: build_statements(REFERENCE, name) for name in REFERENCE.envi
 DEV = STATEMENTS["dev"]
 INSTANCE = "arn:aws:ec2:us-east-1:222222222222:instance/*"
 TAGS = {f"aws:RequestTag/{k}": "x" for k in REFERENCE.tags.required}
-CPU_TYPES = ("m5.large", "c7i.2xlarge", "t3.micro", "r6i.xlarge", "p5e", "gx.large")
+CPU_TYPES = ("m5.large", "c7i.2xlarge", "t3.micro", "r6i.xlarge", "gx.large", "mac2-m2pro.metal", "i3en.xlarge")
 
 
 def without(key: str) -> dict[str, str]:
