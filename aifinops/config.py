@@ -7,6 +7,7 @@ at its own field so `load()` can print the file line of every one.
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Iterator
 from pathlib import Path
@@ -260,6 +261,26 @@ def workload_kinds() -> tuple[str, ...]:
     return tuple(typing.get_args(t.model_fields["kind"].annotation)[0] for t in WORKLOAD_TYPES)
 
 
+class CheckSettings(_Model):
+    """`aifinops check`: what an acknowledgement must say, and how old a baseline entry may get."""
+
+    min_reason_chars: StrictInt = Field(15, ge=1, le=1_000, description="characters an acknowledgement's reason "
+                                                                        "needs, its expires/owner tokens aside")
+    reason_pattern: str | None = Field(None, description="a regular expression every reason must match, e.g. a "
+                                                         "ticket id: '[A-Z]+-[0-9]+'")
+    baseline_max_age_days: StrictInt = Field(90, ge=1, le=3_650, description="baseline entries older than this are "
+                                                                             "reported as stale")
+
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> CheckSettings:
+        if self.reason_pattern is not None:
+            try:
+                re.compile(self.reason_pattern)
+            except re.error as exc:
+                raise ValueError(f"reason_pattern is not a regular expression: {exc}") from None
+        return self
+
+
 class FinOpsConfig(_Model):
     organization: Organization
     tags: CostTagRules = CostTagRules()
@@ -268,6 +289,7 @@ class FinOpsConfig(_Model):
     budgets: BudgetSettings = BudgetSettings()
     guard: GuardSettings = GuardSettings()
     workloads: tuple[Workload, ...] = ()
+    check: CheckSettings = CheckSettings()
 
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)

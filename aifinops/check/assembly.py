@@ -13,7 +13,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from aifinops.check.marker_key import SECURITY_CHECKS_KEY
+from aifinops.check.marker_key import SECURITY_CHECKS_KEY, SOURCE_KEY
 
 
 class CheckInputError(Exception):
@@ -35,6 +35,19 @@ class CloudAssembly:
     stacks: list[StackTemplate]
     # "/Stack/Bucket/Resource" -> (stack, logical id), from each stack's metadata
     _by_path: dict[str, tuple[StackTemplate, str]] = field(default_factory=dict)
+    # (stack, metadata file, its construct path -> entries), for acknowledgements and source locations
+    metadata: list[tuple[str, Path, dict[str, Any]]] = field(default_factory=list)
+    # construct path (no leading "/") -> "file:line" where the app created it (`aifinops:source` metadata)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def source_of(self, construct_path: str | None) -> str | None:
+        """Where the app created the construct, or its closest recorded ancestor (an L2 records, its L1 inherits)."""
+        path = (construct_path or "").strip("/")
+        while path:
+            if path in self.sources:
+                return self.sources[path]
+            path = path.rpartition("/")[0]
+        return None
 
     @property
     def templates(self) -> list[Path]:
@@ -59,6 +72,11 @@ class CloudAssembly:
             return path
         return next((p.lstrip("/") for p, (s, lid) in self._by_path.items()
                      if lid == logical_id and s.template.resolve() == template.resolve()), None)
+
+    @staticmethod
+    def resources(template: Path) -> dict[str, Any]:
+        """The template's Resources, as written."""
+        return _resources(template.resolve())
 
     @staticmethod
     def resource(template: Path, logical_id: str) -> dict[str, Any] | None:
@@ -136,10 +154,13 @@ def _read_manifest(assembly: CloudAssembly, directory: Path, manifest_file: Path
             metadata_file = directory / expect(artifact["additionalMetadataFile"], str, manifest_file,
                                                f"{where}.additionalMetadataFile")
             metadata = expect(read_json(metadata_file), dict, metadata_file, "(top level)")
+        assembly.metadata.append((stack.name, metadata_file, metadata))
         for path, entries in metadata.items():
             for entry in expect(entries, list, metadata_file, path):
                 if isinstance(entry, dict) and entry.get("type") == "aws:cdk:logicalId":
                     assembly._by_path[path] = (stack, str(entry.get("data")))
+                if isinstance(entry, dict) and entry.get("type") == SOURCE_KEY and isinstance(entry.get("data"), str):
+                    assembly.sources[path.strip("/")] = entry["data"]
 
 
 def _security_checks(template: Path) -> tuple[str, ...] | None:

@@ -10,15 +10,25 @@ the role, and the role is already implied by `GetAtt Role.Arn`. That one pattern
 reason, and nothing else: the resource type is listed in ROLE_DEPENDENTS, the DependsOn entry cfn-lint flags is
 an AWS::IAM::Role of the same template, and the resource references that role's Arn with GetAtt. Any other W3005
 fails. Acknowledged findings still show in SARIF (as suppressed results) and in JUnit (as skipped).
+
+Suppressions cfn-lint itself would honour are not: `Metadata.cfn-lint.config.ignore_checks` of a template or a
+resource carries no reason, so the templates are linted as copies without it and each finding it would have hidden
+is reported failed, saying where the ignore was declared. A `.cfnlintrc` is never read (the API takes explicit
+options); one found in the working directory or the assembly is said in the warnings. A cfn-lint finding is
+acknowledged with a reason in the resource's `Metadata.aifinops.acknowledge: [{"id": "W1234", "reason": ...}]`
+(`aifinops.constructs.nag_acks.acknowledge_verdict`), held to the reason policy like every other.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
 from importlib.metadata import version
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
+from aifinops.check.acknowledgements import METADATA_KEY, Acknowledgement, ReasonPolicy
 from aifinops.check.assembly import CheckInputError, CloudAssembly
 from aifinops.check.findings import Finding, Level, Rule, Status, ToolResult
 
@@ -33,6 +43,8 @@ ROLE_DEPENDENTS = {
 REASON = "The CDK emits DependsOn on an IAM role the resource already references with GetAtt Role.Arn ({why}); " \
          "the entry is redundant and harmless."
 _LEVELS = {"error": Level.ERROR, "warning": Level.WARNING, "informational": Level.NOTE, "info": Level.NOTE}
+CONFIG_FILES = (".cfnlintrc", ".cfnlintrc.yaml", ".cfnlintrc.yml")
+IGNORE_KEY = "cfn-lint"
 
 
 def require_cfn_lint() -> None:
@@ -42,38 +54,113 @@ def require_cfn_lint() -> None:
                               f"python -m pip install '{REQUIREMENT}'")
 
 
-def run_cfn_lint(assembly: CloudAssembly) -> ToolResult:
+def run_cfn_lint(assembly: CloudAssembly, policy: ReasonPolicy | None = None) -> ToolResult:
     # Imported late (loading cfn-lint's schemas costs ~1 s); cfn-lint ships no type information.
     from cfnlint.api import ManualArgs, lint_by_config  # type: ignore[import-untyped]
 
     result = ToolResult(tool=TOOL, version=version("cfn-lint"), reports_passes=False,
                         information_uri="https://github.com/aws-cloudformation/cfn-lint", suppression_kind="external")
-    templates = [str(t) for t in assembly.templates]
     regions = sorted({s.region for s in assembly.stacks if s.region}) or ["us-east-1"]
     result.ran = [f"all rules, regions {', '.join(regions)}"]
-    for match in lint_by_config(ManualArgs(templates=templates, regions=regions)):
-        result.findings.append(_finding(result, assembly, match))
+    for directory in dict.fromkeys((Path.cwd(), assembly.root.resolve())):
+        for name in CONFIG_FILES:
+            if (directory / name).is_file():
+                result.warnings.append(f"{directory / name} ignored: aifinops check runs cfn-lint with explicit "
+                                       "options; acknowledge findings in Metadata.aifinops.acknowledge, with a reason")
+    with tempfile.TemporaryDirectory(prefix="aifinops-cfn-lint-") as tmp:
+        originals: dict[str, Path] = {}
+        for number, template in enumerate(assembly.templates):
+            copy = Path(tmp) / f"{number:04d}-{template.name}"
+            document, ignores = _without_ignores(assembly, template)
+            copy.write_text(json.dumps(document, indent=1), encoding="utf-8")
+            originals[str(copy)] = template
+            result.acknowledgements += ignores
+        result.acknowledgements += _aifinops_acknowledgements(assembly)
+        for match in lint_by_config(ManualArgs(templates=list(originals), regions=regions)):
+            result.findings.append(_finding(result, assembly, match, originals, policy or ReasonPolicy()))
     return result
 
 
-def _finding(result: ToolResult, assembly: CloudAssembly, match: Any) -> Finding:
+def _without_ignores(assembly: CloudAssembly, template: Path) -> tuple[dict[str, Any], list[Acknowledgement]]:
+    """The template without `Metadata.cfn-lint` (template and resources), and what that metadata ignored."""
+    document = json.loads(template.read_text(encoding="utf-8"))
+    stack = assembly.stack_of(template)
+    name = stack.name if stack else template.stem
+    found: list[Acknowledgement] = []
+    holders = [("(template)", document), *((lid, r) for lid, r in (document.get("Resources") or {}).items())]
+    for logical_id, holder in holders:
+        metadata = holder.get("Metadata") if isinstance(holder, dict) else None
+        block = metadata.pop(IGNORE_KEY, None) if isinstance(metadata, dict) else None
+        config = block.get("config") if isinstance(block, dict) else None
+        ignored = config.get("ignore_checks") if isinstance(config, dict) else None
+        for rule in ignored if isinstance(ignored, list) else []:
+            where = "Metadata" if logical_id == "(template)" else f"Resources.{logical_id}.Metadata"
+            resource = name if logical_id == "(template)" else (
+                assembly.construct_path(template, logical_id) or f"{name}/{logical_id}")
+            found.append(Acknowledgement(tool=TOOL, rule_id=str(rule), resource=resource, reason="",
+                                         declared_at=f"{template.name}: {where}.cfn-lint.config.ignore_checks"))
+    return document, found
+
+
+def _aifinops_acknowledgements(assembly: CloudAssembly) -> list[Acknowledgement]:
+    """`Metadata.aifinops.acknowledge` entries of every resource (the way to acknowledge a cfn-lint finding)."""
+    found = []
+    for stack in assembly.stacks:
+        for logical_id, resource in assembly.resources(stack.template).items():
+            metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+            block = metadata.get(METADATA_KEY) if isinstance(metadata, dict) else None
+            entries = block.get("acknowledge") if isinstance(block, dict) else None
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and entry.get("id"):
+                    path = assembly.construct_path(stack.template, logical_id) or f"{stack.name}/{logical_id}"
+                    where = f"{stack.template.name}: Resources.{logical_id}.Metadata.{METADATA_KEY}.acknowledge"
+                    found.append(Acknowledgement(
+                        tool=TOOL, rule_id=str(entry["id"]), resource=path, reason=str(entry.get("reason") or ""),
+                        declared_at=where, source=assembly.source_of(path)))
+    return found
+
+
+def _finding(result: ToolResult, assembly: CloudAssembly, match: Any, originals: dict[str, Path],
+             policy: ReasonPolicy) -> Finding:
     rule = match.rule
     rule_id = str(rule.id)
     if rule_id not in result.rules:
         result.rules[rule_id] = Rule(id=rule_id, summary=str(rule.shortdesc), help=str(rule.description),
                                      help_uri=str(rule.source_url) if getattr(rule, "source_url", "") else None)
-    template = Path(str(match.filename))
+    template = originals.get(str(match.filename), Path(str(match.filename)))
     stack = assembly.stack_of(template)
     logical_id = _logical_id(match)
+    construct_path = assembly.construct_path(template, logical_id) if logical_id else None
     path = [str(p) for p in (getattr(match, "path", None) or [])]
     reason = _acknowledgement(assembly, rule_id, template, path)
+    message, declared = str(match.message), None
+    if reason is None:
+        ack = _declared(result.acknowledgements, rule_id, construct_path, stack.name if stack else None)
+        if ack is not None:
+            ack.matched += 1
+            declared = ack.declared_at
+            rejected = policy.problems(ack.reason)
+            if rejected:
+                message += f". Suppressed by {declared}, but not accepted: {'; '.join(rejected)}"
+            else:
+                reason = ack.reason
+    line = assembly.line_of(template, logical_id) if logical_id else None
     return Finding(
         tool=TOOL, rule_id=rule_id, level=_LEVELS.get(str(rule.severity).lower(), Level.ERROR),
-        status=Status.ACKNOWLEDGED if reason else Status.FAILED, message=str(match.message),
-        stack=stack.name if stack else None, logical_id=logical_id,
-        construct_path=assembly.construct_path(template, logical_id) if logical_id else None,
-        template=template, line=int(match.linenumber) if match.linenumber else None, reason=reason,
-        detail_id=f"{rule_id}@{'/'.join(path[2:])}" if len(path) > 2 else None)
+        status=Status.ACKNOWLEDGED if reason else Status.FAILED, message=message,
+        stack=stack.name if stack else None, logical_id=logical_id, construct_path=construct_path,
+        template=template, line=line or (int(match.linenumber) if match.linenumber else None), reason=reason,
+        detail_id=f"{rule_id}@{'/'.join(path[2:])}" if len(path) > 2 else None,
+        source=assembly.source_of(construct_path), declared_at=declared)
+
+
+def _declared(acknowledgements: list[Acknowledgement], rule_id: str, construct_path: str | None,
+              stack: str | None) -> Acknowledgement | None:
+    """The declared suppression of this rule on the finding's resource, or on its whole template."""
+    for ack in acknowledgements:
+        if ack.rule_id == rule_id and (ack.resource == construct_path or ack.resource == stack):
+            return ack
+    return None
 
 
 def _acknowledgement(assembly: CloudAssembly, rule_id: str, template: Path, path: list[str]) -> str | None:

@@ -3,7 +3,14 @@
 Built-in CloudFormation checks plus the AiFinOps custom checks (`aifinops/policies/checkov/`, CKV_AIF_*), which
 need the config's policy; without it they are skipped only when asked (`skip_custom_checks`), and said so.
 checkov lists passed checks, so this tool's counts are complete. A check skipped in template metadata
-(`Metadata.checkov.skip: [{id, comment}]`) is an acknowledgement; its comment is the reason.
+(`Metadata.checkov.skip: [{id, comment}]`, or `Metadata.bridgecrew.skip`) or by a `checkov:skip=ID:reason` text
+inside a resource is an acknowledgement; its comment is the reason, held to the reason policy
+(`acknowledgements.ReasonPolicy`), and a metadata skip that matches no check is reported.
+
+checkov also reads `.checkov.yaml` / `.checkov.yml` (in the working directory and the home directory) and
+environment variables such as `CKV_SKIP_CHECK`, any of which can drop checks with no trace. It runs here in an empty
+temporary directory, with that directory as its home and those variables removed: such a file or variable is
+ignored, and said so in the result's warnings.
 
 Where checkov is found, in this order: `$AIFINOPS_CHECKOV` (a path; if set, nothing else is tried), then
 `.venv-checkov/bin/checkov` under the working directory (what `make` builds here), then `checkov` on PATH.
@@ -21,6 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from aifinops.check.acknowledgements import NO_REASON, Acknowledgement, ReasonPolicy
 from aifinops.check.assembly import CheckInputError, CloudAssembly
 from aifinops.check.findings import Finding, Level, Rule, Status, ToolResult
 from aifinops.config import FinOpsConfig
@@ -39,6 +47,13 @@ INSTALL_HINT = (f"python3 -m venv .venv-checkov && .venv-checkov/bin/pip install
 BUILT_IN = "built-in CloudFormation checks"
 CUSTOM = "CKV_AIF custom checks"
 _STATUS = {"passed_checks": Status.PASSED, "failed_checks": Status.FAILED, "skipped_checks": Status.ACKNOWLEDGED}
+CONFIG_FILES = (".checkov.yaml", ".checkov.yml")
+# Variables checkov reads as its options (its argument parser's env_var names): never passed on.
+_OPTION_VARIABLES = ("CKV_", "BC_", "PRISMA_", "CHECKOV_")
+_OPTION_NAMES = frozenset({"DOWNLOAD_EXTERNAL_MODULES", "EXTERNAL_MODULES_DIR", "SKIP_CHECK", "SOFT_FAIL",
+                           "ENABLE_CONFIG_FILE_VALIDATION"})
+CHECKOV_DEFAULT_COMMENT = "No comment provided"  # what checkov reports for a metadata skip without a comment
+UNUSED_SKIP = "AIF-ACK2"
 _LEVELS = {"LOW": Level.WARNING, "INFO": Level.NOTE}  # offline checkov reports no severity: error
 
 
@@ -60,19 +75,23 @@ def find_checkov() -> Path:
     raise CheckInputError(f"checkov not found ({candidates[0]}); install it with: {INSTALL_HINT}")
 
 
-def run_checkov(assembly: CloudAssembly, config: FinOpsConfig | None, binary: Path | None = None) -> ToolResult:
+def run_checkov(assembly: CloudAssembly, config: FinOpsConfig | None, binary: Path | None = None,
+                policy: ReasonPolicy | None = None) -> ToolResult:
     """checkov on every template; the custom checks run with `config`'s policy, and are skipped (with a
     warning in the result) when `config` is None: the caller decides whether that is allowed."""
     checkov = binary or find_checkov()
     result = ToolResult(tool=TOOL, version="unknown", reports_passes=True,
                         information_uri="https://www.checkov.io/5.Policy%20Index/cloudformation.html")
-    command = [str(checkov), "--skip-download", "--framework", "cloudformation", "-o", "json"]
+    result.acknowledgements = metadata_skips(assembly)
+    command = [str(checkov.resolve()), "--skip-download", "--framework", "cloudformation", "-o", "json"]
     for template in assembly.templates:
         command += ["-f", str(template.resolve())]
-    with _custom_checks(config, result) as (extra_args, env):
+    with _custom_checks(config, result) as (extra_args, env), tempfile.TemporaryDirectory(
+            prefix="aifinops-checkov-home-") as home:
+        env = _isolated(env, Path(home), result, assembly)
         try:
             completed = subprocess.run(command + extra_args, capture_output=True, text=True, env=env, check=False,
-                                       timeout=TIMEOUT_SECONDS)
+                                       timeout=TIMEOUT_SECONDS, cwd=home)
         except subprocess.TimeoutExpired:
             raise ToolError(f"checkov did not finish within {TIMEOUT_SECONDS} s") from None
         except OSError as exc:  # found, but not runnable (a broken venv, a wrong AIFINOPS_CHECKOV)
@@ -85,8 +104,68 @@ def run_checkov(assembly: CloudAssembly, config: FinOpsConfig | None, binary: Pa
     except json.JSONDecodeError:
         raise ToolError(f"checkov printed no JSON: {_tail(completed.stderr or completed.stdout)}") from None
     for report in output if isinstance(output, list) else [output]:
-        _read_report(result, assembly, report)
+        _read_report(result, assembly, report, policy or ReasonPolicy())
+    _unused_skips(result, assembly)
     return result
+
+
+def _isolated(env: dict[str, str], home: Path, result: ToolResult, assembly: CloudAssembly) -> dict[str, str]:
+    """checkov's environment without its option variables, its home an empty directory; what was dropped (and any
+    config file it would have read) said in the result's warnings."""
+    dropped = sorted(k for k in env if (k.startswith(_OPTION_VARIABLES) and k != ENV_POLICY) or k in _OPTION_NAMES)
+    for key in dropped:
+        result.warnings.append(f"environment variable {key}={env[key][:80]!r} is a checkov option: ignored (aifinops "
+                               "check runs checkov with explicit options only; acknowledge findings in template "
+                               "metadata, with a reason)")
+    for directory in dict.fromkeys((Path.cwd(), assembly.root.resolve(), Path.home())):
+        for name in CONFIG_FILES:
+            found = directory / name
+            if found.is_file():
+                result.warnings.append(f"{found} ignored: checkov config files can skip checks with no trace "
+                                       f"({_skip_list(found)}); acknowledge findings in template metadata, with a "
+                                       "reason, instead")
+    return {**{k: v for k, v in env.items() if k not in dropped}, "HOME": str(home)}
+
+
+def _skip_list(config_file: Path) -> str:
+    text = config_file.read_text(encoding="utf-8", errors="replace")
+    skips = [line.strip(" -\t") for line in text.splitlines() if line.strip().startswith("- CKV")]
+    return f"it skips {', '.join(skips)}" if skips else "it may set skip-check, check or soft-fail"
+
+
+def metadata_skips(assembly: CloudAssembly) -> list[Acknowledgement]:
+    """Every `Metadata.checkov.skip` and `Metadata.bridgecrew.skip` entry of every resource."""
+    found = []
+    for stack in assembly.stacks:
+        for logical_id, resource in assembly.resources(stack.template).items():
+            metadata = resource.get("Metadata") if isinstance(resource, dict) else None
+            for key in ("checkov", "bridgecrew"):
+                block = metadata.get(key) if isinstance(metadata, dict) else None
+                for skip in (block.get("skip") or [] if isinstance(block, dict) else []):
+                    if isinstance(skip, dict) and skip.get("id"):
+                        path = assembly.construct_path(stack.template, logical_id) or f"{stack.name}/{logical_id}"
+                        found.append(Acknowledgement(
+                            tool=TOOL, rule_id=str(skip["id"]), resource=path, reason=str(skip.get("comment") or ""),
+                            declared_at=f"{stack.template.name}: Resources.{logical_id}.Metadata.{key}.skip",
+                            source=assembly.source_of(path)))
+    return found
+
+
+def _unused_skips(result: ToolResult, assembly: CloudAssembly) -> None:
+    unused = [a for a in result.acknowledgements if a.matched == 0]
+    if unused:
+        result.rules[UNUSED_SKIP] = Rule(UNUSED_SKIP, "A checkov skip that matches no check", help=(
+            "checkov evaluated no check of that id on the resource (a typo, or a check that no longer applies). "
+            "Fix: remove it, or correct the id."))
+    for ack in unused:
+        located = assembly.locate(ack.resource)
+        stack = located[0] if located else None
+        result.findings.append(Finding(
+            tool=TOOL, rule_id=UNUSED_SKIP, level=Level.NOTE, status=Status.FAILED,
+            message=f"checkov skip {ack.rule_id!r} on {ack.resource} matches no check (reason: {ack.reason})",
+            stack=stack.name if stack else None, logical_id=located[1] if located else None,
+            construct_path=ack.resource, template=_relative(stack.template) if stack else None,
+            detail_id=f"{UNUSED_SKIP}[{ack.rule_id}]", source=ack.source, declared_at=ack.declared_at))
 
 
 @contextmanager
@@ -107,7 +186,7 @@ def _custom_checks(config: FinOpsConfig | None, result: ToolResult) -> Iterator[
         yield ["--external-checks-dir", str(CUSTOM_CHECKS)], env
 
 
-def _read_report(result: ToolResult, assembly: CloudAssembly, report: Any) -> None:
+def _read_report(result: ToolResult, assembly: CloudAssembly, report: Any, policy: ReasonPolicy) -> None:
     if not isinstance(report, dict):
         raise ToolError(f"checkov printed JSON that is not a report: {str(report)[:200]}")
     summary = report.get("summary", report)  # with no resource at all, checkov prints the bare summary
@@ -115,7 +194,7 @@ def _read_report(result: ToolResult, assembly: CloudAssembly, report: Any) -> No
     results = report.get("results", {})
     for key, status in _STATUS.items():
         for check in results.get(key, []):
-            result.findings.append(_finding(result, assembly, check, status))
+            result.findings.append(_finding(result, assembly, check, status, policy))
     for path in results.get("parsing_errors", []):
         template = Path(path)
         result.rules.setdefault("checkov-parse", Rule("checkov-parse", "checkov could not parse the template"))
@@ -124,7 +203,8 @@ def _read_report(result: ToolResult, assembly: CloudAssembly, report: Any) -> No
                                        template=template, stack=_stack(assembly, template)))
 
 
-def _finding(result: ToolResult, assembly: CloudAssembly, check: Any, status: Status) -> Finding:
+def _finding(result: ToolResult, assembly: CloudAssembly, check: Any, status: Status,
+             policy: ReasonPolicy) -> Finding:
     if not isinstance(check, dict) or "check_id" not in check:
         raise ToolError(f"checkov printed a result without check_id: {str(check)[:200]}")
     rule_id = str(check["check_id"])
@@ -141,13 +221,31 @@ def _finding(result: ToolResult, assembly: CloudAssembly, check: Any, status: St
     line_range = check.get("file_line_range") or [None]
     severity = str(check.get("severity") or "").upper()
     check_result = check.get("check_result") or {}
+    construct_path = assembly.construct_path(template, logical_id) if logical_id else None
+    message, declared, reason = _message(check, rule_id), None, None
+    if status is Status.ACKNOWLEDGED:
+        reason = str(check_result.get("suppress_comment") or "")
+        reason = "" if reason == CHECKOV_DEFAULT_COMMENT else reason
+        ack = next((a for a in result.acknowledgements
+                    if a.rule_id == rule_id and a.resource == (construct_path or "")), None)
+        if ack is not None:
+            ack.matched += 1
+            declared = ack.declared_at
+        else:  # not in the metadata: a `checkov:skip=` text somewhere inside the resource
+            declared = f"{template.name}: Resources.{logical_id}: checkov:skip= text inside the resource"
+            result.acknowledgements.append(Acknowledgement(
+                tool=TOOL, rule_id=rule_id, resource=construct_path or f"{logical_id}", reason=reason,
+                declared_at=declared, matched=1))
+        rejected = policy.problems(reason)
+        if rejected:
+            status = Status.FAILED
+            message += f". Skipped ({declared}), but the skip is not accepted: {'; '.join(rejected)}"
+        reason = reason or NO_REASON
     return Finding(
         tool=TOOL, rule_id=rule_id, level=_LEVELS.get(severity, Level.ERROR), status=status,
-        message=_message(check, rule_id), stack=_stack(assembly, template), logical_id=logical_id,
-        construct_path=assembly.construct_path(template, logical_id) if logical_id else None,
-        template=_relative(template), line=line_range[0],
-        reason=(str(check_result.get("suppress_comment") or "") or "(no reason given)")
-        if status is Status.ACKNOWLEDGED else None)
+        message=message, stack=_stack(assembly, template), logical_id=logical_id,
+        construct_path=construct_path, template=_relative(template), line=line_range[0], reason=reason,
+        source=assembly.source_of(construct_path), declared_at=declared)
 
 
 def _message(check: dict[str, Any], rule_id: str) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 
 class Status(StrEnum):
     FAILED = "failed"
     ACKNOWLEDGED = "acknowledged"  # failed, but accepted with a reason (cdk Acknowledgment, checkov skip, ...)
+    BASELINED = "baselined"  # failed, but recorded in the baseline given with --baseline
     PASSED = "passed"
 
 
@@ -49,11 +52,21 @@ class Finding:
     # Tells two findings of one rule on one resource apart: the nag finding id ("AwsSolutions-IAM4[Policy::...]"),
     # cfn-lint's path inside the resource ("Properties/Runtime"). None when the tool reports one per resource.
     detail_id: str | None = None
+    source: str | None = None  # "file:line" of the app code that created the construct, when recorded
+    declared_at: str | None = None  # where the acknowledgement that suppressed (or failed to suppress) it is declared
 
     @property
     def blocking(self) -> bool:
         """An unacknowledged failure that must fail the check."""
         return self.status is Status.FAILED and self.level is not Level.NOTE
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs, machines and directories: the tool, the rule and finding id, and the resource by
+        stack and construct path (else logical id, else template name); never a path on disk or a line."""
+        resource = self.construct_path or self.logical_id or (self.template.name if self.template else "")
+        key = "|".join((self.tool, self.rule_id, self.detail_id or "", self.stack or "", resource))
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
     def where(self) -> str:
         """Stack/logical id (construct path) for people; the best location the tool gave."""
@@ -84,6 +97,7 @@ class ToolResult:
     ran: list[str] = field(default_factory=list)  # which packs / check sets ran, for the summary's "ran" column
     # SARIF suppression kind of its acknowledgements: "inSource" (in the app or template) or "external"
     suppression_kind: str = "inSource"
+    acknowledgements: list[Any] = field(default_factory=list)  # the `Acknowledgement`s declared for this tool
 
     def count(self, status: Status) -> int:
         return sum(1 for f in self.findings if f.status is status)

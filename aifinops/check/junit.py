@@ -1,5 +1,5 @@
 """JUnit XML: one testsuite per tool, one testcase per finding. Failed (blocking) findings are failures,
-acknowledged ones are skipped with their reason, passed checks pass; a non-blocking (note) failure passes
+acknowledged and baselined ones are skipped with their reason, passed checks pass; a non-blocking (note) failure passes
 with its message in system-out. CI systems then show the verdict per tool and per rule."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def to_junit(results: list[ToolResult]) -> ET.Element:
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="version", value=result.version)
         counts = {"tests": len(result.findings), "failures": len(result.blocking),
-                  "skipped": result.count(Status.ACKNOWLEDGED)}
+                  "skipped": result.count(Status.ACKNOWLEDGED) + result.count(Status.BASELINED)}
         names: dict[str, int] = {}
         for finding in result.findings:
             _testcase(suite, finding, names)
@@ -65,6 +65,9 @@ def _testcase(suite: ET.Element, finding: Finding, names: dict[str, int]) -> Non
         failure = ET.SubElement(case, "failure", message=finding.message, type=finding.rule_id)
         failure.text = detail
     elif finding.status is Status.ACKNOWLEDGED:
-        ET.SubElement(case, "skipped", message=f"acknowledged: {finding.reason}")
+        where = f" (declared at {finding.declared_at})" if finding.declared_at else ""
+        ET.SubElement(case, "skipped", message=f"acknowledged: {finding.reason}{where}")
+    elif finding.status is Status.BASELINED:
+        ET.SubElement(case, "skipped", message=f"baselined: {finding.reason}")
     elif finding.status is Status.FAILED:
         ET.SubElement(case, "system-out").text = f"{finding.level}: {detail}"

@@ -15,13 +15,16 @@ def summary_table(results: list[ToolResult]) -> Table:
     table = Table(title="aifinops check", title_justify="left", caption_justify="left",
                   caption=f"results: checks evaluated on resources. {NOT_REPORTED}: not reported; the tool lists "
                           "findings only, not the checks that passed")
-    for column in ("tool", "ran", "results", "passed", "failed", "acknowledged"):
+    baselined = any(r.count(Status.BASELINED) for r in results)
+    columns = ("tool", "ran", "results", "passed", "failed", "acknowledged", *(("baselined",) if baselined else ()))
+    for column in columns:
         table.add_column(column, justify="left" if column in ("tool", "ran") else "right")
     for r in results:
         count = r.result_count
         table.add_row(f"{r.tool} {r.version}", ", ".join(r.ran) or "-", NOT_REPORTED if count is None else str(count),
                       str(r.count(Status.PASSED)) if r.reports_passes else NOT_REPORTED,
-                      str(r.count(Status.FAILED)), str(r.count(Status.ACKNOWLEDGED)))
+                      str(r.count(Status.FAILED)), str(r.count(Status.ACKNOWLEDGED)),
+                      *((str(r.count(Status.BASELINED)),) if baselined else ()))
     return table
 
 
@@ -52,8 +55,10 @@ def print_summary(console: Console, results: list[ToolResult]) -> None:
     console.print(summary_table(results))
     blocking = sum(len(r.blocking) for r in results)
     acknowledged = sum(r.count(Status.ACKNOWLEDGED) for r in results)
+    baselined = sum(r.count(Status.BASELINED) for r in results)
     verdict = f"FAILED: {blocking} unacknowledged finding(s)" if blocking else "PASSED: no unacknowledged finding"
     weakened = sum(len(r.warnings) for r in results)
-    caveat = f" (with {weakened} warning(s) above: parts of the review did not run)" if weakened else ""
-    console.print(f"{verdict}{caveat}; {acknowledged} acknowledged, each with its reason in the SARIF and JUnit "
-                  "reports", markup=False, highlight=False)
+    caveat = f" (with {weakened} warning(s) above: some input was ignored or did not run)" if weakened else ""
+    in_baseline = f", {baselined} in the baseline" if baselined else ""
+    console.print(f"{verdict}{caveat}; {acknowledged} acknowledged{in_baseline}, each with its reason and where it is "
+                  "declared in the SARIF and JUnit reports", markup=False, highlight=False)

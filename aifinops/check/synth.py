@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aifinops.check.assembly import CheckInputError
 from aifinops.check.nag import REPORT_FILE
+from aifinops.check.source_locations import ENV_VAR as SOURCE_ENV
 
 
 class SynthError(Exception):
@@ -25,7 +26,7 @@ def synthesize(cdk_out: Path, config: Path, project: Path | None = None) -> bool
     project = project or Path.cwd()
     if not (project / "cdk.json").is_file():
         raise CheckInputError(f"{project}: no cdk.json here; run from the project root or pass --cdk-out DIR")
-    env = dict(os.environ)
+    env = {**os.environ, SOURCE_ENV: "1"}  # findings on the app's own lines (`source_locations`)
     local_bin = project / "node_modules" / ".bin"
     if local_bin.is_dir():  # the pinned CDK CLI and Node 22, as the Makefile puts them first on PATH
         env["PATH"] = f"{local_bin}{os.pathsep}{env.get('PATH', '')}"

@@ -73,8 +73,8 @@ def test_sarif_results_point_at_the_template_line_and_the_construct(
 def test_acknowledged_results_are_suppressed_with_their_reason(sarif: dict[str, Any], insecure: Checked) -> None:
     suppressed = {(run["tool"]["driver"]["name"], r["ruleId"]): r["suppressions"][0]
                   for run in sarif["runs"] for r in run["results"] if "suppressions" in r}
-    expected = {(f.tool, f.rule_id): f.reason for r in insecure.results.values() for f in r.findings
-                if f.status is Status.ACKNOWLEDGED}
+    expected = {(f.tool, f.rule_id): f"{f.reason} (declared at {f.declared_at})" if f.declared_at else f.reason
+                for r in insecure.results.values() for f in r.findings if f.status is Status.ACKNOWLEDGED}
     assert set(suppressed) == set(expected)
     for key, suppression in suppressed.items():
         assert suppression["status"] == "accepted"
@@ -94,7 +94,8 @@ def test_junit_parses_back_to_the_same_verdict(junit: ET.Element, insecure: Chec
         assert len(failed) == int(suite.get("failures", "-1")) == len(result.blocking)
         skipped = [c.find("skipped") for c in cases if c.find("skipped") is not None]
         assert [s.get("message") for s in skipped if s is not None] == \
-            [f"acknowledged: {f.reason}" for f in result.findings if f.status is Status.ACKNOWLEDGED]
+            [f"acknowledged: {f.reason}" + (f" (declared at {f.declared_at})" if f.declared_at else "")
+             for f in result.findings if f.status is Status.ACKNOWLEDGED]
     assert int(junit.get("failures", "-1")) == sum(len(r.blocking) for r in insecure.results.values())
 
 
