@@ -114,7 +114,7 @@ def test_org_rollout_fields_are_checked(tmp_path: Path) -> None:
     assert any(i.startswith("organization.policy_account: '333333333333' is a workload account of environment "
                             "'staging'") for i in found)
     assert "environments.staging.canary: needs ou_ids or accounts (or remove canary)" in found
-    assert any(i.startswith("environments.dev.canary.accounts[1]: ") and "duplicate" in i or
+    assert any((i.startswith("environments.dev.canary.accounts[1]: ") and "duplicate" in i) or
                i.startswith("environments.dev.canary.accounts") for i in found)
     assert "environments.prod.ou_ids[0]: 'ou-ex12-prd00001' is already in environment 'dev' (canary)" in found
 

@@ -13,8 +13,9 @@ fails. Acknowledged findings still show in SARIF (as suppressed results) and in 
 
 Suppressions cfn-lint itself would honour are not: `Metadata.cfn-lint.config.ignore_checks` of a template or a
 resource carries no reason, so the templates are linted as copies without it and each finding it would have hidden
-is reported failed, saying where the ignore was declared. A `.cfnlintrc` is never read (the API takes explicit
-options); one found in the working directory or the assembly is said in the warnings. A cfn-lint finding is
+is reported failed, saying where the ignore was declared. A `.cfnlintrc` is never read (the API is given explicit
+options and an explicit, empty config file); one found in the working directory, the assembly or the home
+directory is said in the warnings. A cfn-lint finding is
 acknowledged with a reason in the resource's `Metadata.aifinops.acknowledge: [{"id": "W1234", "reason": ...}]`
 (`aifinops.constructs.nag_acks.acknowledge_verdict`), held to the reason policy like every other.
 """
@@ -62,7 +63,7 @@ def run_cfn_lint(assembly: CloudAssembly, policy: ReasonPolicy | None = None) ->
                         information_uri="https://github.com/aws-cloudformation/cfn-lint", suppression_kind="external")
     regions = sorted({s.region for s in assembly.stacks if s.region}) or ["us-east-1"]
     result.ran = [f"all rules, regions {', '.join(regions)}"]
-    for directory in dict.fromkeys((Path.cwd(), assembly.root.resolve())):
+    for directory in dict.fromkeys((Path.cwd(), assembly.root.resolve(), Path.home())):
         for name in CONFIG_FILES:
             if (directory / name).is_file():
                 result.warnings.append(f"{directory / name} ignored: aifinops check runs cfn-lint with explicit "
@@ -76,7 +77,11 @@ def run_cfn_lint(assembly: CloudAssembly, policy: ReasonPolicy | None = None) ->
             originals[str(copy)] = template
             result.acknowledgements += ignores
         result.acknowledgements += _aifinops_acknowledgements(assembly)
-        for match in lint_by_config(ManualArgs(templates=list(originals), regions=regions)):
+        # An explicit (empty) config file: cfn-lint then reads neither ~/.cfnlintrc nor ./.cfnlintrc.
+        explicit = Path(tmp) / "cfnlintrc.yaml"
+        explicit.write_text("{}\n", encoding="utf-8")
+        args = ManualArgs(templates=list(originals), regions=regions, config_file=str(explicit))
+        for match in lint_by_config(args):
             result.findings.append(_finding(result, assembly, match, originals, policy or ReasonPolicy()))
     return result
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from aifinops.check.acknowledgements import ReasonPolicy
+from aifinops.check.acknowledgements import ReasonPolicy, bare_ids
 from aifinops.check.findings import Status, ToolResult
 from aifinops.check.output import write_atomic
 
@@ -21,8 +21,11 @@ def _cell(text: object) -> str:
 def register_markdown(results: list[ToolResult], policy: ReasonPolicy) -> str:
     rows = []
     for result in results:
+        bare = bare_ids(result.acknowledgements, set())
         for ack in result.acknowledgements:
             problems = policy.problems(ack.reason)
+            if ack in bare:
+                problems.insert(0, "no plugin namespace: cdk-nag drops the findings it matches from every report")
             state = "rejected: " + "; ".join(problems) if problems else (
                 "unused" if ack.matched == 0 else "accepted")
             rows.append((ack.tool, ack.rule_id, ack.resource, ack.reason, ack.expires or "", ack.owner or "",
