@@ -43,7 +43,8 @@ def main() -> None:
     empty.node.default_child.add_metadata("checkov", {"skip": [{"id": "CKV_AWS_18"}]})  # type: ignore[union-attr]
     expired = _bucket(stack, "Expired", enforce_ssl=True)
     cdk.Validations.of(expired).acknowledge(cdk.Acknowledgment(
-        id="AwsSolutions::AwsSolutions-S1", reason="access logs come with the pilot's log bucket (expires: 2020-01-31)"))
+        id="AwsSolutions::AwsSolutions-S1",
+        reason="access logs come with the pilot's log bucket (expires: 2020-01-31)"))
     inline = _bucket(stack, "Inline", enforce_ssl=True)
     cdk.Tags.of(inline).add("note", "checkov:skip=CKV_AWS_21:ok")
     function = lambda_.CfnFunction(stack, "Linted", runtime="python3.7", handler="index.handler",
