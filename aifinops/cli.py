@@ -15,6 +15,7 @@ from rich.table import Table
 
 from aifinops.budget_cli import budget_app
 from aifinops.check.command import check as check_command
+from aifinops.check.plain import checkov_templates
 from aifinops.cli_io import BAD_INPUT, err, load_or_exit, out
 from aifinops.config import DEFAULT_CONFIG
 from aifinops.guard_cli import guard_app
@@ -27,6 +28,7 @@ app.add_typer(budget_app, name="budget")
 app.add_typer(guard_app, name="guard")
 app.add_typer(org_app, name="org")
 app.command("check")(check_command)
+app.command("checkov")(checkov_templates)
 
 
 @app.command()

@@ -9,6 +9,12 @@ BUDGET_PREFIX = f"{NAME_PREFIX}-"  # every budget aifinops creates is named aifi
 BUDGET_ENFORCER_ROLE = f"{NAME_PREFIX}-budget-enforcer"  # the enforcer functions' role in the payer account
 BUDGET_ACCESS_ROLE = f"{NAME_PREFIX}-budget-enforcer-access"  # what it assumes in each workload account
 GUARD_NAME = f"{NAME_PREFIX}-gpu-guard"  # the GPU guard's function, topic, rules; its role: <GUARD_NAME>-<region>
+# Stacks of the guardrails (the workload stacks, `aifinops-workloads-*`, are the teams'): the SCPs protect these.
+GUARD_STACK_PREFIX = f"{NAME_PREFIX}-guard-"  # aifinops-guard-<account>-<region>
+BUDGET_ACCESS_STACK_PREFIX = f"{NAME_PREFIX}-budget-access-"  # aifinops-budget-access-<account>
+ORG_STACK_PREFIX = f"{NAME_PREFIX}-org-"  # aifinops-org-guardrails-<env>[-canary], aifinops-org-delegation
+GUARDRAIL_STACK_PREFIXES = (GUARD_STACK_PREFIX, BUDGET_ACCESS_STACK_PREFIX, ORG_STACK_PREFIX,
+                            f"{NAME_PREFIX}-cost-tags", f"{NAME_PREFIX}-team-budgets")
 # The GPU guard's tags (aifinops/lambdas/guard reads the names from its JSON policy, never from here).
 VIOLATION_TAG = "aifinops:violation"  # reason codes of an open finding (untagged: the grace period runs)
 STOP_AFTER_TAG = "aifinops:stop-after"  # ISO-8601 UTC deadline of the grace period

@@ -175,8 +175,17 @@ def _security_checks(template: Path) -> tuple[str, ...] | None:
 
 @cache
 def _template(template: Path) -> dict[str, Any]:
-    """A template, checked once: a JSON object whose Resources (if any) is an object."""
-    document = expect(read_json(template), dict, template, "(top level)")
+    """A template, checked once: a JSON object whose Resources (if any) is an object. A YAML template (plain
+    CloudFormation, `aifinops checkov`) is read with cfn-lint's decoder, which knows the intrinsic function tags."""
+    if template.suffix.lower() in (".yaml", ".yml"):
+        from cfnlint.decode import decode  # type: ignore[import-untyped]
+
+        parsed, errors = decode(str(template))
+        if errors or parsed is None:
+            raise CheckInputError(f"{template}: not a CloudFormation template ({errors[0].message if errors else ''})")
+        document = expect(dict(parsed), dict, template, "(top level)")
+    else:
+        document = expect(read_json(template), dict, template, "(top level)")
     expect(document.get("Resources", {}), dict, template, "Resources")
     return document  # type: ignore[no-any-return]
 

@@ -89,6 +89,10 @@ def run_checkov(assembly: CloudAssembly, config: FinOpsConfig | None, binary: Pa
     with _custom_checks(config, result) as (extra_args, env), tempfile.TemporaryDirectory(
             prefix="aifinops-checkov-home-") as home:
         env = _isolated(env, Path(home), result, assembly)
+        canary = Path(home) / CANARY_FILE
+        if config is not None:  # proof that the custom checks loaded: their check must fail on it
+            canary.write_text(json.dumps(CANARY_TEMPLATE), encoding="utf-8")
+            command += ["-f", str(canary)]
         try:
             completed = subprocess.run(command + extra_args, capture_output=True, text=True, env=env, check=False,
                                        timeout=TIMEOUT_SECONDS, cwd=home)
@@ -96,17 +100,37 @@ def run_checkov(assembly: CloudAssembly, config: FinOpsConfig | None, binary: Pa
             raise ToolError(f"checkov did not finish within {TIMEOUT_SECONDS} s") from None
         except OSError as exc:  # found, but not runnable (a broken venv, a wrong AIFINOPS_CHECKOV)
             raise ToolError(f"{checkov}: cannot run checkov ({exc})") from None
-    # checkov exits 1 when a check failed; anything else non-zero, or no JSON, is a crash.
-    if completed.returncode not in (0, 1):
-        raise ToolError(f"checkov exited {completed.returncode}: {_tail(completed.stderr or completed.stdout)}")
-    try:
-        output = json.loads(completed.stdout)
-    except json.JSONDecodeError:
-        raise ToolError(f"checkov printed no JSON: {_tail(completed.stderr or completed.stdout)}") from None
-    for report in output if isinstance(output, list) else [output]:
-        _read_report(result, assembly, report, policy or ReasonPolicy())
+        # checkov exits 1 when a check failed; anything else non-zero, or no JSON, is a crash.
+        if completed.returncode not in (0, 1):
+            raise ToolError(f"checkov exited {completed.returncode}: {_tail(completed.stderr or completed.stdout)}")
+        try:
+            output = json.loads(completed.stdout)
+        except json.JSONDecodeError:
+            raise ToolError(f"checkov printed no JSON: {_tail(completed.stderr or completed.stdout)}") from None
+        for report in output if isinstance(output, list) else [output]:  # while the canary template exists
+            _read_report(result, assembly, report, policy or ReasonPolicy())
+        if config is not None:
+            _require_canary(result)
     _unused_skips(result, assembly)
     return result
+
+
+# A template the CKV_AIF checks must fail on (an endpoint config without cost tags): run with every checkov call
+# that claims the custom checks, so that a checkov that did not load them gives no verdict instead of a green one.
+CANARY_FILE = "aifinops-custom-checks-canary.json"
+CANARY_CHECK = "CKV_AIF_1"
+CANARY_TEMPLATE = {"Resources": {"AifinopsCanary": {"Type": "AWS::SageMaker::EndpointConfig", "Properties": {
+    "ProductionVariants": [{"VariantName": "v", "ModelName": "m", "InitialInstanceCount": 1,
+                            "InstanceType": "ml.m5.large"}]}}}}
+
+
+def _require_canary(result: ToolResult) -> None:
+    """Drop the canary's findings; ToolError unless the custom checks failed it as they must."""
+    seen = [f for f in result.findings if f.template is not None and f.template.name == CANARY_FILE]
+    result.findings = [f for f in result.findings if f not in seen]
+    if not any(f.rule_id == CANARY_CHECK and f.status is Status.FAILED for f in seen):
+        raise ToolError(f"checkov ran without the AiFinOps custom checks: {CANARY_CHECK} did not fail on its canary "
+                        f"template ({CUSTOM_CHECKS} could not be loaded by {result.version}); no verdict")
 
 
 def _isolated(env: dict[str, str], home: Path, result: ToolResult, assembly: CloudAssembly) -> dict[str, str]:

@@ -16,7 +16,7 @@ from aifinops.infra.guard_stack import GuardStack
 from aifinops.infra.org_guardrails_stack import OrgDelegationStack, OrgGuardrailsStack, org_guardrails_stack_name
 from aifinops.infra.team_budgets_stack import TeamBudgetsStack
 from aifinops.infra.workload_stack import WorkloadStack
-from aifinops.naming import NAME_PREFIX
+from aifinops.naming import BUDGET_ACCESS_STACK_PREFIX, GUARD_STACK_PREFIX, NAME_PREFIX
 from aifinops.policies.budget_policy import workload_accounts
 from aifinops.policies.nag import AiFinOpsChecks
 from aifinops.policies.plugins.cost_tag_validation import CostTagValidation
@@ -117,11 +117,11 @@ def guardrail_synthesizer(config: FinOpsConfig) -> cdk.DefaultStackSynthesizer:
 
 
 def budget_access_stack_name(account: str) -> str:
-    return f"{STACK_PREFIX}-budget-access-{account}"
+    return f"{BUDGET_ACCESS_STACK_PREFIX}{account}"
 
 
 def guard_stack_name(account: str, region: str) -> str:
-    return f"{STACK_PREFIX}-guard-{account}-{region}"
+    return f"{GUARD_STACK_PREFIX}{account}-{region}"
 
 
 def workload_stack_name(environment: str, team: str) -> str:

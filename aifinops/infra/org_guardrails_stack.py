@@ -15,7 +15,7 @@ from aws_cdk import aws_organizations as organizations
 from constructs import Construct
 
 from aifinops.config import FinOpsConfig
-from aifinops.naming import MANAGED_TAG, NAME_PREFIX
+from aifinops.naming import MANAGED_TAG, ORG_STACK_PREFIX
 from aifinops.policies.delegation import delegation_policy
 from aifinops.policies.org_policies import CANARY, SCP, TAG_POLICY, environment_policies
 from aifinops.policies.scp import exempt_principals
@@ -26,7 +26,7 @@ from aifinops.template_metadata import SCP as SCP_METADATA
 
 
 def org_guardrails_stack_name(environment: str, canary: bool = False) -> str:
-    return f"{NAME_PREFIX}-org-guardrails-{environment}" + (f"-{CANARY}" if canary else "")
+    return f"{ORG_STACK_PREFIX}guardrails-{environment}" + (f"-{CANARY}" if canary else "")
 
 
 class OrgGuardrailsStack(cdk.Stack):

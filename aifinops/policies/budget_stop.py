@@ -42,6 +42,7 @@ from aifinops.policies.scp_models import (
     MANTLE_ACTIONS,
     MANTLE_MODEL_KEY,
     MODEL_SPENDING_ACTIONS,
+    mantle_patterns,
     model_resources,
 )
 from aifinops.policies.scp_required_tags import INSTANCE_ARN, INSTANCE_TYPE_KEY, accelerated_ec2_patterns
@@ -123,7 +124,7 @@ def budget_stop_statements(*, principals: Sequence[str] = (), exempt: Sequence[s
                  actions=MODEL_SPENDING_ACTIONS, resources=model_resources(premium), conditions=scope, exempt=exempt),
             deny("AifBudgetStopPremiumMantle", f"calling bedrock-mantle with {tier} tier models",
                  actions=MANTLE_ACTIONS,
-                 conditions={**scope, "StringLike": {MANTLE_MODEL_KEY: [*premium, *(f"*.{p}" for p in premium)]}},
+                 conditions={**scope, "StringLike": {MANTLE_MODEL_KEY: mantle_patterns(premium)}},
                  exempt=exempt),
         ]
     return tuple(statements)

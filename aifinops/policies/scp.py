@@ -86,7 +86,7 @@ def build_sections(config: FinOpsConfig, environment: str) -> tuple[tuple[Statem
         (*required_tag_statements(required, exempt.tags_at_creation), *emptied_tag_statements(required, glass)),
         (*guardrail_statements(exempt.aifinops_resources), *exemption_statements(exempt.exempt_roles_and_bootstrap),
          *bootstrap_statements(config.organization.cdk_qualifier, exempt.exempt_roles_and_bootstrap),
-         *guard_tag_statements(exempt.guard_tags), *cost_tag_statements(required, glass)),
+         *guard_tag_statements(exempt.guard_tags, glass), *cost_tag_statements(required, glass)),
     )
 
 

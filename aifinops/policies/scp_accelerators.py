@@ -9,7 +9,9 @@ EC2 (`ec2:InstanceType` is single-valued): RunInstances, CreateFleet (EC2 Fleet,
 legacy ImportInstance against `instance/*`; CreateCapacityReservation (and BySplitting, interruptible
 allocations, ModifyCapacityReservation: reserved capacity bills whether used or not) and PurchaseCapacityBlock
 (and its extension; where commitments are allowed, a Capacity Block of a forbidden type is still denied here)
-against `capacity-reservation/*`; AllocateHosts and PurchaseHostReservation against `dedicated-host/*`; and
+against `capacity-reservation/*`, with moving instances into one, updating an interruptible allocation and
+taking over (or assigning) a reservation's bill; AllocateHosts and PurchaseHostReservation against
+`dedicated-host/*`; exchanging or modifying Reserved Instances into a type against `reserved-instances/*`; and
 ModifyInstanceAttribute whose `ec2:Attribute/InstanceType` (the type asked for) is forbidden, in its own
 statement. The same pair of conditions for each:
   Deny when `StringLike` [`<f>.*` for each family not wholly allowed] AND `StringNotLike` [exact allowed
@@ -88,10 +90,18 @@ SAGEMAKER_INSTANCE_TYPES_KEY = "sagemaker:InstanceTypes"
 EC2_TYPE_ACTIONS = (
     RUN_INSTANCES, CREATE_FLEET, "ec2:StartInstances", "ec2:ImportInstance", "ec2:CreateCapacityReservation",
     "ec2:CreateCapacityReservationBySplitting", "ec2:CreateInterruptibleCapacityReservationAllocation",
-    "ec2:ModifyCapacityReservation", "ec2:PurchaseCapacityBlock", "ec2:PurchaseCapacityBlockExtension",
-    "ec2:AllocateHosts", "ec2:PurchaseHostReservation",
+    "ec2:UpdateInterruptibleCapacityReservationAllocation", "ec2:ModifyCapacityReservation",
+    "ec2:MoveCapacityReservationInstances", "ec2:AcceptCapacityReservationBillingOwnership",
+    "ec2:AssociateCapacityReservationBillingOwner", "ec2:PurchaseCapacityBlock", "ec2:PurchaseCapacityBlockExtension",
+    "ec2:AllocateHosts", "ec2:PurchaseHostReservation", "ec2:AcceptReservedInstancesExchangeQuote",
+    "ec2:ModifyReservedInstances",
 )
-EC2_TYPE_RESOURCES = (INSTANCE_ARN, f"{ARN}:ec2:*:*:capacity-reservation/*", f"{ARN}:ec2:*:*:dedicated-host/*")
+EC2_TYPE_RESOURCES = (INSTANCE_ARN, f"{ARN}:ec2:*:*:capacity-reservation/*", f"{ARN}:ec2:*:*:dedicated-host/*",
+                      f"{ARN}:ec2:*:*:reserved-instances/*")
+# Purchases the IAM data gives an instance type only through their resource type, not the action's own row:
+# where commitments are allowed, one that arrives without the key is denied (fail closed), not waved through.
+UNJUDGED_PURCHASES = ("ec2:PurchaseCapacityBlock", "ec2:PurchaseCapacityBlockExtension",
+                      "ec2:PurchaseHostReservation")
 MODIFY_INSTANCE = "ec2:ModifyInstanceAttribute"
 NEW_TYPE_KEY = "ec2:Attribute/InstanceType"
 AUTO_SCALING_GROUP_ACTIONS = ("autoscaling:CreateAutoScalingGroup", "autoscaling:UpdateAutoScalingGroup")
@@ -181,6 +191,12 @@ def accelerator_statements(env_name: str, env: Environment, exempt: tuple[str, .
                  actions=(LAUNCH_CONFIGURATION,), conditions=_single_valued(LAUNCH_CONFIGURATION_TYPE_KEY, like,
                                                                            not_like), exempt=exempt),
         ]
+    if like and env.provisioned_throughput:  # elsewhere AifDenyCommitments denies these purchases whole
+        statements.append(deny(
+            "AifDenyUnjudgedAcceleratorPurchases",
+            "Capacity Blocks and host reservations whose request names no instance type (so that the type rule "
+            "above could not judge them)", actions=UNJUDGED_PURCHASES, resources=EC2_TYPE_RESOURCES[1:3],
+            conditions={"Null": {INSTANCE_TYPE_KEY: "true"}}, exempt=exempt))
     groups = denied_types(env, sagemaker=False)
     if groups:
         statements.append(deny(

@@ -19,9 +19,13 @@ default, and also under an allowlist):
     instead of one ARN per geo prefix (us, eu, apac, jp, au, ca, global, us-gov): IAM's `*` matches any
     run of characters including `.` and `-`, so `*.anthropic.claude-opus*` matches
     `us.anthropic.claude-opus-4-7` and `us-gov.anthropic.claude-opus-4-7` alike.
+- `bedrock:InvokeModel` (the only action the key applies to) on any resource when `bedrock:ModelArn` is a
+  foundation-model ARN of those patterns: a call through a `project` (the OpenAI-compatible Responses and Chat
+  Completions APIs of bedrock-runtime) may be authorised against the project, with the model only in that key.
 - `bedrock-mantle:CreateInference` and `bedrock-mantle:CreateFineTuningJob` (the OpenAI- and
-  Anthropic-compatible endpoint) when `bedrock-mantle:Model` is `StringLike` a pattern, or a pattern with a
-  geo prefix (`*.<pattern>`: unconfirmed whether that API takes profile ids; listing both works either way).
+  Anthropic-compatible endpoint) when `bedrock-mantle:Model` is `StringLike` a pattern without its vendor and with
+  a `*` in front (`*claude-opus*`, `mantle_patterns`): the id with or without its vendor, with a geo prefix, or
+  as an ARN. Model ids are lower case; a mixed-case spelling is not matched (IAM has no case-insensitive match).
 - Claude Platform on AWS (`aws-external-anthropic:*`): it reaches every Anthropic model, Opus included, and has
   no model condition key, so below the premium tier the whole service is denied. The IAM data lists no other
   service that invokes a catalog model by name: Bedrock Agents, Flows, knowledge bases and AgentCore call
@@ -77,6 +81,7 @@ MODEL_SPENDING_ACTIONS = (
 )
 MANTLE_ACTIONS = ("bedrock-mantle:CreateInference", "bedrock-mantle:CreateFineTuningJob")
 MANTLE_MODEL_KEY = "bedrock-mantle:Model"
+MODEL_ARN_KEY = "bedrock:ModelArn"
 CLAUDE_PLATFORM = "aws-external-anthropic:*"
 TOP_TIER = "premium"
 # What an allowlist leaves invocable besides the catalog models: resources that are not models, or that Bedrock
@@ -121,21 +126,34 @@ def model_tier_statements(env: Environment, exempt: tuple[str, ...]) -> tuple[St
     return tuple(statements)
 
 
+def mantle_patterns(patterns: tuple[str, ...]) -> list[str]:
+    """`bedrock-mantle:Model` patterns for model id patterns: vendor dropped and a `*` in front
+    (`anthropic.claude-opus*` -> `*claude-opus*`), so that a geo prefix, a bare id (`claude-opus-4-7`) or an ARN
+    is matched too. Lower case, as model ids are written."""
+    return list(dict.fromkeys(f"*{p.split('.', 1)[1] if '.' in p else p}" for p in patterns))
+
+
 def _denylist(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...]:
     patterns = denied_model_patterns(env)
     if not patterns:  # the environment allows the top tier
         return ()
     tier = env.max_model_tier
     listed = ", ".join(patterns)
+    foundation = [f"{ARN}:bedrock:*::foundation-model/{p}" for p in patterns] + \
+        [f"{ARN}:bedrock:::foundation-model/{p}" for p in patterns]
     return (
         deny(f"AifDenyModelTierAbove{sid_word(tier)}",
              f"invoking, batch-invoking, fine-tuning, evaluating or routing to models above the {tier} tier "
              f"({listed}) in any region, directly or through inference profiles",
              actions=MODEL_SPENDING_ACTIONS, resources=model_resources(patterns), exempt=exempt),
+        deny(f"AifDenyModelArnAbove{sid_word(tier)}",
+             f"invoking a model above the {tier} tier through any other resource that names it in "
+             f"bedrock:ModelArn (projects: the OpenAI-compatible APIs of bedrock-runtime)",
+             actions=INVOKE_ACTIONS[:1], conditions={"ArnLike": {MODEL_ARN_KEY: foundation}}, exempt=exempt),
         deny(f"AifDenyMantleModelTierAbove{sid_word(tier)}",
-             f"calling bedrock-mantle (OpenAI/Anthropic-compatible API) with models above the {tier} tier ({listed})",
-             actions=MANTLE_ACTIONS,
-             conditions={"StringLike": {MANTLE_MODEL_KEY: [*patterns, *(f"*.{p}" for p in patterns)]}},
+             f"calling bedrock-mantle (OpenAI/Anthropic-compatible API) with models above the {tier} tier ({listed}), "
+             f"however the model is written (vendor prefix or not, geo prefix, ARN)",
+             actions=MANTLE_ACTIONS, conditions={"StringLike": {MANTLE_MODEL_KEY: mantle_patterns(patterns)}},
              exempt=exempt),
     )
 

@@ -34,6 +34,11 @@ e. `AifProtectCdkBootstrap`: assuming a bootstrap role (`sts:AssumeRole` on `cdk
    the bootstrap's asset bucket, image repository or version parameter, except by the same principals. Without
    it, anyone allowed `sts:AssumeRole` in the account (the CDK bootstrap trusts the whole account) could deploy
    as the exempt execution role, or swap an asset that the next deployment ships as the guard's code.
+f. `AifProtectGuardrailStacks`: CloudFormation writes on the guardrail stacks (`aifinops-guard-*`,
+   `aifinops-budget-access-*`, `aifinops-org-*`, ...; not the teams' `aifinops-workloads-*`) and on the bootstrap
+   stack `CDKToolkit-<qualifier>`. CloudFormation runs UpdateStack, a change set or DeleteStack as the role the
+   stack was deployed with, for anyone allowed to operate on the stack, even without `iam:PassRole`: without this,
+   a developer's own template would run as the exempt execution role.
 
 Cost tags (exempt: break-glass only): removing a required cost tag key (`aws:TagKeys`) from SageMaker and
 Bedrock resources (`sagemaker:DeleteTags`, `bedrock:UntagResource`, `Resource: "*"`), and from EC2 instances,
@@ -45,13 +50,16 @@ instance).
 not to an empty one (`scp_required_tags`).
 
 The guard's tags (`AifProtectGuardTags`; exempt: break-glass, the GPU guard's role, the budget enforcer's
-access role): writing or deleting `aifinops:violation`, `aifinops:stop-after`, `aifinops:stopped-by` or
-`aifinops:paused-by` on EC2 instances and SageMaker resources. Deleting the marks would restart a grace period
-forever; writing them, or launching with them (`ec2:CreateTags` is authorised at RunInstances too), would
-forge a deadline or an audit trail. `aifinops:exempt-until` stays the owners' to write.
+access role): writing or deleting `aifinops:violation`, `aifinops:stop-after`, `aifinops:stopped-by`,
+`aifinops:paused-by` (and the enforcer's `aifinops:paused-by:*` endpoint records) or `aifinops:critical` (which
+exempts a workload from every budget pause: the platform's to set) on EC2 instances, SageMaker resources and
+Batch job queues. Deleting the marks would restart a grace period forever; writing them, or launching with them
+(`ec2:CreateTags` is authorised at RunInstances too), would forge a deadline, an audit trail or a pause already
+done. `AifProtectGuardTagLookalikes`, best effort (IAM has no case-insensitive match): keys that start with a
+case or punctuation variant of the prefix (`Aifinops*`, `AIFINOPS*`, `aifinops_*` ...), which the guard would
+only report. `aifinops:exempt-until` stays the owners' to write, but only as a date or date-time
+(`AifRequireExemptionDate`): an unreadable value is honoured as notify-only with no end.
 
-Not protected here (see the report): CloudFormation stacks (their deletion runs as the exempt execution
-role, so it needs the deploy role of the aifinops bootstrap first).
 Pure; no aws_cdk.
 """
 
@@ -59,7 +67,10 @@ from __future__ import annotations
 
 from aifinops.naming import (
     BUDGET_ACCESS_ROLE,
+    CRITICAL_TAG,
+    EXEMPT_UNTIL_TAG,
     GUARD_NAME,
+    GUARDRAIL_STACK_PREFIXES,
     MANAGED_TAG,
     NAME_PREFIX,
     PAUSED_TAG,
@@ -75,7 +86,9 @@ TAGGED_GUARDRAIL_ACTIONS = (
     "lambda:DeleteFunction", "lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration",
     "lambda:PutFunctionConcurrency", "lambda:DeleteFunctionConcurrency", "lambda:PutFunctionEventInvokeConfig",
     "lambda:UpdateFunctionEventInvokeConfig", "lambda:DeleteFunctionEventInvokeConfig", "lambda:AddPermission",
-    "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource",
+    "lambda:RemovePermission", "lambda:TagResource", "lambda:UntagResource", "lambda:CreateFunctionUrlConfig",
+    "lambda:UpdateFunctionUrlConfig", "lambda:InvokeFunction", "lambda:PutFunctionCodeSigningConfig",
+    "lambda:DeleteFunctionCodeSigningConfig", "lambda:PutRuntimeManagementConfig",
     "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
     "iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePermissionsBoundary",
     "iam:DeleteRolePermissionsBoundary", "iam:TagRole", "iam:UntagRole", "iam:CreatePolicyVersion",
@@ -84,19 +97,22 @@ TAGGED_GUARDRAIL_ACTIONS = (
     "events:DeleteRule", "events:DisableRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets",
     "events:TagResource", "events:UntagResource",
     "sns:DeleteTopic", "sns:SetTopicAttributes", "sns:AddPermission", "sns:RemovePermission",
-    "sns:PutDataProtectionPolicy", "sns:Unsubscribe", "sns:TagResource", "sns:UntagResource",
+    "sns:PutDataProtectionPolicy", "sns:Subscribe", "sns:Unsubscribe", "sns:SetSubscriptionAttributes",
+    "sns:TagResource", "sns:UntagResource",
     "sqs:DeleteQueue", "sqs:SetQueueAttributes", "sqs:PurgeQueue", "sqs:AddPermission", "sqs:RemovePermission",
-    "sqs:TagQueue", "sqs:UntagQueue",
+    "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:StartMessageMoveTask", "sqs:TagQueue", "sqs:UntagQueue",
     "cloudwatch:DeleteAlarms", "cloudwatch:DisableAlarmActions", "cloudwatch:PutMetricAlarm",
-    "cloudwatch:PutCompositeAlarm", "cloudwatch:SetAlarmState", "cloudwatch:TagResource",
-    "cloudwatch:UntagResource",
-    "logs:DeleteLogGroup", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy", "logs:AssociateKmsKey",
+    "cloudwatch:PutCompositeAlarm", "cloudwatch:SetAlarmState", "cloudwatch:PutAlarmMuteRule",
+    "cloudwatch:TagResource", "cloudwatch:UntagResource",
+    "logs:DeleteLogGroup", "logs:DeleteLogStream", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy",
+    "logs:AssociateKmsKey",
     "logs:DisassociateKmsKey", "logs:PutSubscriptionFilter", "logs:DeleteSubscriptionFilter",
     "logs:TagResource", "logs:UntagResource", "logs:TagLogGroup", "logs:UntagLogGroup",
     "ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters", "ssm:LabelParameterVersion",
     "ssm:AddTagsToResource", "ssm:RemoveTagsFromResource",
     "kms:DisableKey", "kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:CreateGrant", "kms:RevokeGrant",
-    "kms:DisableKeyRotation", "kms:UpdateKeyDescription", "kms:TagResource", "kms:UntagResource",
+    "kms:RetireGrant", "kms:DisableKeyRotation", "kms:UpdateKeyDescription", "kms:UpdateAlias", "kms:DeleteAlias",
+    "kms:TagResource", "kms:UntagResource",
 )
 NAMED_GUARDRAIL_ACTIONS = (
     "scheduler:DeleteSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteScheduleGroup",
@@ -113,12 +129,22 @@ TAGGING_ACTIONS = tuple(a for a in (*TAGGED_GUARDRAIL_ACTIONS, *NAMED_GUARDRAIL_
                         if a.split(":")[1] in {"TagResource", "UntagResource", "TagRole", "UntagRole", "TagPolicy",
                                                "UntagPolicy", "TagQueue", "UntagQueue", "TagLogGroup",
                                                "UntagLogGroup", "AddTagsToResource", "RemoveTagsFromResource"})
-COST_TAG_REMOVAL = ("sagemaker:DeleteTags", "bedrock:UntagResource")
+COST_TAG_REMOVAL = ("sagemaker:DeleteTags", "bedrock:UntagResource", "bedrock-mantle:UntagResource")
 EC2_TAG_REMOVAL = "ec2:DeleteTags"
 STRIPPABLE = TAGGED_COMPUTE
-GUARD_TAGS = (VIOLATION_TAG, STOP_AFTER_TAG, STOPPED_BY_TAG, PAUSED_TAG)
-GUARD_TAG_WRITES = ("ec2:CreateTags", "ec2:DeleteTags", "sagemaker:AddTags", "sagemaker:DeleteTags")
-GUARD_TAG_RESOURCES = (INSTANCE_ARN, f"{ARN}:sagemaker:*:*:*")
+# The guard's and the enforcer's keys (the enforcer's endpoint records are `aifinops:paused-by:<...>` keys), and
+# `aifinops:critical`, which exempts a workload from every pause: only the platform (break-glass) sets it.
+GUARD_TAGS = (VIOLATION_TAG, STOP_AFTER_TAG, STOPPED_BY_TAG, f"{PAUSED_TAG}*", CRITICAL_TAG)
+GUARD_TAG_WRITES = ("ec2:CreateTags", "ec2:DeleteTags", "sagemaker:AddTags", "sagemaker:DeleteTags",
+                    "batch:TagResource", "batch:UntagResource")
+GUARD_TAG_RESOURCES = (INSTANCE_ARN, f"{ARN}:sagemaker:*:*:*", f"{ARN}:batch:*:*:job-queue/*")
+# Look-alikes of the aifinops prefix in the case and punctuation variants people type; best effort (IAM has no
+# case-insensitive match): the guard ignores a look-alike of a key it writes, and honours one of the exemption key
+# only as "notify, never stop".
+LOOKALIKE_KEYS = (*(f"{p}*" for p in ("Aifinops", "AIFINOPS", "AiFinOps", "AIFinOps", "aiFinOps", "AiFinops",
+                                      "aifinops_", "aifinops-", "aifinops.", "aifinops ", "aifinops/", "aifinops=",
+                                      "aifinops::", "aifinops: ")),)
+EXEMPTION_VALUES = ("????-??-??", "????-??-??T*")  # a date or a date-time, as the guard reads them
 # The roles that write the guard's tags: the GPU guard (one per region) and the budget enforcer's access role.
 GUARD_WRITERS = (f"arn:*:iam::*:role/{GUARD_NAME}-*", f"arn:*:iam::*:role/{BUDGET_ACCESS_ROLE}")
 ROLE_CHANGES = (
@@ -170,26 +196,63 @@ def bootstrap_resources(qualifier: str) -> tuple[str, ...]:
             f"{ARN}:ssm:*:*:parameter/cdk-bootstrap/{qualifier}/*")
 
 
+STACK_WRITES = (
+    "cloudformation:CreateStack", "cloudformation:UpdateStack", "cloudformation:DeleteStack",
+    "cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet", "cloudformation:DeleteChangeSet",
+    "cloudformation:SetStackPolicy", "cloudformation:UpdateTerminationProtection",
+    "cloudformation:ContinueUpdateRollback", "cloudformation:RollbackStack", "cloudformation:CancelUpdateStack",
+    "cloudformation:SignalResource",
+)
+
+
+def stack_resources(qualifier: str) -> tuple[str, ...]:
+    """The guardrail stacks (the teams' `aifinops-workloads-*` stacks excepted) and the aifinops bootstrap stack
+    (`--toolkit-stack-name CDKToolkit-<qualifier>`, as the README deploys it)."""
+    return (*(f"{ARN}:cloudformation:*:*:stack/{prefix}*" for prefix in GUARDRAIL_STACK_PREFIXES),
+            f"{ARN}:cloudformation:*:*:stack/CDKToolkit-{qualifier}/*")
+
+
 def bootstrap_statements(qualifier: str, deploying: tuple[str, ...]) -> tuple[Statement, ...]:
     """Only `deploying` may assume the aifinops bootstrap roles or write its assets: CDK deploy rights in an
-    account (every team's) are then no rights over the guardrails deployed through that bootstrap."""
-    return (deny(
-        "AifProtectCdkBootstrap",
-        f"assuming the roles of the aifinops CDK bootstrap (qualifier {qualifier}), or changing its asset bucket, "
-        f"image repository or version parameter, except by break-glass, the deployment roles and the bootstrap's "
-        f"own roles (a swapped asset would deploy as the guard's code)",
-        actions=BOOTSTRAP_WRITES, resources=bootstrap_resources(qualifier), exempt=deploying),)
+    account (every team's) are then no rights over the guardrails deployed through that bootstrap. Nor may anyone
+    else operate the guardrail stacks: CloudFormation runs an update or a deletion as the role the stack was
+    deployed with (the exempt execution role), for anyone allowed to operate on the stack, without iam:PassRole."""
+    return (
+        deny("AifProtectCdkBootstrap",
+             f"assuming the roles of the aifinops CDK bootstrap (qualifier {qualifier}), or changing its asset "
+             f"bucket, image repository or version parameter, except by break-glass, the deployment roles and the "
+             f"bootstrap's own roles (a swapped asset would deploy as the guard's code)",
+             actions=BOOTSTRAP_WRITES, resources=bootstrap_resources(qualifier), exempt=deploying),
+        deny("AifProtectGuardrailStacks",
+             "creating, updating, deleting or rolling back the aifinops guardrail stacks and the aifinops bootstrap "
+             "stack (CloudFormation would act as their exempt execution role), except by break-glass, the "
+             "deployment roles and the bootstrap's deploy role",
+             actions=STACK_WRITES, resources=stack_resources(qualifier), exempt=deploying),
+    )
 
 
-def guard_tag_statements(exempt: tuple[str, ...]) -> tuple[Statement, ...]:
+def guard_tag_statements(exempt: tuple[str, ...], break_glass: tuple[str, ...]) -> tuple[Statement, ...]:
     """`exempt`: break-glass and `GUARD_WRITERS`."""
-    return (deny(
-        "AifProtectGuardTags",
-        f"writing or deleting the guard's tags ({', '.join(GUARD_TAGS)}) on EC2 instances and SageMaker "
-        f"resources, except by the GPU guard and the budget enforcer",
-        actions=GUARD_TAG_WRITES, resources=GUARD_TAG_RESOURCES,
-        conditions={"ForAnyValue:StringEquals": {"aws:TagKeys": list(GUARD_TAGS)}},
-        exempt=exempt),)
+    writes = tuple(a for a in GUARD_TAG_WRITES if "Delete" not in a and "Untag" not in a)
+    return (
+        deny("AifProtectGuardTags",
+             f"writing or deleting the guard's and the budget enforcer's tags ({', '.join(GUARD_TAGS)}) on EC2 "
+             f"instances, SageMaker resources and Batch job queues, except by the GPU guard and the budget enforcer",
+             actions=GUARD_TAG_WRITES, resources=GUARD_TAG_RESOURCES,
+             conditions={"ForAnyValue:StringLike": {"aws:TagKeys": list(GUARD_TAGS)}}, exempt=exempt),
+        deny("AifProtectGuardTagLookalikes",
+             "writing or deleting tag keys that look like aifinops keys in another case or punctuation "
+             "(aifinops:Stop-After, AIFINOPS:..., aifinops_...): the guard would only report them",
+             actions=GUARD_TAG_WRITES, resources=GUARD_TAG_RESOURCES,
+             conditions={"ForAnyValue:StringLike": {"aws:TagKeys": list(LOOKALIKE_KEYS)}}, exempt=exempt),
+        deny("AifRequireExemptionDate",
+             f"setting {EXEMPT_UNTIL_TAG} to anything but a date or date-time (an unreadable value is honoured "
+             "as notify-only, with no end)",
+             actions=writes, resources=GUARD_TAG_RESOURCES,
+             conditions={"ForAnyValue:StringEquals": {"aws:TagKeys": EXEMPT_UNTIL_TAG},
+                         "StringNotLike": {f"aws:RequestTag/{EXEMPT_UNTIL_TAG}": list(EXEMPTION_VALUES)}},
+             exempt=break_glass),
+    )
 
 
 def guardrail_statements(deployers: tuple[str, ...]) -> tuple[Statement, ...]:

@@ -2,7 +2,9 @@
 
 For each key of `tags.required`, a Deny when `"StringNotLike": {"aws:RequestTag/<key>": "?*"}` on the create
 actions that accept tags at creation. A negated operator is true when the key is absent from the request, and
-`?*` needs at least one character: one condition denies a missing key and an empty value (`team=""`) alike. A
+`?*` needs at least one character: one condition denies a missing key and an empty value (`team=""`) alike. IAM
+matches the key of `aws:RequestTag/<key>` case-insensitively, so `Team=search` would pass it while cost allocation
+(case-sensitive) sees no `team`: a second statement per key denies unless the exact key is among `aws:TagKeys`. A
 value of spaces only is not caught (IAM wildcards have no "non-space" class): the GPU guard treats a blank value
 as missing at run time. A value emptied after creation is denied too (`AifDenyEmptyTag<Key>`, exempt:
 break-glass only): `ec2:CreateTags` (instances, capacity reservations, dedicated hosts), `sagemaker:AddTags` and
@@ -15,11 +17,15 @@ break-glass only): `ec2:CreateTags` (instances, capacity reservations, dedicated
 - Bedrock: CreateInferenceProfile (application inference profiles: the per-team cost handle),
   CreateProvisionedModelThroughput, CreateModelCustomizationJob. The last has two tag lists (`jobTags`,
   `customModelTags`) and one `aws:RequestTag` context: pass the cost tags in both;
-- EC2: RunInstances and CreateFleet (EC2 Fleet, Karpenter) on `instance/*` only, and only when
-  `ec2:InstanceType` is an accelerated type (every catalog family, `<family>.*`, whatever the environment
-  allows): CPU instances are untouched. The resource must be `instance/*`: RunInstances is also authorised
-  against the image, subnet, security group and network interface, and request tags of an instance are only in
-  the context of the instance (and volume) evaluation, so a test on `*` would deny every launch.
+- SageMaker also: CreateInferenceExperiment (shadow endpoints), CreateMonitoringSchedule; Bedrock also: batch
+  (CreateModelInvocationJob), evaluation jobs, custom model deployments, model import jobs; bedrock-mantle projects
+  and reservations;
+- EC2: RunInstances and CreateFleet (EC2 Fleet, Karpenter) on `instance/*`, and capacity reservations, Capacity
+  Blocks and dedicated hosts on `capacity-reservation/*` and `dedicated-host/*`, only when `ec2:InstanceType` is
+  an accelerated type (every catalog family, whatever the environment allows): CPU instances are untouched. Not
+  `*`: RunInstances is also authorised against the image, subnet, security group and network interface, and
+  request tags of an instance are only in the context of the instance (and volume) evaluation, so a test on `*`
+  would deny every launch.
 
 SageMaker and Bedrock use `Resource: "*"`: their request tags are request-level context keys (listed on the
 action itself in the service authorization data), so a Deny of the action on any resource is the simplest
@@ -60,15 +66,25 @@ SAGEMAKER_CREATE = (
     "sagemaker:CreateInferenceComponent",
     "sagemaker:CreateModel",
     "sagemaker:CreateCluster",
+    "sagemaker:CreateInferenceExperiment",
+    "sagemaker:CreateMonitoringSchedule",
 )
 BEDROCK_CREATE = (
     "bedrock:CreateInferenceProfile",
     "bedrock:CreateProvisionedModelThroughput",
     "bedrock:CreateModelCustomizationJob",
+    "bedrock:CreateModelInvocationJob",
+    "bedrock:CreateEvaluationJob",
+    "bedrock:CreateCustomModelDeployment",
+    "bedrock:CreateModelImportJob",
+    "bedrock-mantle:CreateProject",
+    "bedrock-mantle:CreateReservation",
 )
+GPU_CAPACITY_CREATE = ("ec2:CreateCapacityReservation", "ec2:AllocateHosts", "ec2:PurchaseCapacityBlock")
 RUN_INSTANCES = "ec2:RunInstances"
 CREATE_FLEET = "ec2:CreateFleet"
 INSTANCE_ARN = f"{ARN}:ec2:*:*:instance/*"
+GPU_CAPACITY_RESOURCES = (INSTANCE_ARN, f"{ARN}:ec2:*:*:capacity-reservation/*", f"{ARN}:ec2:*:*:dedicated-host/*")
 INSTANCE_TYPE_KEY = "ec2:InstanceType"
 PRESENT = "?*"  # at least one character
 
@@ -94,22 +110,31 @@ def covering_prefixes(wanted: set[str], blocked: set[str]) -> tuple[str, ...]:
 
 
 def required_tag_statements(required: tuple[str, ...], exempt: tuple[str, ...]) -> tuple[Statement, ...]:
+    """Per key, two conditions in their own statements, because either alone lets something through: the value
+    present and not empty (`aws:RequestTag/<key>`, whose key IAM matches case-insensitively: `Team=search` passes
+    it), and the key present exactly as written (`ForAllValues:StringNotEquals aws:TagKeys`, case-sensitive, like
+    cost allocation tags; true when the request has no tags at all)."""
     statements: list[Statement] = []
-    accelerated = accelerated_ec2_patterns()
+    accelerated = {"StringLike": {INSTANCE_TYPE_KEY: list(accelerated_ec2_patterns())}}
+    gpu = (RUN_INSTANCES, CREATE_FLEET, *GPU_CAPACITY_CREATE)
     for key, word in zip(required, unique_sid_words(required), strict=True):
-        missing = {"StringNotLike": {f"aws:RequestTag/{key}": PRESENT}}  # absent, or ""
-        statements.append(deny(
-            f"AifRequireTag{word}",
-            f"creating SageMaker endpoints, jobs, notebooks, models or clusters, or Bedrock application "
-            f"inference profiles, provisioned throughput or customization jobs, without the '{key}' tag or with "
-            f"it empty",
-            actions=(*SAGEMAKER_CREATE, *BEDROCK_CREATE), conditions=missing, exempt=exempt))
-        statements.append(deny(
-            f"AifRequireTag{word}OnGpuInstances",
-            f"launching accelerated EC2 instances (GPU, Trainium, Inferentia, FPGA ...; RunInstances, CreateFleet) "
-            f"without the '{key}' tag or with it empty",
-            actions=(RUN_INSTANCES, CREATE_FLEET), resources=(INSTANCE_ARN,),
-            conditions={**missing, "StringLike": {INSTANCE_TYPE_KEY: list(accelerated)}}, exempt=exempt))
+        empty = {"StringNotLike": {f"aws:RequestTag/{key}": PRESENT}}  # absent (in any case), or ""
+        other_case = {"ForAllValues:StringNotEquals": {"aws:TagKeys": key}}  # not there exactly as written
+        for suffix, condition, what in (("", empty, "without the '{key}' tag or with it empty"),
+                                        ("Exact", other_case, "without the '{key}' tag key exactly as written")):
+            statements.append(deny(
+                f"AifRequireTag{word}{suffix}",
+                "creating SageMaker endpoints, jobs, notebooks, models, clusters, inference experiments or monitoring "
+                "schedules, Bedrock application inference profiles, provisioned throughput, customization, batch, "
+                f"evaluation or import jobs, custom model deployments, or bedrock-mantle projects or reservations "
+                f"{what.format(key=key)}",
+                actions=(*SAGEMAKER_CREATE, *BEDROCK_CREATE), conditions=condition, exempt=exempt))
+            statements.append(deny(
+                f"AifRequireTag{word}{suffix}OnGpuCapacity",
+                f"launching accelerated EC2 instances (GPU, Trainium, Inferentia, FPGA ...; RunInstances, "
+                f"CreateFleet) or reserving, buying or allocating capacity of those types {what.format(key=key)}",
+                actions=gpu, resources=GPU_CAPACITY_RESOURCES, conditions={**condition, **accelerated},
+                exempt=exempt))
     return tuple(statements)
 
 

@@ -47,6 +47,13 @@ UNCOVERED_ROUTES: tuple[UncoveredRoute, ...] = (
     UncoveredRoute("Restarting a SageMaker notebook of a forbidden type made before the SCP "
                    "(sagemaker:StartNotebookInstance)", "no sagemaker:InstanceTypes key on the start",
                    "the GPU guard, which stops idle or untagged notebooks"),
+    UncoveredRoute("Managed capacity providers: Lambda capacity providers, ECS managed instances, Bedrock AgentCore "
+                   "(lambda:CreateCapacityProvider, ecs:CreateCapacityProvider, bedrock-agentcore:"
+                   "CreateCapacityProvider)", "no instance-type condition key on the call; the instances may run "
+                   "in the account under a service role", _GUARD),
+    UncoveredRoute("Attribute-based instance selection (EC2 Fleet or Auto Scaling InstanceRequirements: accelerator "
+                   "count, manufacturer)", "the request names no instance type; a fleet's launches are judged as "
+                   "RunInstances only when made as the caller", _GUARD),
     UncoveredRoute("GameLift fleets, AWS Deadline Cloud and AWS PCS compute node groups",
                    "no instance-type condition key; the instances may run in service-owned accounts",
                    "nothing in aifinops: deny these services in the environment's own SCPs if unused"),

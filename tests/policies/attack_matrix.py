@@ -66,13 +66,15 @@ ROUTES: dict[str, Any] = {  # route name -> resources of a call to `model` that 
 INVOCATIONS = (INVOKE, STREAM, "bedrock:CreateModelInvocationJob")
 BATCH_JOB = "arn:aws:bedrock:us-east-1:{acct}:model-invocation-job/batch1"
 OTHER_MODEL_SPENDING = (  # actions that run a base model without invoking it per request
-    ("bedrock:CreateModelCustomizationJob", True), ("bedrock:CreateEvaluationJob", False),
+    ("bedrock:CreateModelCustomizationJob", True), ("bedrock:CreateEvaluationJob", True),
     ("bedrock:CreateModelEvaluationJob", False), ("bedrock:CreateAdvancedPromptOptimizationJob", False),
     ("bedrock:CreatePromptRouter", False), ("bedrock:CreateInferenceProfile", True),
 )  # (action, takes cost tags at creation)
 MANTLE_SPELLINGS = (  # bedrock-mantle:Model as a caller may write it
     *PREMIUM, "us.anthropic.claude-opus-4-7", "global.anthropic.claude-opus-4-7", "eu.amazon.nova-premier-v1:0",
+    "claude-opus-4-7", "nova-premier-v1:0", "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-opus-4-7",
 )
+PROJECT = "arn:aws:bedrock:us-east-1:{acct}:project/p1"
 WORKSPACE = "arn:aws:aws-external-anthropic:us-east-1:{acct}:workspace/ws1"
 CLAUDE_PLATFORM_ACTIONS = ("CreateInference", "CreateBatchInference", "CountTokens", "CreateAgent", "CreateSession",
                            "CallWithBearerToken")
@@ -85,15 +87,24 @@ def _routes(action: str) -> dict[str, Any]:
     return {"direct us-east-1": lambda m: (BATCH_JOB, fm(m)), "direct eu-west-1": lambda m: fm(m, "eu-west-1")}
 
 
+def _job_tags(action: str) -> dict[str, Any]:
+    """Batch jobs are cost-bearing creates: they take the cost tags (the tag statements are another class)."""
+    return tags() if action == "bedrock:CreateModelInvocationJob" else {}
+
+
 def _models() -> Iterable[Case]:
     for action in INVOCATIONS:
         for route, resources in _routes(action).items():
             for model in PREMIUM:
-                yield case(f"{action} {model} {route}", "DDA", action, resources(model))
+                yield case(f"{action} {model} {route}", "DDA", action, resources(model), _job_tags(action))
             for model in CHEAPER[:2]:
-                yield case(f"{action} {model} {route}", "AAA", action, resources(model))
+                yield case(f"{action} {model} {route}", "AAA", action, resources(model), _job_tags(action))
         for model in CHEAPER[2:]:
-            yield case(f"{action} {model} direct", "AAA", action, fm(model))
+            yield case(f"{action} {model} direct", "AAA", action, fm(model), _job_tags(action))
+    for action in INVOCATIONS[:1]:  # through a project (OpenAI-compatible APIs): the model only in bedrock:ModelArn
+        for model, expect in ((PREMIUM[0], "DDA"), (PREMIUM[3], "DDA"), (CHEAPER[1], "AAA")):
+            yield case(f"{action} {model} through a project", expect, action, PROJECT,
+                       {"bedrock:ModelArn": fm(model)})
     for action, tagged in OTHER_MODEL_SPENDING:
         context = tags() if tagged else {}
         for model in PREMIUM[:3]:
@@ -131,6 +142,7 @@ CAPACITY_RESERVATION = "arn:aws:ec2:us-east-1:{acct}:capacity-reservation/cr-012
 DEDICATED_HOST = "arn:aws:ec2:us-east-1:{acct}:dedicated-host/h-0123456789abcdef0"
 LAUNCH_CONFIGURATION = ("arn:aws:autoscaling:us-east-1:{acct}:launchConfiguration:"
                         "11111111-2222-3333-4444-555555555555:launchConfigurationName/gpu-lc")
+RESERVED_INSTANCES = "arn:aws:ec2:us-east-1:{acct}:reserved-instances/11111111-2222-3333-4444-555555555555"
 AUTO_SCALING_GROUP = ("arn:aws:autoscaling:us-east-1:{acct}:autoScalingGroup:"
                       "11111111-2222-3333-4444-555555555555:autoScalingGroupName/gpu-asg")
 
@@ -141,11 +153,14 @@ def _ec2_doors(instance_type: str) -> Iterable[tuple[str, str, Any, Mapping[str,
     yield "RunInstances", "ec2:RunInstances", INSTANCE, launch
     yield "CreateFleet", "ec2:CreateFleet", INSTANCE, launch
     yield "StartInstances", "ec2:StartInstances", INSTANCE, {"ec2:InstanceType": instance_type}
-    yield "CreateCapacityReservation", "ec2:CreateCapacityReservation", CAPACITY_RESERVATION, {
-        "ec2:InstanceType": instance_type}
-    yield "AllocateHosts", "ec2:AllocateHosts", DEDICATED_HOST, {"ec2:InstanceType": instance_type}
-    yield "PurchaseCapacityBlock", "ec2:PurchaseCapacityBlock", CAPACITY_RESERVATION, {
-        "ec2:InstanceType": instance_type}
+    yield "CreateCapacityReservation", "ec2:CreateCapacityReservation", CAPACITY_RESERVATION, launch
+    yield "AllocateHosts", "ec2:AllocateHosts", DEDICATED_HOST, launch
+    yield "PurchaseCapacityBlock", "ec2:PurchaseCapacityBlock", CAPACITY_RESERVATION, launch
+    for action in ("AcceptCapacityReservationBillingOwnership", "UpdateInterruptibleCapacityReservationAllocation",
+                   "MoveCapacityReservationInstances"):
+        yield action, f"ec2:{action}", CAPACITY_RESERVATION, {"ec2:InstanceType": instance_type}
+    for action in ("AcceptReservedInstancesExchangeQuote", "ModifyReservedInstances"):
+        yield action, f"ec2:{action}", RESERVED_INSTANCES, {"ec2:InstanceType": instance_type}
     yield "ModifyInstanceAttribute", "ec2:ModifyInstanceAttribute", INSTANCE, {
         "ec2:Attribute/InstanceType": instance_type}
     yield "CreateLaunchConfiguration", "autoscaling:CreateLaunchConfiguration", LAUNCH_CONFIGURATION, {
@@ -182,7 +197,7 @@ SAGEMAKER_DOORS = {  # action -> (resource, takes the cost tags, takes a max run
     "CreateUserProfile": ("arn:aws:sagemaker:us-east-1:{acct}:user-profile/d-1/u1", False, False),
     "UpdateUserProfile": ("arn:aws:sagemaker:us-east-1:{acct}:user-profile/d-1/u1", False, False),
     "UpdateTrainingJob": (TRAINING_JOB, False, False),
-    "CreateMonitoringSchedule": ("arn:aws:sagemaker:us-east-1:{acct}:monitoring-schedule/m1", False, False),
+    "CreateMonitoringSchedule": ("arn:aws:sagemaker:us-east-1:{acct}:monitoring-schedule/m1", True, False),
     "CreateDataQualityJobDefinition": ("arn:aws:sagemaker:us-east-1:{acct}:data-quality-job-definition/q1", False,
                                        False),
 }
@@ -197,8 +212,10 @@ def _sagemaker_context(action: str, types: tuple[str, ...], *, with_tags: bool =
 def _accelerators() -> Iterable[Case]:
     for instance_type, expect in EC2_TYPES.items():
         for door, action, resources, context in _ec2_doors(instance_type):
-            # a Capacity Block is a commitment: only prod buys them, and only of its allowed types
-            letters = f"DD{expect[2]}" if door == "PurchaseCapacityBlock" else expect
+            # Capacity Blocks and Reserved Instances are commitments: only prod buys them, of its allowed types
+            commitment = door in ("PurchaseCapacityBlock", "AcceptReservedInstancesExchangeQuote",
+                                  "ModifyReservedInstances")
+            letters = f"DD{expect[2]}" if commitment else expect
             yield case(f"{door} {instance_type}", letters, action, resources, context)
     for action, (resource, _, _) in SAGEMAKER_DOORS.items():
         for ml_type, expect in ML_TYPES.items():
@@ -216,11 +233,13 @@ RUNTIMES = {"3600": "AAA", "28800": "AAA", "28801": "DAA", "86400": "DAA", "8640
 COMMITMENTS = (
     ("bedrock:CreateProvisionedModelThroughput", fm("amazon.nova-lite-v1:0"), True),
     ("bedrock:UpdateProvisionedModelThroughput", "arn:aws:bedrock:us-east-1:{acct}:provisioned-model/pm1", False),
-    ("bedrock-mantle:CreateReservation", MANTLE, False), ("bedrock-mantle:UpdateReservation", MANTLE, False),
-    ("ec2:PurchaseCapacityBlock", CAPACITY_RESERVATION, False),
-    ("ec2:PurchaseCapacityBlockExtension", CAPACITY_RESERVATION, False),
+    ("bedrock-mantle:CreateReservation", MANTLE, True), ("bedrock-mantle:UpdateReservation", MANTLE, False),
     ("sagemaker:CreateTrainingPlan", "arn:aws:sagemaker:us-east-1:{acct}:training-plan/tp1", False),
+    ("sagemaker:ExtendTrainingPlan", "*", False),
     ("sagemaker:CreateReservedCapacity", "arn:aws:sagemaker:us-east-1:{acct}:reserved-capacity/rc1", False),
+    ("savingsplans:CreateSavingsPlan", "*", False),
+    ("ec2:PurchaseReservedInstancesOffering", "*", False),
+    ("ec2:PurchaseScheduledInstances", "*", False),
 )
 
 
@@ -234,6 +253,21 @@ def _runtime_and_commitments() -> Iterable[Case]:
             yield case(f"sagemaker:{action} max run time {seconds}", expect, f"sagemaker:{action}", resource, context)
     for action, resource, with_tags in COMMITMENTS:
         yield case(f"{action}", "DDA", action, resource, tags() if with_tags else {})
+    for kind, resource in (("ec2:PurchaseHostReservation", DEDICATED_HOST), ("ec2:PurchaseCapacityBlock",
+                           CAPACITY_RESERVATION), ("ec2:PurchaseCapacityBlockExtension", CAPACITY_RESERVATION)):
+        yield case(f"{kind} g5 tagged", "DDA", kind, resource, {"ec2:InstanceType": "g5.48xlarge", **tags()})
+        yield case(f"{kind} naming no instance type", "DDD", kind, resource, tags())  # not judged: fail closed
+    committed = {"ec2:InstanceType": "g5.48xlarge", **tags()}
+    yield case("CreateCapacityReservation g5 with a commitment duration", "DDA", "ec2:CreateCapacityReservation",
+               CAPACITY_RESERVATION, {**committed, "ec2:CommitmentDuration": "15552000"})
+    yield case("CreateCapacityReservation g5 without commitment", "AAA", "ec2:CreateCapacityReservation",
+               CAPACITY_RESERVATION, committed)
+    for action in ("CreateMonitoringSchedule", "CreateDataQualityJobDefinition"):
+        resource = SAGEMAKER_DOORS[action][0]
+        base = _sagemaker_context(action, ("ml.g5.xlarge",))
+        for seconds, expect in (("3600", "AAA"), ("86400", "DAA"), ("86401", "DDA")):
+            yield case(f"sagemaker:{action} max run time {seconds}", expect, f"sagemaker:{action}", resource,
+                       {**base, "sagemaker:MaxRuntimeInSeconds": seconds})
 
 
 # --- cost tags: at creation, emptied, stripped --------------------------------------------------------------
@@ -248,6 +282,14 @@ CREATES = {  # create action -> (resources, extra context that the other stateme
     "bedrock:CreateModelCustomizationJob": (fm("amazon.nova-lite-v1:0"), {}),
     "ec2:RunInstances": (INSTANCE, {"ec2:InstanceType": "g5.xlarge"}),
     "ec2:CreateFleet": (INSTANCE, {"ec2:InstanceType": "g5.xlarge"}),
+    "ec2:CreateCapacityReservation": (CAPACITY_RESERVATION, {"ec2:InstanceType": "g5.48xlarge"}),
+    "ec2:AllocateHosts": (DEDICATED_HOST, {"ec2:InstanceType": "g5.48xlarge"}),
+    "bedrock:CreateModelInvocationJob": ((BATCH_JOB, fm("amazon.nova-lite-v1:0")), {}),
+    "bedrock:CreateEvaluationJob": (fm("amazon.nova-lite-v1:0"), {}),
+    "bedrock:CreateCustomModelDeployment": ("arn:aws:bedrock:us-east-1:{acct}:custom-model/abc", {}),
+    "bedrock:CreateModelImportJob": ("*", {}),
+    "bedrock-mantle:CreateProject": (MANTLE, {}),
+    "sagemaker:CreateInferenceExperiment": ("arn:aws:sagemaker:us-east-1:{acct}:inference-experiment/x", {}),
 }
 
 
@@ -263,8 +305,14 @@ def _tags_at_creation() -> Iterable[Case]:
             yield case(f"{action} without {key}", "DDD", action, resources, {**extra, **tags(without=(key,))})
             yield case(f"{action} {key} empty", "DDD", action, resources,
                        {**extra, **tagged({**COST_TAGS, key: ""})})
+        yield case(f"{action} cost tag keys capitalized", "DDD", action, resources,
+                   {**extra, **tagged({k.title(): v for k, v in COST_TAGS.items()})})
+        yield case(f"{action} cost tags plus a capitalized twin", "AAA", action, resources,
+                   {**extra, **tagged({**COST_TAGS, "Team": "other"})})
     for cpu in ("m5.large", "c7i.xlarge"):
         yield case(f"ec2:RunInstances {cpu} untagged", "AAA", "ec2:RunInstances", INSTANCE, {"ec2:InstanceType": cpu})
+    yield case("ec2:CreateCapacityReservation m5 untagged", "AAA", "ec2:CreateCapacityReservation",
+               CAPACITY_RESERVATION, {"ec2:InstanceType": "m5.large"})
 
 
 TAGGABLE = {  # tagging action -> resources it tags here
@@ -300,16 +348,22 @@ def _tags_later() -> Iterable[Case]:
 
 # --- the guard's own tags -----------------------------------------------------------------------------------
 
-GUARD_TAGS = (VIOLATION_TAG, STOP_AFTER_TAG, STOPPED_BY_TAG, PAUSED_TAG)
+GUARD_TAGS = (VIOLATION_TAG, STOP_AFTER_TAG, STOPPED_BY_TAG, PAUSED_TAG, "aifinops:paused-by:endpoint:e1:0",
+              "aifinops:critical")
+JOB_QUEUE = "arn:aws:batch:us-east-1:{acct}:job-queue/gpu-queue"
 GUARD_TAG_DOORS = (("ec2:CreateTags", INSTANCE), ("ec2:DeleteTags", INSTANCE), ("sagemaker:AddTags", ENDPOINT),
-                   ("sagemaker:DeleteTags", NOTEBOOK), ("sagemaker:AddTags", TRAINING_JOB))
+                   ("sagemaker:DeleteTags", NOTEBOOK), ("sagemaker:AddTags", TRAINING_JOB),
+                   ("batch:TagResource", JOB_QUEUE), ("batch:UntagResource", JOB_QUEUE))
+LOOKALIKES = ("Aifinops:Violation", "AIFINOPS:STOP-AFTER", "aifinops_stop_after", "AiFinOps:exempt-until",
+              "aifinops-critical", "aifinops::paused-by")
 
 
 def _guard_tags() -> Iterable[Case]:
     for key in GUARD_TAGS:
         for action, resource in GUARD_TAG_DOORS:
             kind = resource.split(":")[-1].split("/")[0]
-            context = {"aws:TagKeys": [key]} if "Delete" in action else tagged({key: "2026-12-31T00:00:00Z"})
+            context = {"aws:TagKeys": [key]} if "Delete" in action or "Untag" in action else \
+                tagged({key: "2026-12-31T00:00:00Z"})
             yield case(f"{action} {key} on {kind}", "DDD", action, resource, context)
             for who, principal in (("guard", GUARD_ROLE), ("enforcer access role", ENFORCER_ACCESS_ROLE)):
                 yield case(f"{action} {key} on {kind} by the {who}", "AAA", action, resource, context,
@@ -317,10 +371,19 @@ def _guard_tags() -> Iterable[Case]:
         yield case(f"ec2:CreateTags {key} at launch", "DDD", "ec2:CreateTags", INSTANCE,
                    {**tagged({**COST_TAGS, key: "x"}), "ec2:CreateAction": "RunInstances"})
     for action, resource in GUARD_TAG_DOORS:
-        context = ({"aws:TagKeys": ["aifinops:exempt-until"]} if "Delete" in action
+        removing = "Delete" in action or "Untag" in action
+        context = ({"aws:TagKeys": ["aifinops:exempt-until"]} if removing
                    else tagged({"aifinops:exempt-until": "2026-12-31"}))
         kind = resource.split(":")[-1].split("/")[0]
         yield case(f"{action} exempt-until on {kind} by the owner", "AAA", action, resource, context)
+        if not removing:
+            for value, expect in (("2026-12-31T18:00:00+05:00", "AAA"), ("forever", "DDD"), ("", "DDD"),
+                                  ("next week", "DDD")):
+                yield case(f"{action} exempt-until={value!r} on {kind}", expect, action, resource,
+                           tagged({"aifinops:exempt-until": value}))
+        for key in LOOKALIKES:
+            look = {"aws:TagKeys": [key]} if removing else tagged({key: "x"})
+            yield case(f"{action} look-alike {key} on {kind}", "DDD", action, resource, look)
 
 
 # --- self-made exemptions and the aifinops bootstrap --------------------------------------------------------
@@ -369,6 +432,14 @@ def _exemptions() -> Iterable[Case]:
         yield case(f"{action} aifinops bootstrap repository", "DDD", action, repository)
     yield case("ssm:PutParameter aifinops bootstrap version", "DDD", "ssm:PutParameter",
                "arn:aws:ssm:us-east-1:{acct}:parameter/cdk-bootstrap/aifinops/version")
+    for stack, expect in (("aifinops-guard-{acct}-us-east-1", "DDD"), ("aifinops-budget-access-{acct}", "DDD"),
+                          ("aifinops-org-guardrails-dev", "DDD"), ("CDKToolkit-aifinops", "DDD"),
+                          ("aifinops-workloads-dev-search", "AAA"), ("team-app", "AAA")):
+        arn = f"arn:aws:cloudformation:us-east-1:{{acct}}:stack/{stack}/1a2b3c4d-aaaa-bbbb-cccc-111122223333"
+        for action in ("UpdateStack", "DeleteStack", "CreateChangeSet", "ExecuteChangeSet", "RollbackStack"):
+            yield case(f"cloudformation:{action} {stack}", expect, f"cloudformation:{action}", arn)
+        yield case(f"cloudformation:ExecuteChangeSet {stack} by the aifinops deploy role", "AAA",
+                   "cloudformation:ExecuteChangeSet", arn, principal=DEPLOY_ROLE, break_glass_variants=False)
 
 
 # --- what aifinops deploys ----------------------------------------------------------------------------------
@@ -394,6 +465,16 @@ GUARDRAILS = (  # (action, resource) on aifinops resources, tagged aifinops:mana
     ("iam:DeleteRolePolicy", f"{ACCT_ARN}:role/aifinops-reports"),
     ("cloudwatch:DeleteAlarms", "arn:aws:cloudwatch:us-east-1:{acct}:alarm:aifinops-gpu-guard-errors"),
     ("ssm:PutParameter", "arn:aws:ssm:us-east-1:{acct}:parameter/aifinops/state"),
+    ("sns:SetSubscriptionAttributes", "arn:aws:sns:us-east-1:{acct}:aifinops-gpu-guard"),
+    ("sns:Subscribe", "arn:aws:sns:us-east-1:{acct}:aifinops-gpu-guard"),
+    ("cloudwatch:PutAlarmMuteRule", "arn:aws:cloudwatch:us-east-1:{acct}:alarm:aifinops-gpu-guard-errors"),
+    ("sqs:DeleteMessage", "arn:aws:sqs:us-east-1:{acct}:aifinops-gpu-guard-dead-letters"),
+    ("sqs:ReceiveMessage", "arn:aws:sqs:us-east-1:{acct}:aifinops-gpu-guard-dead-letters"),
+    ("logs:DeleteLogStream", "arn:aws:logs:us-east-1:{acct}:log-group:/aws/lambda/aifinops-gpu-guard:log-stream:s1"),
+    ("lambda:CreateFunctionUrlConfig", "arn:aws:lambda:us-east-1:{acct}:function:aifinops-gpu-guard"),
+    ("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:{acct}:function:aifinops-gpu-guard"),
+    ("kms:RetireGrant", "arn:aws:kms:us-east-1:{acct}:key/1111-2222"),
+    ("kms:UpdateAlias", "arn:aws:kms:us-east-1:{acct}:key/1111-2222"),
 )
 NAMED = (("budgets:ModifyBudget", "arn:aws:budgets::{acct}:budget/aifinops-search"),
          ("budgets:DeleteBudgetAction", "arn:aws:budgets::{acct}:budget/aifinops-search/action/a1"),
@@ -455,18 +536,21 @@ def _allowlist() -> Iterable[Case]:
         routes = _routes(action)
         for label, model in odd.items():
             for route in routes:
-                yield case(f"{action} {label} {route} (allowlist)", "DDD", action, routes[route](model))
+                yield case(f"{action} {label} {route} (allowlist)", "DDD", action, routes[route](model),
+                           _job_tags(action))
         for model in PREMIUM[:2]:
-            yield case(f"{action} {model} direct (allowlist)", "DDA", action, fm(model))
+            yield case(f"{action} {model} direct (allowlist)", "DDA", action, fm(model), _job_tags(action))
         for model in CHEAPER[:4]:
             for route in routes:
-                yield case(f"{action} {model} {route} (allowlist)", "AAA", action, routes[route](model))
+                yield case(f"{action} {model} {route} (allowlist)", "AAA", action, routes[route](model),
+                           _job_tags(action))
         batch = action == "bedrock:CreateModelInvocationJob"  # batch takes foundation and custom models only
         kinds = {"custom-model/abc123": "DDD"} if batch else {
             "imported-model/abc123": "DDD", "provisioned-model/abc123": "DDA", "custom-model-deployment/abc123": "DDD",
             "marketplace/model-endpoint/all-access": "DDD"}
         for kind, expect in kinds.items():
-            yield case(f"{action} {kind} (allowlist)", expect, action, f"arn:aws:bedrock:us-east-1:{{acct}}:{kind}")
+            yield case(f"{action} {kind} (allowlist)", expect, action, f"arn:aws:bedrock:us-east-1:{{acct}}:{kind}",
+                       _job_tags(action))
     for label, model in odd.items():
         yield case(f"mantle {label} (allowlist)", "DDD", MANTLE_INFER, MANTLE, {"bedrock-mantle:Model": model})
     for model in CHEAPER[:4]:

@@ -8,6 +8,8 @@ matrix under tests/iam/; this one only needs to be faithful to these operators:
 - StringNotLike/ArnNotLike: true when the key is absent (IAM's rule for negated operators);
 - NotResource: the statement covers every resource but those;
 - ForAnyValue:*: false when the key is absent, else true when any request value matches one value;
+- ForAllValues:*: true when the key is absent, else true when every request value matches (for a negated operator,
+  every request value differs from every listed value);
 - Null: "true" means the key is absent; NumericGreaterThan: present and greater.
 Condition key names are case-insensitive; all operators and keys of a statement are ANDed.
 """
@@ -51,6 +53,14 @@ def _condition_true(operator: str, key: str, wanted: list[str], context: Context
     if operator.startswith("ForAnyValue:"):
         base = operator.removeprefix("ForAnyValue:")
         return present is not None and any(_match(base, w, v) for v in present for w in wanted)
+    if operator.startswith("ForAllValues:"):
+        base = operator.removeprefix("ForAllValues:")
+        if present is None:
+            return True
+        if base in ("StringNotLike", "StringNotEquals"):
+            positive = base.replace("Not", "")
+            return all(not any(_match(positive, w, v) for w in wanted) for v in present)
+        return all(any(_match(base, w, v) for w in wanted) for v in present)
     if operator in ("StringNotLike", "ArnNotLike", "StringNotEquals"):
         base = {"StringNotLike": "StringLike", "ArnNotLike": "ArnLike", "StringNotEquals": "StringEquals"}[operator]
         return present is None or not any(_match(base, w, v) for v in present for w in wanted)
@@ -122,8 +132,11 @@ def triggering_request(statement: Statement) -> tuple[str, str, dict[str, str | 
     for operator, keys in body.get("Condition", {}).items():
         for key, wanted in keys.items():
             first = _values(wanted)[0].replace("*", "x")
+            if operator == "Null" and wanted == "false":
+                context[key] = "1"  # present
+                continue
             if operator == "Null" or operator.endswith("NotLike") or operator.endswith("NotEquals"):
-                continue  # absent keys make these true
+                continue  # absent keys make these true (ForAllValues too)
             if operator == "NumericGreaterThan":
                 context[key] = str(float(first) + 1)
             else:

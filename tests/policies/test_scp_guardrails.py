@@ -26,7 +26,8 @@ DEV = build_statements(REFERENCE, "dev")
 MANAGED = {f"aws:ResourceTag/{MANAGED_TAG}": "true"}
 FUNCTION = "arn:aws:lambda:us-east-1:222222222222:function:aifinops-guard"
 GUARDRAIL_SIDS = ("AifProtectTaggedGuardrails", "AifProtectNamedGuardrails", "AifProtectManagedTag")
-DEPLOYING_SIDS = ("AifProtectExemptRoles", "AifProtectCdkBootstrap")  # also spare the bootstrap's own roles
+DEPLOYING_SIDS = ("AifProtectExemptRoles", "AifProtectCdkBootstrap", "AifProtectGuardrailStacks")  # + bootstrap roles
+GUARD_TAG_SIDS = ("AifProtectGuardTags", "AifProtectGuardTagLookalikes")
 BOOTSTRAP_ROLES = "arn:aws:iam::*:role/cdk-aifinops-*"
 GUARD_WRITERS = ["arn:*:iam::*:role/aifinops-gpu-guard-*", "arn:*:iam::*:role/aifinops-budget-enforcer-access"]
 
@@ -98,7 +99,7 @@ def test_every_deny_carries_the_break_glass_exemption(env: str) -> None:
         exempt = statement.body["Condition"]["ArnNotLike"][PRINCIPAL_ARN]
         expected = (break_glass + list(REFERENCE.organization.deployers) if statement.sid in GUARDRAIL_SIDS
                     else [*break_glass, BOOTSTRAP_ROLES] if statement.sid in DEPLOYING_SIDS
-                    else break_glass + GUARD_WRITERS if statement.sid == "AifProtectGuardTags" else break_glass)
+                    else break_glass + GUARD_WRITERS if statement.sid in GUARD_TAG_SIDS else break_glass)
         assert exempt == expected, statement.sid
         action, resource, context = triggering_request(statement)
         assert denied([statement], action, resource, context=context), statement.sid
@@ -113,7 +114,7 @@ def test_without_break_glass_only_the_guardrails_keep_an_exemption() -> None:
             assert conditions["ArnNotLike"] == {PRINCIPAL_ARN: "arn:aws:iam::*:role/cdk-aifinops-cfn-exec-role-*"}
         elif statement.sid in DEPLOYING_SIDS:
             assert conditions["ArnNotLike"] == {PRINCIPAL_ARN: BOOTSTRAP_ROLES}
-        elif statement.sid == "AifProtectGuardTags":
+        elif statement.sid in GUARD_TAG_SIDS:
             assert conditions["ArnNotLike"] == {PRINCIPAL_ARN: GUARD_WRITERS}
         else:
             assert "ArnNotLike" not in conditions, statement.sid
@@ -151,7 +152,8 @@ def test_validation_inputs_lists_every_action_and_condition_key() -> None:
     assert names.actions == used_actions
     assert {"aws:PrincipalARN", "aws:RequestTag/task-type", "ec2:InstanceType", "sagemaker:InstanceTypes",
             "sagemaker:MaxRuntimeInSeconds", "bedrock-mantle:Model", "aws:TagKeys", "ec2:Attribute/InstanceType",
-            "autoscaling:InstanceTypes", "autoscaling:InstanceType",
+            "autoscaling:InstanceTypes", "autoscaling:InstanceType", "ec2:CommitmentDuration", "bedrock:ModelArn",
+            "aws:RequestTag/aifinops:exempt-until",
             f"aws:ResourceTag/{MANAGED_TAG}"} == set(names.condition_keys) - {
         f"aws:RequestTag/{k}" for k in ("team", "project", "model", "environment")}
     checker = names.checker_input()

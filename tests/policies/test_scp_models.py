@@ -37,7 +37,7 @@ def profile_arn(geo: str, model: str) -> str:
 @pytest.mark.parametrize("action", INVOKE)
 @pytest.mark.parametrize("model", OPUS)
 def test_dev_denies_premium_models_directly_and_region_less(action: str, model: str) -> None:
-    assert denied_by(DEV, action, model_arn(model)) == ["AifDenyModelTierAboveStandard"]
+    assert "AifDenyModelTierAboveStandard" in denied_by(DEV, action, model_arn(model))
     assert denied(DEV, action, model_arn(model, region=""))  # global profiles route to the region-less ARN
     assert denied(DEV, action, model_arn(model, region="ap-southeast-2"))
 

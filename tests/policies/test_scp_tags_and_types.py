@@ -18,12 +18,14 @@ REFERENCE = load(REFERENCE_CONFIG)
 STATEMENTS = {name: build_statements(REFERENCE, name) for name in REFERENCE.environments}
 DEV = STATEMENTS["dev"]
 INSTANCE = "arn:aws:ec2:us-east-1:222222222222:instance/*"
-TAGS = {f"aws:RequestTag/{k}": "x" for k in REFERENCE.tags.required}
+TAGS: dict[str, Any] = {**{f"aws:RequestTag/{k}": "x" for k in REFERENCE.tags.required},
+                        "aws:TagKeys": list(REFERENCE.tags.required)}
 CPU_TYPES = ("m5.large", "c7i.2xlarge", "t3.micro", "r6i.xlarge", "gx.large", "mac2-m2pro.metal", "i3en.xlarge")
 
 
-def without(key: str) -> dict[str, str]:
-    return {k: v for k, v in TAGS.items() if k != f"aws:RequestTag/{key}"}
+def without(key: str) -> dict[str, Any]:
+    kept = {k: v for k, v in TAGS.items() if k != f"aws:RequestTag/{key}"}
+    return {**kept, "aws:TagKeys": [k for k in TAGS["aws:TagKeys"] if k != key]}
 
 
 # 2. cost tags at creation
@@ -39,8 +41,9 @@ def test_sagemaker_and_bedrock_creates_need_every_required_tag(action: str, key:
 @pytest.mark.parametrize("key", REFERENCE.tags.required)
 def test_accelerated_ec2_launches_need_every_required_tag(key: str) -> None:
     context = {**without(key), "ec2:InstanceType": "g5.xlarge"}
+    word = "TaskType" if key == "task-type" else key.capitalize()
     assert denied_by(DEV, "ec2:RunInstances", INSTANCE, context=context) == [
-        f"AifRequireTag{'TaskType' if key == 'task-type' else key.capitalize()}OnGpuInstances"]
+        f"AifRequireTag{word}OnGpuCapacity", f"AifRequireTag{word}ExactOnGpuCapacity"]
     assert not denied(DEV, "ec2:RunInstances", INSTANCE, context={**TAGS, "ec2:InstanceType": "g5.xlarge"})
 
 
@@ -58,9 +61,17 @@ def test_run_instances_is_only_gated_on_the_instance_resource() -> None:
 def test_required_keys_follow_the_config() -> None:
     config = edited(lambda d: d["tags"].update(required=["team", "environment", "cost-center"]))
     sids = [s.sid for s in build_statements(config, "dev") if s.sid.startswith("AifRequireTag")]
-    assert sids == ["AifRequireTagTeam", "AifRequireTagTeamOnGpuInstances", "AifRequireTagEnvironment",
-                    "AifRequireTagEnvironmentOnGpuInstances", "AifRequireTagCostCenter",
-                    "AifRequireTagCostCenterOnGpuInstances"]
+    assert sids == [f"AifRequireTag{word}{suffix}" for word in ("Team", "Environment", "CostCenter")
+                    for suffix in ("", "OnGpuCapacity", "Exact", "ExactOnGpuCapacity")]
+
+
+def test_a_required_key_in_another_case_is_missing() -> None:
+    """IAM matches aws:RequestTag/team case-insensitively; cost allocation does not."""
+    capitalized = {"aws:RequestTag/Team": "search", "aws:TagKeys": ["Team", *[k for k in TAGS["aws:TagKeys"]
+                                                                              if k != "team"]]}
+    context = {**{k: v for k, v in TAGS.items() if k != "aws:RequestTag/team"}, **capitalized,
+               "ec2:InstanceType": "g5.xlarge"}
+    assert "AifRequireTagTeamExactOnGpuCapacity" in denied_by(DEV, "ec2:RunInstances", INSTANCE, context=context)
 
 
 def test_break_glass_may_create_untagged() -> None:

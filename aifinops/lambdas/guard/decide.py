@@ -90,16 +90,24 @@ def decide(resource: Resource, signals: Signals | None, policy: GuardPolicy, now
     if exemption is not None and exemption.problem:
         findings.append(_Finding(Reason.BAD_EXEMPTION, Action.NOTIFY, f"{exemption.problem}: notified, not stopped"))
         capped.append("exemption")
-    # the exemption key is also missed without its prefix (`exempt-until`): bare `violation` or `managed` keys are
-    # common for other purposes and are not the owner's word to the guard
+    # A look-alike of the exemption key is the owner's word, mistyped: honoured as "notify, never stop" (like an
+    # unreadable value). Also without its prefix (`exempt-until`): bare `violation` or `managed` keys are common for
+    # other purposes. A look-alike of a key the guard itself writes (stop-after, violation, ...) says nothing of
+    # the owner's intent: reported, and it changes nothing (else one self-written tag would make a GPU unstoppable).
     prefix = policy.exempt_until_tag.partition(":")[0] + ":"
-    misses = {**near_misses(resource.tags, policy.guard_tag_keys),
-              **near_misses(resource.tags, (policy.exempt_until_tag,), prefix=prefix)}
-    if misses:
-        said = ", ".join(f"'{tag}' looks like '{key}'" for tag, key in sorted(misses.items()))
+    exempt_misses = {**near_misses(resource.tags, (policy.exempt_until_tag,)),
+                     **near_misses(resource.tags, (policy.exempt_until_tag,), prefix=prefix)}
+    guard_misses = {t: k for t, k in near_misses(resource.tags, policy.guard_tag_keys).items()
+                    if k != policy.exempt_until_tag and t not in exempt_misses}
+    if exempt_misses:
+        said = ", ".join(f"'{tag}' looks like '{key}'" for tag, key in sorted(exempt_misses.items()))
         findings.append(_Finding(Reason.NEAR_MISS_TAG, Action.NOTIFY, f"{said} (tag keys are exact): notified, "
                                                                       f"not stopped"))
         capped.append("near miss")
+    if guard_misses:
+        said = ", ".join(f"'{tag}' looks like '{key}'" for tag, key in sorted(guard_misses.items()))
+        findings.append(_Finding(Reason.NEAR_MISS_TAG, Action.NOTIFY, f"{said}: a key the guard writes itself; "
+                                                                      f"it changes nothing"))
     findings += _untagged(resource, policy, now, setting.enforce)
     if signals is not None:
         findings += _activity(resource, signals, policy, now, setting.enforce)

@@ -115,14 +115,22 @@ def test_expired_exemption_is_simply_gone(until: str) -> None:
 
 
 @pytest.mark.parametrize("key", ["aifinops:Exempt-Until", "AIFINOPS:EXEMPT-UNTIL", "aifinops_exempt_until",
-                                 "aifinops:exempt_until", " aifinops:exempt-until", "aifinops-exemptUntil",
-                                 "aifinops:Stop-After", "Aifinops:Violation", "aifinops:paused_by"])
-def test_a_near_miss_of_a_guard_key_is_reported_and_never_stopped(key: str) -> None:
+                                 "aifinops:exempt_until", " aifinops:exempt-until", "aifinops-exemptUntil"])
+def test_a_near_miss_of_the_exemption_key_is_reported_and_never_stopped(key: str) -> None:
     d = decide(resource(tags={**TAGS, key: "2026-12-01"}), IDLE_GPU, POLICY, NOW)
     assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.NEAR_MISS_TAG, Reason.IDLE))
     assert f"'{key}' looks like 'aifinops:" in d.detail
     untagged = decide(resource(tags={key: "2026-12-01"}), BUSY, POLICY, NOW)
     assert untagged.action is Action.NOTIFY and Reason.UNTAGGED in untagged.reasons
+
+
+@pytest.mark.parametrize("key", ["aifinops:Stop-After", "Aifinops:Violation", "aifinops:paused_by",
+                                 "AIFINOPS:STOPPED-BY"])
+def test_a_near_miss_of_a_key_the_guard_writes_is_reported_but_stops_nothing_less(key: str) -> None:
+    """Not the owner's intent: a self-written `Aifinops:Violation` must not make a GPU unstoppable."""
+    d = decide(resource(tags={**TAGS, key: "2026-12-01"}), IDLE_GPU, POLICY, NOW)
+    assert d.action is Action.STOP and d.reasons == (Reason.NEAR_MISS_TAG, Reason.IDLE)
+    assert f"'{key}' looks like 'aifinops:" in d.detail and "changes nothing" in d.detail
 
 
 def test_exact_keys_and_unrelated_keys_are_no_near_miss() -> None:

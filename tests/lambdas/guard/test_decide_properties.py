@@ -165,13 +165,14 @@ def modes(r: Resource, policy: GuardPolicy) -> set[str]:
 
 
 def capped(r: Resource, policy: GuardPolicy) -> bool:
-    """Never stopped or marked: a near miss of a guard key, a manager's instance."""
+    """Never stopped or marked: a near miss of the exemption key, a manager's instance."""
     def bare(key: str) -> str:
         return "".join(c for c in key.lower() if c.isalnum())
 
     lookalikes = {bare(k) for k in r.tags if k not in policy.guard_tag_keys}
     managed = r.kind is Kind.EC2_INSTANCE and bool(r.tags.get("aws:autoscaling:groupName", "").strip())  # AWS's proof
-    return managed or bool(lookalikes & {bare(k) for k in policy.guard_tag_keys})
+    exempt = bare(policy.exempt_until_tag)
+    return managed or exempt in lookalikes or exempt.removeprefix("aifinops") in lookalikes
 
 
 @settings(max_examples=200)
