@@ -12,6 +12,7 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, metadata
 
 from aifinops.check.findings import Level
+from aifinops.policies.nag.rules_doc import anchor
 
 NAG_RULES = "https://github.com/cdklabs/cdk-nag/blob/main/RULES.md"
 CHECKOV_INDEX = "https://www.checkov.io/5.Policy%20Index/cloudformation.html"
@@ -35,11 +36,6 @@ def rules_url() -> str:
     except PackageNotFoundError:
         pass
     return DEFAULT_RULES_URL
-
-
-def anchor(rule_id: str) -> str:
-    """The GitHub anchor of a RULES.md heading that starts with the rule id."""
-    return "".join(c for c in rule_id.lower() if c.isalnum() or c in "-_")
 
 
 def help_uri(tool: str, rule_id: str, given: str | None = None) -> str:

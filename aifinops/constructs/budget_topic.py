@@ -9,6 +9,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
+from aifinops.constructs.pack_topic import mark_pack_topic
 from aifinops.naming import NAME_PREFIX
 
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
@@ -60,6 +61,7 @@ class BudgetTopic(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": stack.account}}))
         self.topic = sns.Topic(self, "Topic", topic_name=topic_name, master_key=self.key, enforce_ssl=True,
                                display_name="aifinops budgets")
+        mark_pack_topic(self.topic, "BudgetTopic")
         self.topic.add_to_resource_policy(iam.PolicyStatement(
             sid="BudgetsPublish", principals=[iam.ServicePrincipal(BUDGETS_PRINCIPAL)], actions=["SNS:Publish"],
             resources=[self.topic.topic_arn],

@@ -28,8 +28,10 @@ from constructs import Construct
 from aifinops.constructs import nag_acks
 from aifinops.constructs.errors import PropProblem, raise_if_any
 from aifinops.constructs.gpu_guard_iam import guard_statements
+from aifinops.constructs.guardrail_rules import guard_problems
+from aifinops.constructs.pack_topic import mark_pack_topic
 from aifinops.constructs.policy_asset import code_with_policy
-from aifinops.lambdas.guard.policy import POLICY_FILE, PolicyError, parse_policy
+from aifinops.lambdas.guard.policy import POLICY_FILE
 from aifinops.naming import GUARD_NAME, MANAGED_TAG
 
 __all__ = ["CREATE_EVENTS", "ENFORCE_ENV_VAR", "GUARD_DIR", "GUARD_HANDLER", "GUARD_NAME", "TOPIC_ENV_VAR", "GpuGuard",
@@ -42,8 +44,6 @@ ENFORCE_ENV_VAR = "AIFINOPS_GUARD_ENFORCE"  # the handler's ENFORCE_ENV
 # CloudTrail events that create a resource the guard checks at once: (event source, event names).
 CREATE_EVENTS = {"aws.ec2": ("RunInstances",),
                  "aws.sagemaker": ("CreateEndpoint", "CreateNotebookInstance", "CreateTrainingJob")}
-MEMORY_RANGE = (128, 10240)
-SCHEDULE_RANGE = (1, 1440)
 
 
 def guard_code(policy_json: str) -> lambda_.Code:
@@ -104,23 +104,10 @@ class GpuGuard(Construct):
             ``policy_json`` bundled as its policy file; replacement code must bring its own policy.
         """
         super().__init__(scope, construct_id)
-        problems = []
-        try:
-            parse_policy(policy_json)  # what the function will read at start
-        except PolicyError as exc:
-            problems.append(PropProblem("AIF_GUARD_POLICY", "policy_json", policy_json[:60] + "...",
-                                        f"the JSON of aifinops.policies.guard_policy ({exc})"))
+        problems = guard_problems(policy_json=policy_json, schedule_minutes=schedule_minutes,
+                                  memory_size=memory_size, topic_owners=topic_owners)
         if code is None and not GUARD_DIR.is_dir():
             problems.append(PropProblem("AIF_GUARD_CODE", "code", str(GUARD_DIR), "a directory with the guard's code"))
-        if not SCHEDULE_RANGE[0] <= schedule_minutes <= SCHEDULE_RANGE[1]:
-            problems.append(PropProblem("AIF_GUARD_SCHEDULE", "schedule_minutes", schedule_minutes,
-                                        f"{SCHEDULE_RANGE[0]} to {SCHEDULE_RANGE[1]} minutes"))
-        if not MEMORY_RANGE[0] <= memory_size <= MEMORY_RANGE[1]:
-            problems.append(PropProblem("AIF_GUARD_MEMORY", "memory_size", memory_size,
-                                        f"{MEMORY_RANGE[0]} to {MEMORY_RANGE[1]} MB"))
-        bad_owners = [o for o in topic_owners if "@" not in o]
-        if bad_owners:
-            problems.append(PropProblem("AIF_GUARD_OWNERS", "topic_owners", bad_owners, "e-mail addresses"))
         raise_if_any(self, problems)
         stack = cdk.Stack.of(self)
         timeout = timeout or cdk.Duration.minutes(5)
@@ -131,6 +118,7 @@ class GpuGuard(Construct):
                            description=f"{GUARD_NAME}: encrypts the guard's owner notifications (aifinops)")
         self.topic = sns.Topic(self, "Topic", topic_name=GUARD_NAME, master_key=self.key, enforce_ssl=True,
                                display_name="aifinops GPU guard")
+        mark_pack_topic(self.topic, "GpuGuard")
         self.dead_letter_queue = sqs.Queue(self, "DeadLetters", queue_name=f"{GUARD_NAME}-dead-letters",
                                            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
                                            retention_period=cdk.Duration.days(14))

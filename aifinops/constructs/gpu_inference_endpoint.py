@@ -31,10 +31,7 @@ from aifinops.constructs.gpu_endpoint_rules import (
     sagemaker_name,
 )
 from aifinops.constructs.sagemaker_sources import has_instance_storage, parse_ecr_image, parse_model_data
-from aifinops.policies.nag.rule import PACK_NAME
 from aifinops.policies.nag.rules.endpoint_scaling import RULE_ID as ENDPOINT_SCALING_RULE
-
-ENDPOINT_SCALING_CHECK = "CKV_AIF_3"  # its checkov twin (aifinops/policies/checkov/ runs without aifinops)
 
 VARIANT = "AllTraffic"
 DEFAULT_INVOCATIONS_TARGET = 20
@@ -197,10 +194,7 @@ class GpuInferenceEndpoint(Construct):
             self._variant_scaling(min_instances, max_instances, invocations_per_instance_target,
                                   (business_hours or BusinessHours()) if mode == "schedule" else None)
         elif fixed_capacity_reason:  # a fixed fleet (idle_mode none, min == max), and its owner said why
-            nag_acks.acknowledge(self.endpoint, PACK_NAME, ENDPOINT_SCALING_RULE.removeprefix(f"{PACK_NAME}-"),
-                                 fixed_capacity_reason)
-            self.endpoint.add_metadata("checkov", {"skip": [{"id": ENDPOINT_SCALING_CHECK,
-                                                             "comment": fixed_capacity_reason}]})
+            nag_acks.acknowledge_verdict(self.endpoint, ENDPOINT_SCALING_RULE, fixed_capacity_reason)
         floor = {"scale_to_zero": 0, "schedule": 1}.get(mode, min_instances)
         record_capacity(self.endpoint, workload=construct_id, instance_type=instance_type, min_instances=floor,
                         max_instances=max_instances, note=_capacity_note(mode, min_instances))

@@ -17,10 +17,14 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import IConstruct
 
-__all__ = ["AWS_SOLUTIONS", "SERVERLESS", "Reasons", "acknowledge", "acknowledge_wildcards", "nag_text",
-           "wildcard_findings"]
+from aifinops.policies.nag.rule import PACK_NAME
+from aifinops.policies.resource_facts.aif_twins import TWINS
+
+__all__ = ["AWS_SOLUTIONS", "CHECKOV_METADATA", "SERVERLESS", "Reasons", "acknowledge", "acknowledge_verdict",
+           "acknowledge_wildcards", "add_checkov_skip", "nag_text", "wildcard_findings"]
 
 AWS_SOLUTIONS = "AwsSolutions"  # the plugin (pack) names of cdk-nag 3
+CHECKOV_METADATA = "checkov"  # resource metadata checkov reads its skips from: {"skip": [{"id", "comment"}]}
 SERVERLESS = "Serverless"
 Reasons = Mapping[str | None, str]  # reason per statement id (None: a statement without one)
 
@@ -139,6 +143,27 @@ def acknowledge(scope: IConstruct, plugin: str, rule: str, reason: str, finding:
     the resources under `scope`, with `reason` (recorded in validation-report.json)."""
     rule_id = f"{plugin}-{rule}" + (f"[{finding}]" if finding else "")
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=f"{plugin}::{rule_id}", reason=reason))
+
+
+def acknowledge_verdict(resource: cdk.CfnResource, rule_id: str, reason: str) -> None:
+    """Acknowledge one AiFinOps verdict on `resource` for every tool that reports it: the cdk-nag rule
+    (`rule_id`, e.g. ``AiFinOps-SM1``) and its checkov twin (``CKV_AIF_3``, from `aif_twins.TWINS`), with the
+    same reason. A rule without a twin is acknowledged in cdk-nag alone."""
+    plugin, _, suffix = rule_id.partition("-")
+    if plugin != PACK_NAME or not suffix:
+        raise ValueError(f"{rule_id!r} is not an AiFinOps rule id (e.g. {PACK_NAME}-SM1)")
+    acknowledge(resource, PACK_NAME, suffix, reason)
+    twin = TWINS.get(rule_id)
+    if twin is not None:
+        add_checkov_skip(resource, twin, reason)
+
+
+def add_checkov_skip(resource: cdk.CfnResource, check_id: str, reason: str) -> None:
+    """Add a checkov skip (`check_id`, `reason`) to the resource's metadata, after those already there."""
+    existing: Any = resource.get_metadata(CHECKOV_METADATA) or {}
+    base = existing if isinstance(existing, dict) else {}
+    entries = [e for e in base.get("skip", []) if isinstance(e, dict) and e.get("id") != check_id]
+    resource.add_metadata(CHECKOV_METADATA, {**base, "skip": [*entries, {"id": check_id, "comment": reason}]})
 
 
 def acknowledge_wildcards(scope: IConstruct, statements: Iterable[iam.PolicyStatement], reasons: Reasons) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from aifinops.catalog import model_catalog
 from aifinops.config import ENVIRONMENT, MODEL, PROJECT, TASK_TYPE, TEAM, FinOpsConfig
-from aifinops.policies.checkov.aif_template import read_cost_tags
+from aifinops.policies.resource_facts.aif_template import read_cost_tags
 
 MISSING = "cost-tag-missing"
 WRONG_VALUE = "cost-tag-value"

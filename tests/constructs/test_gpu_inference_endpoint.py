@@ -4,7 +4,6 @@ role; KMS only where SageMaker takes it; cost tags everywhere; every prop rule w
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import Any
 
 import aws_cdk as cdk
@@ -18,7 +17,7 @@ from aifinops.config import Environment, FinOpsConfig
 from aifinops.constructs import ConstructPropError, CostTags
 from aifinops.constructs.capacity import CAPACITY_METADATA
 from aifinops.constructs.gpu_endpoint_rules import SAGEMAKER_NAME, BusinessHours, sagemaker_name
-from aifinops.constructs.gpu_inference_endpoint import ENDPOINT_SCALING_CHECK, GpuInferenceEndpoint
+from aifinops.constructs.gpu_inference_endpoint import GpuInferenceEndpoint
 from aifinops.constructs.sagemaker_sources import (
     has_instance_storage,
     parse_ecr_image,
@@ -483,13 +482,7 @@ def test_a_fixed_fleet_is_a_finding_unless_its_owner_says_why(config: FinOpsConf
     assert (suppressed["acknowledgedId"], suppressed["reason"]) == ("AiFinOps::AiFinOps-SM1", why)
     [endpoint] = [r for r in reasoned["template"]["Resources"].values()
                   if r["Type"] == "AWS::SageMaker::Endpoint" and r["Properties"]["EndpointName"] == "ranker-fixed"]
-    assert endpoint["Metadata"]["checkov"]["skip"] == [{"id": ENDPOINT_SCALING_CHECK, "comment": why}]
-
-
-def test_the_checkov_twin_id_matches_the_check() -> None:
-    checks = Path(__file__).resolve().parents[2] / "aifinops" / "policies" / "checkov"
-    source = (checks / "ckv_aif_3_endpoint_scaling.py").read_text()
-    assert f'CHECK_ID = "{ENDPOINT_SCALING_CHECK}"' in source
+    assert endpoint["Metadata"]["checkov"]["skip"] == [{"id": "CKV_AIF_3", "comment": why}]
 
 
 @pytest.mark.parametrize(("props", "code"), [

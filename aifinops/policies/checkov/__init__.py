@@ -25,8 +25,9 @@ fails too). The reasons of resource checks are in ``check_result.details`` of ch
 the graph check CKV_AIF_3 in ``check_result.entity.aifinops_details`` (checkov keeps no details for graph checks).
 
 The cdk-nag rules give the same verdicts (tests/policies/checkov/test_parity.py runs both on the same
-templates): they import the stdlib-only modules here as ``aifinops.policies.checkov.*`` - the resource types,
-tag, instance type and time limit readers (``aif_resources``, ``aif_template``) and the scale-down decision
-(``aif_scaling``) - so both tools read one definition. A value that cannot be judged at synth (an intrinsic
+templates): both import the stdlib-only modules of ``aifinops.policies.resource_facts`` - the resource types,
+tag, instance type and time limit readers (``aif_resources``, ``aif_template``), the scale-down decision
+(``aif_scaling``) and the rest - so both tools read one definition (``aif_facts`` puts that directory on
+``sys.path`` for checkov). A value that cannot be judged at synth (an intrinsic
 function standing for the whole property) gives no result here and NOT_APPLICABLE in the pack.
 """

@@ -12,8 +12,10 @@ from checkov.cloudformation.checks.resource.base_resource_check import (  # type
 from checkov.common.models.enums import CheckCategories, CheckResult  # type: ignore[import-not-found,unused-ignore]
 
 if TYPE_CHECKING:
-    from aifinops.policies.checkov import aif_policy, aif_template
+    from aifinops.policies.checkov import aif_policy
+    from aifinops.policies.resource_facts import aif_template
 else:  # checkov runs each file as a top-level module, with this directory on sys.path
+    import aif_facts  # noqa: F401  (first: puts resource_facts on sys.path)
     import aif_policy
     import aif_template
 

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aifinops.policies.checkov import aif_policy, aif_resources
+    from aifinops.policies.checkov import aif_policy
     from aifinops.policies.checkov.aif_check import AiFinOpsResourceCheck
+    from aifinops.policies.resource_facts import aif_resources
 else:  # checkov runs each file as a top-level module, with this directory on sys.path
+    import aif_facts  # noqa: F401  (first: puts resource_facts on sys.path)
     import aif_policy
     import aif_resources
     from aif_check import AiFinOpsResourceCheck

@@ -20,43 +20,28 @@ runner keeps no details for graph checks, so a failure's reason travels in the r
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from checkov.common.checks_infra.registry import get_graph_checks_registry  # type: ignore[import-not-found,unused-ignore]
 from checkov.common.graph.checks_infra.base_check import BaseGraphCheck  # type: ignore[import-not-found,unused-ignore]
-from checkov.runner_filter import RunnerFilter  # type: ignore[import-not-found,unused-ignore]
 
 if TYPE_CHECKING:
-    from aifinops.policies.checkov import aif_policy, aif_resources, aif_scaling, aif_template
+    from aifinops.policies.checkov import aif_graph, aif_policy
+    from aifinops.policies.checkov.aif_graph import Resource
+    from aifinops.policies.resource_facts import aif_resources, aif_scaling, aif_template
 else:  # checkov runs each file as a top-level module, with this directory on sys.path
+    import aif_facts  # noqa: F401  (first: puts resource_facts on sys.path)
+    import aif_graph
     import aif_policy
     import aif_resources
     import aif_scaling
     import aif_template
+    from aif_graph import Resource
 
 CHECK_ID = "CKV_AIF_3"
 ENDPOINT = aif_resources.ENDPOINT
 COMPONENT = aif_resources.INFERENCE_COMPONENT
 TARGET = aif_resources.SCALABLE_TARGET
-REASON_KEY = "aifinops_details"
-
-
-@dataclass(frozen=True, eq=False)  # identity equality: a resource is a vertex, and a dict key here
-class Resource:
-    """A resource of the scan, from its graph vertex (`config_` holds its properties as written)."""
-
-    vertex: dict[str, Any]
-    file: str
-    logical_id: str
-    type: str
-    props: dict[str, Any]
-
-    @classmethod
-    def of(cls, vertex: dict[str, Any]) -> Resource:
-        props = aif_template.clean(vertex.get("config_") or {})
-        return cls(vertex, str(vertex.get("file_path_", "")), str(vertex.get("block_name_", "")).split(".")[-1],
-                   str(vertex.get("resource_type", "")), props if isinstance(props, dict) else {})
+REASON_KEY = aif_graph.REASON_KEY
 
 
 class EndpointScaling(BaseGraphCheck):  # type: ignore[misc,unused-ignore]
@@ -70,7 +55,7 @@ class EndpointScaling(BaseGraphCheck):  # type: ignore[misc,unused-ignore]
         self.frameworks = ["cloudformation"]
 
     def run(self, graph_connector: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-        resources = [Resource.of(v) for v in _vertices(graph_connector) if v.get("block_type_") == "resource"]
+        resources = aif_graph.resources(graph_connector)
         passed: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
         unknown: list[dict[str, Any]] = []
@@ -181,14 +166,4 @@ def _endpoint_of(file: str, value: Any, by_id: dict[tuple[str, str], Resource],
     return by_name.get(name) if name else None
 
 
-def _vertices(graph: Any) -> list[dict[str, Any]]:
-    """Vertex attributes from either graph library checkov may use: networkx, or rustworkx (its default)."""
-    networkx = type(graph).__module__.startswith("networkx")
-    nodes = graph.nodes(data=True) if networkx else graph.nodes()
-    return [data for _, data in nodes]
-
-
-_registry = get_graph_checks_registry("cloudformation")
-if not any(c.id == CHECK_ID for c in _registry.checks):  # checkov may execute this file more than once
-    RunnerFilter.notify_external_check(CHECK_ID)
-    _registry.checks.append(EndpointScaling())
+aif_graph.register(EndpointScaling())

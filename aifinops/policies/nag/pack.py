@@ -18,7 +18,9 @@ from aifinops.policies.nag.rules import (
     cost_tags,
     endpoint_scaling,
     guard_functions,
+    imds,
     job_time_limit,
+    pack_topics,
 )
 
 RULES: tuple[NagRule, ...] = (
@@ -29,6 +31,8 @@ RULES: tuple[NagRule, ...] = (
     bedrock_profiles.RULE,
     guard_functions.RULE,
     alert_topics.RULE,
+    imds.RULE,
+    pack_topics.RULE,
 )
 
 

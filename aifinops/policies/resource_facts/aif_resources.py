@@ -1,9 +1,9 @@
 """The AI resource types the checks cover, where each keeps its cost tags, instance types and time limit.
 Standard library only.
 
-These lists are the one place both tools read their resource types from: the checkov checks here, and the
-cdk-nag rules (`aifinops.policies.nag.rules`), which import this module as ``aifinops.policies.checkov.
-aif_resources``; tests/policies/nag/test_shared_facts.py pins that each rule covers the types of its check.
+These lists are the one place both tools read their resource types from: the checkov checks
+(`aifinops.policies.checkov`) and the cdk-nag rules (`aifinops.policies.nag.rules`);
+tests/policies/nag/test_shared_facts.py pins that each rule covers the types of its check.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING or __package__:  # imported as part of aifinops (the cdk-nag rules, tests)
-    from aifinops.policies.checkov import aif_template as t
-else:  # checkov runs each file as a top-level module, with this directory on sys.path
+    from aifinops.policies.resource_facts import aif_template as t
+else:  # checkov: this directory is on sys.path (aifinops/policies/checkov/aif_facts.py)
     import aif_template as t
 
 LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"

@@ -1,7 +1,7 @@
 """When a SageMaker endpoint counts as scaling down outside production. Standard library only.
 
 One decision for both tools: CKV_AIF_3 here and the cdk-nag rule AiFinOps-SM1 (which imports this module as
-``aifinops.policies.checkov.aif_scaling``), so they cannot drift apart. They differ only in how they find an
+``aifinops.policies.resource_facts.aif_scaling``), so they cannot drift apart. They differ only in how they find an
 endpoint's config and scalable targets in a template.
 
 - Serverless: every variant (production and shadow) of the endpoint's config has a ServerlessConfig without
@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING or __package__:  # imported as part of aifinops (the cdk-nag rules, tests)
-    from aifinops.policies.checkov import aif_template as t
-else:  # checkov runs each file as a top-level module, with this directory on sys.path
+    from aifinops.policies.resource_facts import aif_template as t
+else:  # checkov: this directory is on sys.path (aifinops/policies/checkov/aif_facts.py)
     import aif_template as t
 
 VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"

@@ -6,8 +6,11 @@ template; intrinsic functions (``Ref``, ``Fn::...``) stay as they are unless che
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
+
+SUB_REF = re.compile(r"\$\{([^}!][^}]*)\}")  # ${Name} in Fn::Sub, not ${!Literal}
 
 
 def clean(value: Any) -> Any:
@@ -154,3 +157,41 @@ def _sub_names(text: str) -> Iterator[str]:
         name, _, rest = rest.partition("}")
         if name and not name.startswith("!"):
             yield name.split(".", 1)[0]
+
+
+def render(value: Any) -> str | None:
+    """A string value with references written ``${LogicalId}`` (any attribute of it) and pseudo
+    parameters ``${AWS::Region}``; None when some part cannot be read (Fn::If, Fn::ImportValue ...)."""
+    if isinstance(value, str):
+        return value
+    if not is_intrinsic(value):
+        return None
+    name, arg = next(iter(value.items()))
+    if name == "Ref" and isinstance(arg, str):
+        return f"${{{arg}}}"
+    if name == "Fn::GetAtt":  # [LogicalId, Attribute] or "LogicalId.Attribute"
+        target = arg[0] if isinstance(arg, list) and arg else arg.split(".")[0] if isinstance(arg, str) else None
+        return f"${{{target}}}" if isinstance(target, str) else None
+    if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str):
+        parts = [render(part) for part in arg[1]] if isinstance(arg[1], list) else [None]
+        texts = [p for p in parts if p is not None]
+        return arg[0].join(texts) if len(texts) == len(parts) else None
+    if name == "Fn::Sub" and isinstance(arg, str):
+        return SUB_REF.sub(lambda m: f"${{{m.group(1).split('.')[0]}}}", arg)
+    if name == "Fn::Sub" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) \
+            and isinstance(arg[1], dict):
+        return _render_sub(arg[0], arg[1])
+    return None
+
+
+def _render_sub(text: str, variables: Mapping[str, Any]) -> str | None:
+    """Fn::Sub in its list form: its own variables rendered in place; None when one cannot be."""
+    values = {name: render(value) for name, value in variables.items()}
+    if any(v is None for v in values.values()):
+        return None
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return values.get(name) or f"${{{name.split('.')[0]}}}"
+
+    return SUB_REF.sub(substitute, text)

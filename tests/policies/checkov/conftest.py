@@ -13,6 +13,7 @@ import pytest
 
 from aifinops.policies.checkov.aif_policy import ENV_VAR
 from aifinops.policies.checkov_policy import write_checkov_policy
+from aifinops.policies.resource_facts.aif_twins import TWINS
 from tests.conftest import ROOT
 from tests.policies.checkov.harness import CheckovRun
 from tests.policies.checkov.templates import TEMPLATES
@@ -22,7 +23,7 @@ CHECKS_DIR = ROOT / "aifinops" / "policies" / "checkov"
 INSTALL = "python3 -m venv .venv-checkov && .venv-checkov/bin/pip install -r requirements/checkov.txt"
 
 
-CHECK_IDS = "CKV_AIF_1,CKV_AIF_2,CKV_AIF_3,CKV_AIF_4"
+CHECK_IDS = ",".join(TWINS.values())
 
 
 def write_templates(directory: Path, templates: dict[str, dict[str, Any]]) -> Path:

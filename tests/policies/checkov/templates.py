@@ -241,5 +241,66 @@ OPAQUE_SCALING = {
     "ParameterTarget": target({"Ref": "TargetResourceId"}, VARIANT, 1),
 }
 
+
+# IMD1 / CKV_AIF_5: accelerated instances and launch templates require IMDSv2.
+def launch_template(instance_type: str | None, options: Any = None, name: str | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    if instance_type is not None:
+        data["InstanceType"] = instance_type
+    if options is not None:
+        data["MetadataOptions"] = options
+    props: dict[str, Any] = {"LaunchTemplateData": data}
+    if name is not None:
+        props["LaunchTemplateName"] = name
+    return resource("AWS::EC2::LaunchTemplate", **props)
+
+
+def instance(instance_type: str, launch_template: Any = None) -> dict[str, Any]:
+    props: dict[str, Any] = {"InstanceType": instance_type, "ImageId": "ami-12345678",
+                             "Tags": tag_list()}
+    if launch_template is not None:
+        props["LaunchTemplate"] = launch_template
+    return resource("AWS::EC2::Instance", **props)
+
+
+REQUIRED = {"HttpTokens": "required"}
+IMDS = {
+    "ImdsRequiredTemplate": launch_template("g5.xlarge", REQUIRED),
+    "ImdsOptionalTemplate": launch_template("g5.xlarge", {"HttpTokens": "optional"}),
+    "ImdsNoOptionsTemplate": launch_template("p4d.24xlarge"),
+    "ImdsNoTokensTemplate": launch_template("g5.xlarge", {"HttpPutResponseHopLimit": 2}),
+    "ImdsDisabledTemplate": launch_template("g5.xlarge", {"HttpEndpoint": "disabled"}),
+    "ImdsUnresolvedTokens": launch_template("g5.xlarge", {"HttpTokens": {"Ref": "Tokens"}}),
+    "ImdsCpuTemplate": launch_template("m5.large"),
+    "ImdsTypelessRequired": launch_template(None, REQUIRED, name="gpu-imdsv2"),
+    "ImdsTypelessOptional": launch_template(None, {"HttpTokens": "optional"}, name="gpu-imdsv1"),
+    "ImdsBareInstance": instance("p5.48xlarge"),
+    "ImdsCpuInstance": instance("m5.large"),
+    "ImdsInstanceByRef": instance("g5.xlarge", {"LaunchTemplateId": {"Ref": "ImdsTypelessRequired"},
+                                                "Version": "1"}),
+    "ImdsInstanceByName": instance("g5.xlarge", {"LaunchTemplateName": "gpu-imdsv2", "Version": "1"}),
+    "ImdsInstanceByRefOptional": instance("g6.xlarge", {"LaunchTemplateId": {"Ref": "ImdsTypelessOptional"},
+                                                        "Version": "1"}),
+    "ImdsInstanceByGetAtt": instance("g6.xlarge", {
+        "LaunchTemplateId": {"Fn::GetAtt": ["ImdsTypelessOptional", "LaunchTemplateId"]}, "Version": "1"}),
+    "ImdsInstanceElsewhere": instance("g5.xlarge", {"LaunchTemplateId": "lt-0123456789abcdef0", "Version": "1"}),
+}
+
+# SNS2 / CKV_AIF_6: the pack's topics are encrypted with a customer managed key.
+KEY_ARN = "arn:aws:kms:us-east-1:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+PACK_TOPIC_METADATA = {"aifinops:pack-topic": {"construct": "BudgetTopic"}}
+TOPICS = {
+    "PackTopicEncrypted": {**resource("AWS::SNS::Topic", KmsMasterKeyId=KEY_ARN), "Metadata": PACK_TOPIC_METADATA},
+    "PackTopicByRef": {**resource("AWS::SNS::Topic", KmsMasterKeyId={"Fn::GetAtt": ["Key", "Arn"]}),
+                       "Metadata": PACK_TOPIC_METADATA},
+    "PackTopicPlain": {**resource("AWS::SNS::Topic", TopicName="renamed"), "Metadata": PACK_TOPIC_METADATA},
+    "PackTopicByName": resource("AWS::SNS::Topic", TopicName="aifinops-gpu-guard"),
+    "PackTopicAwsManaged": resource("AWS::SNS::Topic", TopicName="aifinops-budgets", KmsMasterKeyId="alias/aws/sns"),
+    "PackTopicManagedArn": {**resource("AWS::SNS::Topic", KmsMasterKeyId={
+        "Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/sns"}),
+        "Metadata": PACK_TOPIC_METADATA},
+    "UserTopicPlain": resource("AWS::SNS::Topic", TopicName="orders"),
+}
+
 TEMPLATES = {"cost_tags.json": COST_TAGS, "accelerators.json": ACCELERATORS, "time_limits.json": TIME_LIMITS,
-             "scaling.json": SCALING, "review.json": REVIEW, "opaque_scaling.json": OPAQUE_SCALING}
+             "scaling.json": SCALING, "review.json": REVIEW, "opaque_scaling.json": OPAQUE_SCALING, "imds.json": IMDS, "topics.json": TOPICS}

@@ -14,12 +14,12 @@ import pytest
 
 from aifinops.config import FinOpsConfig
 from aifinops.policies.nag.rule import NagRule, Outcome, ResourceView
-from aifinops.policies.nag.rules import accelerator_types, cost_tags, endpoint_scaling, job_time_limit
+from aifinops.policies.nag.pack import RULES
+from aifinops.policies.resource_facts.aif_twins import TWINS
 from tests.policies.checkov.harness import CheckovRun
 from tests.policies.checkov.templates import TEMPLATES
 
-PAIRS = {"CKV_AIF_1": cost_tags.RULE, "CKV_AIF_2": accelerator_types.RULE, "CKV_AIF_3": endpoint_scaling.RULE,
-         "CKV_AIF_4": job_time_limit.RULE}
+PAIRS = {check: next(r for r in RULES if r.rule_id == rule) for rule, check in TWINS.items()}
 STATUS = {Outcome.COMPLIANT: "PASSED", Outcome.NON_COMPLIANT: "FAILED", Outcome.NOT_APPLICABLE: None}
 CASES = [(template, logical_id) for template, resources in TEMPLATES.items() for logical_id in resources]
 

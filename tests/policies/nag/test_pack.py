@@ -14,7 +14,6 @@ from aws_cdk import aws_sagemaker as sagemaker
 
 from aifinops.config import FinOpsConfig
 from aifinops.policies.nag import RULES, AiFinOpsChecks
-from aifinops.policies.nag.__main__ import RULES_MD, rules_markdown
 from aifinops.policies.nag.rules import (
     accelerator_types,
     alert_topics,
@@ -22,14 +21,17 @@ from aifinops.policies.nag.rules import (
     cost_tags,
     endpoint_scaling,
     guard_functions,
+    imds,
     job_time_limit,
+    pack_topics,
 )
+from aifinops.policies.nag.rules_doc import RULES_MD, rules_markdown
 from tests.policies.nag.conftest import PROD_TAGS, tag
 
 PINNED = ["AiFinOps-TAG1", "AiFinOps-ACC1", "AiFinOps-SM1", "AiFinOps-JOB1", "AiFinOps-BR1", "AiFinOps-FN1",
-          "AiFinOps-SNS1"]
+          "AiFinOps-SNS1", "AiFinOps-IMD1", "AiFinOps-SNS2"]
 MODULES = [cost_tags, accelerator_types, endpoint_scaling, job_time_limit, bedrock_profiles, guard_functions,
-           alert_topics]
+           alert_topics, imds, pack_topics]
 
 
 def test_the_rule_ids_are_pinned(config: FinOpsConfig) -> None:
@@ -50,7 +52,7 @@ def test_rules_md_is_generated_from_the_pack() -> None:
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory, config: FinOpsConfig) -> dict[str, Any]:
-    """One app: an untagged model (TAG1), an unscaled production endpoint (SM1, WARN), and a job definition
+    """One app: an untagged model (TAG1), an unscaled production endpoint (SM1), and a job definition
     without a time limit whose JOB1 finding is acknowledged."""
     outdir = tmp_path_factory.mktemp("nag-synth")
     app = cdk.App(outdir=str(outdir), builtin_cloud_formation_validation=False)
@@ -79,7 +81,7 @@ def test_findings_land_in_the_report_with_rule_id_path_and_level(report: dict[st
     assert set(found) == {"AiFinOps-TAG1", "AiFinOps-SM1"}
     assert _paths(found["AiFinOps-TAG1"]) == ["Workloads/Untagged"]
     assert found["AiFinOps-TAG1"]["severity"] == "error"
-    assert found["AiFinOps-SM1"]["severity"] == "warning"
+    assert found["AiFinOps-SM1"]["severity"] == "error"  # as its checkov twin CKV_AIF_3
     assert found["AiFinOps-SM1"]["description"] == endpoint_scaling.INFO
 
 

@@ -6,69 +6,22 @@ they cannot read comes back as None, and each rule says what it does then.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from aifinops.catalog.accelerators import is_accelerated as catalog_is_accelerated
 from aifinops.config import ENVIRONMENT, Environment, FinOpsConfig
 from aifinops.naming import NAME_PREFIX
-from aifinops.policies.checkov import aif_resources
 from aifinops.policies.nag.rule import ResourceView
+from aifinops.policies.resource_facts import aif_resources
+from aifinops.policies.resource_facts.aif_template import SUB_REF, render
 from aifinops.template_metadata import GUARD
-
-_SUB_REF = re.compile(r"\$\{([^}!][^}]*)\}")
-
-
-def is_intrinsic(value: Any) -> bool:
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
-    return isinstance(key, str) and (key == "Ref" or key.startswith("Fn::"))
-
-
-def render(value: Any) -> str | None:
-    """A string value with references written ``${LogicalId}`` (any attribute of it) and pseudo
-    parameters ``${AWS::Region}``; None when some part cannot be read (Fn::If, Fn::ImportValue ...)."""
-    if isinstance(value, str):
-        return value
-    if not is_intrinsic(value):
-        return None
-    name, arg = next(iter(value.items()))
-    if name == "Ref" and isinstance(arg, str):
-        return f"${{{arg}}}"
-    if name == "Fn::GetAtt":  # [LogicalId, Attribute] or "LogicalId.Attribute"
-        target = arg[0] if isinstance(arg, list) and arg else arg.split(".")[0] if isinstance(arg, str) else None
-        return f"${{{target}}}" if isinstance(target, str) else None
-    if name == "Fn::Join" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str):
-        parts = [render(part) for part in arg[1]] if isinstance(arg[1], list) else [None]
-        texts = [p for p in parts if p is not None]
-        return arg[0].join(texts) if len(texts) == len(parts) else None
-    if name == "Fn::Sub" and isinstance(arg, str):
-        return _SUB_REF.sub(lambda m: f"${{{m.group(1).split('.')[0]}}}", arg)
-    if name == "Fn::Sub" and isinstance(arg, list) and len(arg) == 2 and isinstance(arg[0], str) \
-            and isinstance(arg[1], dict):
-        return _render_sub(arg[0], arg[1])
-    return None
-
-
-def _render_sub(text: str, variables: Mapping[str, Any]) -> str | None:
-    """Fn::Sub in its list form: its own variables rendered in place; None when one cannot be."""
-    values = {name: render(value) for name, value in variables.items()}
-    if any(v is None for v in values.values()):
-        return None
-
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return values.get(name) or f"${{{name.split('.')[0]}}}"
-
-    return _SUB_REF.sub(substitute, text)
 
 
 def unknown_references(text: str, resource: ResourceView) -> list[str]:
     """The names `text` refers to that are neither resources of the template nor pseudo parameters
     (parameters, imports): they could stand for anything."""
-    return [name for name in _SUB_REF.findall(text)
+    return [name for name in SUB_REF.findall(text)
             if not name.startswith("AWS::") and name.split(".")[0] not in resource.siblings]
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from cdk_nag import NagMessageLevel
 
 from aifinops.config import FinOpsConfig
-from aifinops.policies.checkov import aif_resources
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
 from aifinops.policies.nag.rules._cfn import environment_of, instance_types, is_accelerated
+from aifinops.policies.resource_facts import aif_resources
 
 RULE_ID = "AiFinOps-ACC1"
 LEVEL = NagMessageLevel.ERROR  # the environment's SCP denies the type at deploy time anyway: fail early

@@ -9,7 +9,9 @@ from cdk_nag import NagMessageLevel
 
 from aifinops.config import FinOpsConfig
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
-from aifinops.policies.nag.rules._cfn import is_guard_function, render
+from aifinops.policies.nag.rules._cfn import is_guard_function
+from aifinops.policies.resource_facts import aif_topics
+from aifinops.policies.resource_facts.aif_template import render
 
 RULE_ID = "AiFinOps-SNS1"
 # WARN: the messages carry budget names, amounts and resource ids, not secrets; yet they are read by
@@ -22,31 +24,26 @@ EXPLANATION = (
     "service use it (BudgetTopic does); the AWS managed key alias/aws/sns (by alias or alias ARN) cannot be used "
     "by AWS Budgets or Cost Anomaly Detection. Cost-alert topics are those an AWS::Budgets::Budget subscriber, an "
     "AWS::CE::AnomalySubscription subscriber or the environment of a guard or enforcer function refers to, "
-    "in the same stack.")
+    "in the same stack; the pack's own topics are AiFinOps-SNS2's.")
 
 TYPES = frozenset({"AWS::SNS::Topic"})
-AWS_MANAGED_KEY = "alias/aws/sns"
+AWS_MANAGED_KEY = aif_topics.AWS_MANAGED_KEY
 
 
 def check(resource: ResourceView, config: FinOpsConfig) -> Verdict:
     if resource.type not in TYPES:
         return Verdict.skip(f"{resource.type} is not an SNS topic")
+    if aif_topics.is_pack_topic(resource.properties, resource.metadata):
+        return Verdict.skip("a topic of the aifinops pack: AiFinOps-SNS2 judges it")
     users = sorted({user for user, address in _alert_addresses(resource) if _is_topic(address, resource)})
     if not users:
         return Verdict.skip("no budget, anomaly subscription or guard function in the stack publishes to it")
     key = resource.properties.get("KmsMasterKeyId")
     if key is None:
         return Verdict.fail(f"unencrypted, used by {', '.join(users)}")
-    if _aws_managed(key):
+    if aif_topics.aws_managed(key):
         return Verdict.fail(f"encrypted with {AWS_MANAGED_KEY}, which {', '.join(users)} cannot publish with")
     return Verdict.ok(f"encrypted; used by {', '.join(users)}")
-
-
-def _aws_managed(key: Any) -> bool:
-    """The AWS managed key, by alias (``alias/aws/sns``) or alias ARN (``arn:...:alias/aws/sns``), literal or
-    rendered from a join or Fn::Sub over pseudo parameters."""
-    text = render(key)
-    return text is not None and (text.lower() == AWS_MANAGED_KEY or text.lower().endswith(f":{AWS_MANAGED_KEY}"))
 
 
 def _alert_addresses(resource: ResourceView) -> Iterator[tuple[str, Any]]:

@@ -12,7 +12,7 @@ from cdk_nag import NagMessageLevel
 from aifinops.catalog import bedrock_invoke_managed_policies
 from aifinops.config import FinOpsConfig
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
-from aifinops.policies.nag.rules._cfn import is_intrinsic, render
+from aifinops.policies.resource_facts.aif_template import is_intrinsic, render
 
 RULE_ID = "AiFinOps-BR1"
 LEVEL = NagMessageLevel.ERROR  # a direct grant bypasses per-team cost attribution

@@ -5,10 +5,10 @@ from __future__ import annotations
 from cdk_nag import NagMessageLevel
 
 from aifinops.config import FinOpsConfig
-from aifinops.policies.checkov import aif_resources
 from aifinops.policies.cost_tags import check_tags
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
 from aifinops.policies.nag.rules._cfn import instance_types, is_accelerated, tags_of
+from aifinops.policies.resource_facts import aif_resources
 
 RULE_ID = "AiFinOps-TAG1"
 LEVEL = NagMessageLevel.ERROR  # untagged AI spend is invisible to budgets, Cost Explorer and the guard

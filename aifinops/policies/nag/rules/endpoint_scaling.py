@@ -5,14 +5,15 @@ from __future__ import annotations
 from cdk_nag import NagMessageLevel
 
 from aifinops.config import FinOpsConfig
-from aifinops.policies.checkov import aif_resources, aif_scaling
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
-from aifinops.policies.nag.rules._cfn import environment_of, names_of, refers_to, render, unknown_references
+from aifinops.policies.nag.rules._cfn import environment_of, names_of, refers_to, unknown_references
+from aifinops.policies.resource_facts import aif_resources, aif_scaling
+from aifinops.policies.resource_facts.aif_template import render
 
 RULE_ID = "AiFinOps-SM1"
-# WARN, not ERROR: a fixed-size endpoint can be deliberate (acknowledge it with the reason); WARN still
-# fails synthesis, so the choice is recorded either way.
-LEVEL = NagMessageLevel.WARN
+# ERROR, as its checkov twin CKV_AIF_3: one verdict, one level. A fixed-size endpoint can be deliberate:
+# acknowledge it with the reason (GpuInferenceEndpoint's fixed_capacity_reason does, for both tools).
+LEVEL = NagMessageLevel.ERROR
 INFO = ("The SageMaker endpoint has no auto scaling, or, outside production, can neither scale to zero nor "
         "scale down on a schedule.")
 EXPLANATION = (

@@ -10,7 +10,8 @@ from cdk_nag import NagMessageLevel
 from aifinops.config import FinOpsConfig
 from aifinops.naming import NAME_PREFIX
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
-from aifinops.policies.nag.rules._cfn import is_guard_function, names_of, refers_to, render
+from aifinops.policies.nag.rules._cfn import is_guard_function, names_of, refers_to
+from aifinops.policies.resource_facts.aif_template import render
 from aifinops.template_metadata import GUARD
 
 RULE_ID = "AiFinOps-FN1"
