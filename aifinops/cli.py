@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,19 @@ app.add_typer(guard_app, name="guard")
 app.add_typer(org_app, name="org")
 app.command("check")(check_command)
 app.command("checkov")(checkov_templates)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        print(f"aifinops {package_version('aifinops')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="print the aifinops version and exit")] = False,
+          ) -> None:
+    """AI FinOps policy and tagging pack for AWS."""
 
 
 @app.command()

@@ -12,3 +12,4 @@ GUARDRAILS = "aifinops:guardrails"  # stack metadata of an org guardrail stack: 
 # the routes no SCP can close
 # resource metadata of every SNS topic a pack construct creates (AiFinOps-SNS2 / CKV_AIF_6 judge them)
 PACK_TOPIC = aif_topics.PACK_TOPIC
+GOVERNANCE = "aifinops:governance"  # stack metadata of a stack aifinops.exempt() took out of governance: reason

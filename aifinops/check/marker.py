@@ -16,7 +16,7 @@ from constructs import Construct, IConstruct
 
 from aifinops.check.marker_key import SECURITY_CHECKS_KEY
 
-__all__ = ["SECURITY_CHECKS_KEY", "add_marked_plugins"]
+__all__ = ["SECURITY_CHECKS_KEY", "add_marked_plugins", "mark_stacks"]
 
 
 def add_marked_plugins(scope: Construct, *plugins: cdk.IPolicyValidationPlugin) -> None:
@@ -26,7 +26,13 @@ def add_marked_plugins(scope: Construct, *plugins: cdk.IPolicyValidationPlugin) 
     cross into nested Stages: attach the plugins to each nested Stage too."""
     cdk.Validations.of(scope).add_plugins(*plugins)
     stage = scope if isinstance(scope, cdk.Stage) else cdk.Stage.of(scope)
-    cdk.Aspects.of(stage or scope).add(_SecurityChecksMark(tuple(p.name for p in plugins)))
+    mark_stacks(stage or scope, [p.name for p in plugins])
+
+
+def mark_stacks(stage: Construct, names: list[str]) -> None:
+    """Mark every stack of `stage` (not of Stages inside it) with the plugin `names`: for a nested Stage whose
+    templates the app's plugins validate, but which the app's aspects do not reach."""
+    cdk.Aspects.of(stage).add(_SecurityChecksMark(tuple(names)))
 
 
 @jsii.implements(cdk.IAspect)

@@ -12,7 +12,7 @@ from functools import cache
 from importlib.metadata import PackageNotFoundError, metadata
 
 from aifinops.check.findings import Level
-from aifinops.policies.nag.rules_doc import anchor
+from aifinops.policies.rules_md import anchor
 
 NAG_RULES = "https://github.com/cdklabs/cdk-nag/blob/main/RULES.md"
 CHECKOV_INDEX = "https://www.checkov.io/5.Policy%20Index/cloudformation.html"

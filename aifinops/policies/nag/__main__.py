@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sys
 
-from aifinops.policies.nag.rules_doc import RULES_MD, rules_markdown
+from aifinops.policies.nag.rules_doc import rules_markdown
+from aifinops.policies.rules_md import RULES_MD
 
 
 def main(argv: list[str]) -> int:

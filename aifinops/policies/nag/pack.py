@@ -22,6 +22,7 @@ from aifinops.policies.nag.rules import (
     job_time_limit,
     pack_topics,
 )
+from aifinops.template_metadata import GOVERNANCE
 
 RULES: tuple[NagRule, ...] = (
     cost_tags.RULE,
@@ -69,6 +70,7 @@ class AiFinOpsChecks(NagPack):
         self._pack_name = PACK_NAME
         self._config = config
         self._templates = TemplateCache()
+        self._reasons: dict[tuple[str, str], str] = {}
         self._by_type: dict[str, list[NagRule]] = defaultdict(list)
         for rule in RULES:
             for resource_type in rule.resource_types:
@@ -90,6 +92,8 @@ class AiFinOpsChecks(NagPack):
         rules = self._by_type.get(node.cfn_resource_type)
         if not rules:
             return  # one jsii round trip per resource of a type no rule reads
+        if _exempt(node.stack):
+            return  # aifinops.exempt(stack, reason): the reason is in the stack's template
         view: ResourceView | Exception | None
         try:
             view = self._templates.view_of(node)
@@ -97,4 +101,26 @@ class AiFinOpsChecks(NagPack):
             view = exc
         for rule in rules:
             # cast: the Protocol declares setters jsii never calls; the read-only properties are what it reads.
-            self._apply_rule(cast(IApplyRule, AppliedRule(rule, node, view, self._config)))
+            self._apply_rule(cast(IApplyRule, AppliedRule(rule, node, view, self._config,
+                                                                 self._reasons)))
+
+    def validate(self, context: cdk.IPolicyValidationContext) -> cdk.PolicyValidationPluginReport:
+        """cdk-nag's report, with one violation per resource whose message starts with that resource's own
+        verdict (``p5.48xlarge not allowed in dev (allowed: g5, g6)``): cdk-nag groups a rule's resources
+        under the first one's text, which names no value."""
+        report = super().validate(context)
+        violations: list[cdk.PolicyViolation] = []
+        for violation in report.violations:
+            for resource in violation.violating_resources:
+                reason = self._reasons.get((violation.rule_name, (resource.construct_path or "").lstrip("/")))
+                description = f"{reason}. {violation.description}" if reason else violation.description
+                violations.append(cdk.PolicyViolation(
+                    rule_name=violation.rule_name, description=description, severity=violation.severity,
+                    fix=violation.fix, rule_metadata=violation.rule_metadata, violating_resources=[resource]))
+        return cdk.PolicyValidationPluginReport(success=report.success, violations=violations,
+                                                metadata=report.metadata, plugin_version=report.plugin_version)
+
+
+def _exempt(stack: cdk.Stack) -> bool:
+    found = (stack.template_options.metadata or {}).get(GOVERNANCE)
+    return isinstance(found, dict) and found.get("exempt") is True

@@ -134,8 +134,9 @@ class AppliedRule:
     error" finding, so the rules themselves never raise on unresolved values."""
 
     def __init__(self, rule: NagRule, node: cdk.CfnResource, view: ResourceView | Exception | None,
-                 config: FinOpsConfig) -> None:
+                 config: FinOpsConfig, reasons: dict[tuple[str, str], str] | None = None) -> None:
         self._rule, self._node, self._view, self._config = rule, node, view, config
+        self._reasons = reasons  # (rule id, construct path) -> the verdict's reason, for the finding's message
 
     @property
     def rule_suffix_override(self) -> str | None:
@@ -162,4 +163,7 @@ class AppliedRule:
             raise self._view
         if self._view is None:
             return NagRuleCompliance.NOT_APPLICABLE
-        return _COMPLIANCE[self._rule.check(self._view, self._config).outcome]
+        verdict = self._rule.check(self._view, self._config)
+        if self._reasons is not None:
+            self._reasons[(self._rule.rule_id, self._node.node.path)] = verdict.reason
+        return _COMPLIANCE[verdict.outcome]

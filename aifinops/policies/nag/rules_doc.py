@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from aifinops.policies.nag.pack import RULES
 from aifinops.policies.nag.rule import PACK_NAME, NagRule
 from aifinops.policies.resource_facts.aif_twins import TWINS
-
-RULES_MD = Path(__file__).with_name("RULES.md")
+from aifinops.policies.rules_md import anchor
 
 # The check's own findings about the audit trail (aifinops.check.nag / checkov_runner emit them).
 AUDIT_RULES = (
@@ -63,10 +60,6 @@ def rules_markdown() -> str:
         lines += ["", f"## {rule_id} ({level})", "", info, "", explanation]
     return "\n".join(lines) + "\n"
 
-
-def anchor(rule_id: str) -> str:
-    """The GitHub anchor of a RULES.md heading that starts with the rule id."""
-    return "".join(c for c in rule_id.lower() if c.isalnum() or c in "-_")
 
 
 def _twin_line(rule: NagRule) -> str:

@@ -55,7 +55,9 @@ class CostTagValidation:
                 templates[template_path] = template
         names = {Path(p).name for p in templates}
         taggable = _taggable_resources(context.app_construct, names) if context.app_construct and names else {}
-        grouped: dict[TagProblem, list[cdk.PolicyViolatingResource]] = defaultdict(list)
+        # One violation per rule and set of problems: a resource missing five keys is one finding, and
+        # resources with the same problems share it.
+        grouped: dict[tuple[TagProblem, ...], list[cdk.PolicyViolatingResource]] = defaultdict(list)
         for template_path, template in templates.items():
             for logical_id, resource in template.get("Resources", {}).items():
                 found = taggable.get((Path(template_path).name, logical_id))
@@ -63,14 +65,16 @@ class CostTagValidation:
                     continue
                 node, tag_property = found
                 tags = read_template_tags(resource.get("Properties", {}).get(tag_property))
-                for problem in check_tags(tags, self._config):
-                    grouped[problem].append(cdk.PolicyViolatingResource(
+                problems = sorted(check_tags(tags, self._config))
+                for rule in dict.fromkeys(p.rule for p in problems):
+                    grouped[tuple(p for p in problems if p.rule == rule)].append(cdk.PolicyViolatingResource(
                         construct_path=node.node.path, resource_logical_id=logical_id, template_path=template_path,
                         locations=[f"Properties/{tag_property}"]))
         violations = [
-            cdk.PolicyViolation(rule_name=p.rule, description=p.message, fix=p.fix, severity="error",
+            cdk.PolicyViolation(rule_name=problems[0].rule, description="; ".join(p.message for p in problems),
+                                fix="; ".join(dict.fromkeys(p.fix for p in problems)), severity="error",
                                 violating_resources=resources)
-            for p, resources in sorted(grouped.items())
+            for problems, resources in sorted(grouped.items())
         ]
         return cdk.PolicyValidationPluginReport(success=not violations, violations=violations,
                                                 plugin_version=self.version)

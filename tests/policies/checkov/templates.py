@@ -303,4 +303,5 @@ TOPICS = {
 }
 
 TEMPLATES = {"cost_tags.json": COST_TAGS, "accelerators.json": ACCELERATORS, "time_limits.json": TIME_LIMITS,
-             "scaling.json": SCALING, "review.json": REVIEW, "opaque_scaling.json": OPAQUE_SCALING, "imds.json": IMDS, "topics.json": TOPICS}
+             "scaling.json": SCALING, "review.json": REVIEW, "opaque_scaling.json": OPAQUE_SCALING,
+             "imds.json": IMDS, "topics.json": TOPICS}

@@ -25,7 +25,8 @@ from aifinops.policies.nag.rules import (
     job_time_limit,
     pack_topics,
 )
-from aifinops.policies.nag.rules_doc import RULES_MD, rules_markdown
+from aifinops.policies.nag.rules_doc import rules_markdown
+from aifinops.policies.rules_md import RULES_MD
 from tests.policies.nag.conftest import PROD_TAGS, tag
 
 PINNED = ["AiFinOps-TAG1", "AiFinOps-ACC1", "AiFinOps-SM1", "AiFinOps-JOB1", "AiFinOps-BR1", "AiFinOps-FN1",
@@ -82,7 +83,10 @@ def test_findings_land_in_the_report_with_rule_id_path_and_level(report: dict[st
     assert _paths(found["AiFinOps-TAG1"]) == ["Workloads/Untagged"]
     assert found["AiFinOps-TAG1"]["severity"] == "error"
     assert found["AiFinOps-SM1"]["severity"] == "error"  # as its checkov twin CKV_AIF_3
-    assert found["AiFinOps-SM1"]["description"] == endpoint_scaling.INFO
+    # the resource's own verdict first (cdk-nag alone would give every resource the first one's text), then the rule
+    assert found["AiFinOps-SM1"]["description"] == (
+        "no scalable target in the stack scales a variant or inference component of it, and it is not serverless. "
+        + endpoint_scaling.INFO)
 
 
 def test_an_acknowledgement_moves_the_finding_to_suppressed_with_its_reason(report: dict[str, Any]) -> None:
