@@ -302,6 +302,49 @@ TOPICS = {
     "UserTopicPlain": resource("AWS::SNS::Topic", TopicName="orders"),
 }
 
+
+# The other doors to accelerated capacity (ACC1/CKV_AIF_2, TAG1/CKV_AIF_1): fleets, groups, node groups, clusters.
+def _instance_tag_specs(**changes: str | None) -> list[dict[str, Any]]:
+    return [{"ResourceType": "instance", "Tags": tag_list(**changes)}]
+
+
+def _overrides(*types: str) -> list[dict[str, Any]]:
+    return [{"LaunchTemplateSpecification": {"LaunchTemplateId": "lt-0123456789abcdef0", "Version": "1"},
+             "Overrides": [{"InstanceType": t} for t in types]}]
+
+
+DOORS = {
+    "DoorAsgP5": resource("AWS::AutoScaling::AutoScalingGroup", MinSize="0", MaxSize="2", Tags=[
+        {"Key": k, "Value": v, "PropagateAtLaunch": True} for k, v in GOOD_TAGS.items()], MixedInstancesPolicy={
+            "LaunchTemplate": {"LaunchTemplateSpecification": {"LaunchTemplateId": "lt-1", "Version": "1"},
+                               "Overrides": [{"InstanceType": "g5.xlarge"}, {"InstanceType": "p5.48xlarge"}]}}),
+    "DoorAsgCpuUntagged": resource("AWS::AutoScaling::AutoScalingGroup", MinSize="0", MaxSize="2",
+                                   MixedInstancesPolicy={"LaunchTemplate": {
+                                       "LaunchTemplateSpecification": {"LaunchTemplateId": "lt-1", "Version": "1"},
+                                       "Overrides": [{"InstanceType": "m5.large"}]}}),
+    "DoorFleetG5": resource("AWS::EC2::EC2Fleet", TargetCapacitySpecification={"TotalTargetCapacity": 1},
+                            LaunchTemplateConfigs=_overrides("g5.xlarge"), TagSpecifications=_instance_tag_specs()),
+    "DoorFleetUntagged": resource("AWS::EC2::EC2Fleet", TargetCapacitySpecification={"TotalTargetCapacity": 1},
+                                  LaunchTemplateConfigs=_overrides("g6.xlarge")),
+    "DoorSpotFleetP4d": resource("AWS::EC2::SpotFleet", SpotFleetRequestConfigData={
+        "IamFleetRole": "arn:aws:iam::222222222222:role/fleet", "TargetCapacity": 1,
+        "LaunchSpecifications": [{"ImageId": "ami-12345678", "InstanceType": "p4d.24xlarge"}],
+        "TagSpecifications": [{"ResourceType": "instance", "Tags": tag_list()}]}),
+    "DoorNodegroupP5": resource("AWS::EKS::Nodegroup", ClusterName="c", NodeRole="arn:aws:iam::222222222222:role/n",
+                                Subnets=["subnet-1"], InstanceTypes=["p5.48xlarge"], Tags=tag_map()),
+    "DoorNodegroupG5NoModel": resource("AWS::EKS::Nodegroup", ClusterName="c", Subnets=["subnet-1"],
+                                       NodeRole="arn:aws:iam::222222222222:role/n", InstanceTypes=["g5.xlarge"],
+                                       Tags=tag_map(model=None)),
+    "DoorHyperPodP5": resource("AWS::SageMaker::Cluster", Tags=tag_list(), InstanceGroups=[
+        {"InstanceGroupName": "workers", "InstanceType": "ml.p5.48xlarge", "InstanceCount": 2,
+         "ExecutionRole": "arn:aws:iam::222222222222:role/hp",
+         "LifeCycleConfig": {"SourceS3Uri": "s3://b/l", "OnCreate": "on_create.sh"}}]),
+    "DoorHyperPodG5": resource("AWS::SageMaker::Cluster", Tags=tag_list(), InstanceGroups=[
+        {"InstanceGroupName": "workers", "InstanceType": "ml.g5.xlarge", "InstanceCount": 1,
+         "ExecutionRole": "arn:aws:iam::222222222222:role/hp",
+         "LifeCycleConfig": {"SourceS3Uri": "s3://b/l", "OnCreate": "on_create.sh"}}]),
+}
+
 TEMPLATES = {"cost_tags.json": COST_TAGS, "accelerators.json": ACCELERATORS, "time_limits.json": TIME_LIMITS,
              "scaling.json": SCALING, "review.json": REVIEW, "opaque_scaling.json": OPAQUE_SCALING,
-             "imds.json": IMDS, "topics.json": TOPICS}
+             "imds.json": IMDS, "topics.json": TOPICS, "doors.json": DOORS}

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from aifinops.config import FinOpsConfig
-from aifinops.policies.nag.rule import NagRule, Outcome, ResourceView
 from aifinops.policies.nag.pack import RULES
+from aifinops.policies.nag.rule import NagRule, Outcome, ResourceView
 from aifinops.policies.resource_facts.aif_twins import TWINS
 from tests.policies.checkov.harness import CheckovRun
 from tests.policies.checkov.templates import TEMPLATES

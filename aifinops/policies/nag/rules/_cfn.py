@@ -6,7 +6,7 @@ they cannot read comes back as None, and each rule says what it does then.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from aifinops.catalog.accelerators import is_accelerated as catalog_is_accelerated
@@ -55,21 +55,8 @@ def environment_of(resource: ResourceView, config: FinOpsConfig) -> tuple[str, E
 
 
 def instance_types(resource: ResourceView) -> list[str | None]:
-    """Every instance type the resource names; None for an unresolved one."""
-    props = resource.properties
-    found: list[Any] = []
-    if resource.type in ("AWS::EC2::Instance", "AWS::SageMaker::NotebookInstance"):
-        found = [props.get("InstanceType")]
-    elif resource.type == "AWS::EC2::LaunchTemplate":
-        data = props.get("LaunchTemplateData")
-        found = [data.get("InstanceType")] if isinstance(data, dict) else [data]
-    elif resource.type == "AWS::SageMaker::EndpointConfig":
-        found = [v.get("InstanceType") if isinstance(v, dict) else v
-                 for key in ("ProductionVariants", "ShadowProductionVariants")
-                 for v in _items(props.get(key))]
-    elif resource.type == "AWS::Batch::ComputeEnvironment":
-        compute = props.get("ComputeResources")
-        found = list(_items(compute.get("InstanceTypes"))) if isinstance(compute, dict) else [compute]
+    """Every instance type the resource names (as CKV_AIF_2 reads them: one function); None for an unresolved one."""
+    found = aif_resources.instance_types(resource.type, resource.properties)
     return [t if isinstance(t, str) else None for t in found if t is not None]  # absent: not named
 
 
@@ -83,10 +70,3 @@ def is_guard_function(properties: Mapping[str, Any], metadata: Mapping[str, Any]
     carrying the guard metadata (GuardStack)."""
     name = properties.get("FunctionName")
     return GUARD in metadata or (isinstance(name, str) and name.startswith(f"{NAME_PREFIX}-"))
-
-
-def _items(value: Any) -> Iterator[Any]:
-    if isinstance(value, list):
-        yield from value
-    elif value is not None:
-        yield value  # an unresolved list: one unreadable item

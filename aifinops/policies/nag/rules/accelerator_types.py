@@ -16,9 +16,11 @@ EXPLANATION = (
     "Each environment lists the accelerated families or types it may run (finops.yaml "
     "`environments.<env>.accelerators`; SageMaker types carry `ml.`), and its SCP denies the others. The "
     "environment is the resource's `environment` cost tag. Fix: choose an allowed type, or add the family "
-    "to that environment in finops.yaml. Checked on EC2 instances and launch templates, SageMaker endpoint "
-    "configs (every production and shadow variant) and notebook instances, and Batch compute environments "
-    "(every listed type or family); types outside the accelerator catalog are not judged.")
+    "to that environment in finops.yaml. Checked on EC2 instances, launch templates, EC2 and Spot fleets "
+    "(launch specifications and template overrides), Auto Scaling groups (mixed instances overrides), EKS node "
+    "groups, SageMaker endpoint configs (every production and shadow variant), notebook instances and HyperPod "
+    "clusters (every instance group), and Batch compute environments (every listed type or family); types "
+    "outside the accelerator catalog are not judged.")
 
 TYPES = frozenset(aif_resources.INSTANCE_TYPE_TYPES)  # the types of CKV_AIF_2: one list for both tools
 
