@@ -20,6 +20,7 @@ from aifinops.policies.nag.rules import (
     guard_functions,
     imds,
     job_time_limit,
+    model_tiers,
     pack_topics,
 )
 from aifinops.template_metadata import GOVERNANCE
@@ -34,6 +35,7 @@ RULES: tuple[NagRule, ...] = (
     alert_topics.RULE,
     imds.RULE,
     pack_topics.RULE,
+    model_tiers.RULE,
 )
 
 

@@ -23,6 +23,7 @@ from aifinops.policies.nag.rules import (
     guard_functions,
     imds,
     job_time_limit,
+    model_tiers,
     pack_topics,
 )
 from aifinops.policies.nag.rules_doc import rules_markdown
@@ -30,9 +31,9 @@ from aifinops.policies.rules_md import RULES_MD
 from tests.policies.nag.conftest import PROD_TAGS, tag
 
 PINNED = ["AiFinOps-TAG1", "AiFinOps-ACC1", "AiFinOps-SM1", "AiFinOps-JOB1", "AiFinOps-BR1", "AiFinOps-FN1",
-          "AiFinOps-SNS1", "AiFinOps-IMD1", "AiFinOps-SNS2"]
+          "AiFinOps-SNS1", "AiFinOps-IMD1", "AiFinOps-SNS2", "AiFinOps-BR2"]
 MODULES = [cost_tags, accelerator_types, endpoint_scaling, job_time_limit, bedrock_profiles, guard_functions,
-           alert_topics, imds, pack_topics]
+           alert_topics, imds, pack_topics, model_tiers]
 
 
 def test_the_rule_ids_are_pinned(config: FinOpsConfig) -> None:
