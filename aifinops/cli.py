@@ -5,6 +5,7 @@ Exit codes: 0 success, 1 a check failed, 2 bad input (config, paths, flags).
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from importlib.metadata import version as package_version
@@ -23,6 +24,7 @@ from aifinops.guard_cli import guard_app
 from aifinops.org_cli import org_app
 from aifinops.policies.checkov_policy import write_checkov_policy
 from aifinops.report import CdkOutError, DeploymentSummary, summarize
+from aifinops.report_render import FORMATS, to_json, to_markdown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.add_typer(budget_app, name="budget")
@@ -66,31 +68,39 @@ def checkov_policy(
 
 
 @app.command()
-def report(cdk_out: Annotated[Path, typer.Argument(help="synthesized cloud assembly")] = Path("cdk.out")) -> None:
-    """Summarise what a synthesized deployment enforces: stacks, resources, cost tag coverage."""
+def report(cdk_out: Annotated[Path, typer.Argument(help="synthesized cloud assembly")] = Path("cdk.out"),
+           output_format: Annotated[str, typer.Option(
+               "--format", help="table (terminal), json (machines) or markdown (pull requests)")] = "table",
+           ) -> None:
+    """Summarise what a synthesized deployment enforces and costs: stacks, workloads (construct and raw GPU
+    resources) priced at minimum and full capacity with totals per stack, team and environment, guardrails."""
+    if output_format not in FORMATS:
+        err.print(f"--format: {output_format!r} is not one of {', '.join(FORMATS)}", markup=False)
+        raise typer.Exit(BAD_INPUT)
     try:
         summary = summarize(cdk_out)
     except CdkOutError as exc:
         err.print(str(exc), markup=False)
         raise typer.Exit(BAD_INPUT) from None
-    _print_summary(summary)
+    if output_format == "json":
+        sys.stdout.write(json.dumps(to_json(summary), indent=1) + "\n")
+    elif output_format == "markdown":
+        sys.stdout.write(to_markdown(summary))
+    else:
+        _print_summary(summary)
     if summary.violations:
         raise typer.Exit(1)
 
 
 def _print_summary(summary: DeploymentSummary) -> None:
-    stacks = Table(title="Stacks", title_justify="left")
-    for column in ("stack", "account", "region", "resources", "cost tags", "fully tagged"):
-        stacks.add_column(column)
+    stacks = _table("Stacks", ("stack", "account", "region", "resources", "cost tags", "fully tagged"))
     for s in summary.stacks:
         enforced = f"{len(s.cost_tags_required)} keys enforced" if s.cost_tags_required else "not enforced"
         coverage = f"{s.fully_tagged}/{s.tagged}" if s.cost_tags_required else "-"
         stacks.add_row(s.name, s.account, s.region, str(sum(s.resources.values())), enforced, coverage)
     out.print(stacks)
-    profiles = Table(title="Bedrock application inference profiles (team spend on the bill)",
-                     title_justify="left")
-    for column in ("stack", "profile", "team", "model"):
-        profiles.add_column(column)
+    profiles = _table("Bedrock application inference profiles (team spend on the bill)",
+                      ("stack", "profile", "team", "model"))
     for s in summary.stacks:
         for name, model, team in s.profiles:
             profiles.add_row(s.name, name, team, model)
@@ -109,34 +119,51 @@ def _print_summary(summary: DeploymentSummary) -> None:
 
 
 def _print_costs(summary: DeploymentSummary) -> None:
-    costs = [c for s in summary.stacks for c in s.costs]
+    costs = summary.costs()
     if not costs:
         return
     dates = sorted({c.price_date for c in costs if c.price_date})
-    table = Table(title=f"Workloads: estimated monthly on-demand cost, 730 h (catalog prices of {', '.join(dates)})",
-                  title_justify="left", caption="* ml.* types priced as the same EC2 hardware: SageMaker costs more",
-                  caption_justify="left")
-    for column in ("stack", "workload", "billed as", "instances", "USD/h", "min/month", "full/month", "notes"):
-        table.add_column(column)
+    table = _table(f"Workloads: estimated monthly on-demand cost, 730 h (catalog prices of {', '.join(dates)})",
+                   ("stack", "workload", "billed as", "team", "env", "instances", "USD/h", "min/month", "full/month",
+                    "notes"), caption="* ml.* types priced as the same EC2 hardware: SageMaker costs more")
     for c in costs:
         if c.note == "pay per token":
             per_token = f"{c.token_price[0]:g} / {c.token_price[1]:g} per 1M tok" if c.token_price else "no price"
-            table.add_row(c.stack, c.workload, c.instance_type, "-", per_token, _usd(0.0), "usage", "pay per token")
+            table.add_row(c.stack, c.workload, c.instance_type, c.team or "-", c.environment or "-", "-", per_token,
+                          _usd(0.0), "usage", "pay per token")
             continue
         hourly = _usd(c.hourly_usd) + ("*" if c.estimate else "") if c.hourly_usd is not None else "no price"
-        table.add_row(c.stack, c.workload, c.instance_type, f"{c.min_instances:g}-{c.max_instances:g}", hourly,
+        count = "?" if c.min_instances is None or c.max_instances is None else \
+            f"{c.min_instances:g}-{c.max_instances:g}"
+        table.add_row(c.stack, c.workload, c.instance_type, c.team or "-", c.environment or "-", count, hourly,
                       _usd(c.monthly(c.min_instances)), _usd(c.monthly(c.max_instances)), c.note)
     out.print(table)
+    totals = summary.totals()
+    by = _table("Monthly totals (USD, on demand)", ("by", "name", "min/month", "full/month"))
+    for dim in ("team", "environment", "stack"):
+        for i, (name, (low, high)) in enumerate(sorted(totals[dim].items())):
+            by.add_row(dim if i == 0 else "", name, _usd(low), _usd(high))
+    by.add_row("overall", "", _usd(totals["overall"][0]), _usd(totals["overall"][1]))
+    out.print(by)
+    if totals["unpriced"]:
+        out.print(f"{totals['unpriced']} workload(s) without a fixed monthly price (usage-based, no catalog price "
+                  "or capacity unresolved): not counted in the totals", markup=False, highlight=False)
+
+
+def _table(title: str, columns: tuple[str, ...], caption: str | None = None) -> Table:
+    """A table whose cells fold rather than truncate: names are never cut."""
+    table = Table(title=title, title_justify="left", caption=caption, caption_justify="left")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
 
 
 def _print_scps(summary: DeploymentSummary) -> None:
     by_target = summary.scps_by_target()
     if not by_target:
         return
-    table = Table(title="Service control policies per OU / account (size and attachments against the limits)",
-                  title_justify="left")
-    for column in ("target", "environment", "SCP", "characters", "packing", "attached"):
-        table.add_column(column)
+    table = _table("Service control policies per OU / account (size and attachments against the limits)",
+                   ("target", "environment", "SCP", "characters", "packing", "attached"))
     for target, scps in by_target.items():
         slots = f"{len(scps) + scps[0].already_attached}/{scps[0].max_per_target} (incl. {scps[0].already_attached} "\
                 "already attached)"
@@ -193,9 +220,8 @@ def _print_budgets(summary: DeploymentSummary) -> None:
     budgets = [b for s in summary.stacks for b in s.budgets]
     if not budgets:
         return
-    table = Table(title="Budgets (AWS Budgets refreshes spend up to 3 times a day)", title_justify="left")
-    for column in ("budget", "limit USD/month", "alert / forecast / action %", "e-mailed", "at the action threshold"):
-        table.add_column(column, overflow="fold")
+    table = _table("Budgets (AWS Budgets refreshes spend up to 3 times a day)",
+                   ("budget", "limit USD/month", "alert / forecast / action %", "e-mailed", "at the action threshold"))
     for b in budgets:
         thresholds = f"{b.alert_percent:g} / {b.forecast_percent:g} / {b.action_percent:g}"
         table.add_row(b.name, _usd(b.limit_usd), thresholds, ", ".join(b.recipients) or "topic only", b.at_limit())
@@ -225,10 +251,8 @@ def _print_guards(summary: DeploymentSummary) -> None:
     guards = [g for s in summary.stacks for g in s.guards]
     if not guards:
         return
-    table = Table(title="GPU guards (untagged: mark, then stop after the grace period; idle: stop or notify)",
-                  title_justify="left")
-    for column in ("account", "region", "environment", "mode", "every", "grace", "idle window"):
-        table.add_column(column)
+    table = _table("GPU guards (untagged: mark, then stop after the grace period; idle: stop or notify)",
+                   ("account", "region", "environment", "mode", "every", "grace", "idle window"))
     for g in guards:
         table.add_row(g["account"], g["region"], g["environment"] or "(none: notify)", g["mode"],
                       f"{g['scheduleMinutes']} min", f"{g['graceMinutes']} min", f"{g['idleWindowMinutes']} min")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from aifinops.catalog import HOURS_PER_MONTH, hourly_price, model_catalog
+from aifinops.config import ENVIRONMENT, TEAM
 from aifinops.policies.cost_tags import read_template_tags
+from aifinops.report_capacity import RawCapacity, raw_capacities
 from aifinops.template_metadata import BUDGET as BUDGET_METADATA
 from aifinops.template_metadata import CAPACITY as CAPACITY_METADATA
 from aifinops.template_metadata import COST_TAGS as METADATA_KEY
@@ -29,16 +31,27 @@ class WorkloadCost:
     stack: str
     workload: str
     instance_type: str
-    min_instances: float
-    max_instances: float
+    min_instances: float | None  # None: the template does not state it literally
+    max_instances: float | None
     hourly_usd: float | None
     estimate: bool  # the catalog has no price for this exact offering (SageMaker ml.*)
     price_date: str | None
     note: str
     token_price: tuple[float, float] | None = None  # USD per 1M input / output tokens (pay-per-token use)
+    team: str | None = None  # from the resource's cost tags
+    environment: str | None = None
+    source: str = "construct"  # "construct" (recorded by an aifinops construct) or the raw resource's type
 
-    def monthly(self, instances: float) -> float | None:
-        return None if self.hourly_usd is None else self.hourly_usd * instances * HOURS_PER_MONTH
+    def monthly(self, instances: float | None) -> float | None:
+        if self.hourly_usd is None or instances is None:
+            return None
+        return self.hourly_usd * instances * HOURS_PER_MONTH
+
+    @property
+    def priced(self) -> bool:
+        """A fixed monthly figure exists at both ends (pay-per-token use has none: it is usage)."""
+        return self.token_price is None and self.note != "pay per token" and \
+            self.monthly(self.min_instances) is not None and self.monthly(self.max_instances) is not None
 
 
 @dataclass(frozen=True)
@@ -126,6 +139,31 @@ class DeploymentSummary:
     def violations(self) -> int:
         return sum(len(r.get("violations", [])) for r in self.validation)
 
+    def costs(self) -> list[WorkloadCost]:
+        return [c for s in self.stacks for c in s.costs]
+
+    def totals(self) -> dict[str, Any]:
+        """Monthly USD at minimum and full capacity per stack, team and environment, and overall; the workloads
+        without a price (no catalog price, capacity unresolved, pay per token) are counted, never as $0."""
+        totals: dict[str, Any] = {"stack": {}, "team": {}, "environment": {}}
+        overall = [0.0, 0.0]
+        unpriced = 0
+        for cost in self.costs():
+            if not cost.priced:
+                unpriced += 1
+                continue
+            low, high = cost.monthly(cost.min_instances) or 0.0, cost.monthly(cost.max_instances) or 0.0
+            for dimension, key in (("stack", cost.stack), ("team", cost.team or "(untagged)"),
+                                   ("environment", cost.environment or "(untagged)")):
+                entry = totals[dimension].setdefault(key, [0.0, 0.0])
+                entry[0] += low
+                entry[1] += high
+            overall[0] += low
+            overall[1] += high
+        totals["overall"] = overall
+        totals["unpriced"] = unpriced
+        return totals
+
 
 def summarize(cdk_out: Path) -> DeploymentSummary:
     manifest_path = cdk_out / "manifest.json"
@@ -174,12 +212,30 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
             summary.budgets.append(_budget(budget))
         capacity = resource.get("Metadata", {}).get(CAPACITY_METADATA)
         if capacity:
-            summary.costs.append(_workload_cost(name, capacity))
+            tags = read_template_tags(props.get("Tags"))
+            summary.costs.append(replace(_workload_cost(name, capacity), team=tags.get(TEAM),
+                                         environment=tags.get(ENVIRONMENT)))
         if kind == "AWS::Bedrock::ApplicationInferenceProfile":
             tags = read_template_tags(props.get("Tags"))
             summary.profiles.append((str(props.get("InferenceProfileName")), str(tags.get("model")),
                                      str(tags.get("team"))))
+    summary.costs += [_raw_cost(name, raw) for raw in raw_capacities(template.get("Resources", {}))]
     return summary
+
+
+def _raw_cost(stack: str, raw: RawCapacity) -> WorkloadCost:
+    price = hourly_price(raw.instance_type)
+    unresolved = raw.min_instances is None or raw.max_instances is None
+    return WorkloadCost(
+        stack=stack, workload=raw.logical_id, instance_type=raw.instance_type, min_instances=raw.min_instances,
+        max_instances=raw.max_instances, hourly_usd=price.usd if price else None,
+        estimate=price.estimate if price else False, price_date=price.as_of if price else None,
+        note=f"raw {raw.resource_type}" + (": capacity unresolved" if unresolved else ""),
+        team=_text(raw.tags.get(TEAM)), environment=_text(raw.tags.get(ENVIRONMENT)), source=raw.resource_type)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _budget(meta: dict[str, Any]) -> BudgetSummary:
