@@ -5,7 +5,9 @@ stack must carry the cost tags finops.yaml requires, with allowed values), the A
 types per environment, tags, endpoint scaling, time limits, Bedrock through profiles, IMDSv2, encrypted topics:
 raw L1s and property overrides included, since the rules read the synthesized templates) and, by default,
 cdk-nag's AwsSolutions and Serverless packs, which validate the templates of the Stages inside the app too, and
-marks every stack, Stages included, for the cost tag check and `aifinops check`. A stack opts out of the cost
+marks every stack, Stages included, for the cost tag check and `aifinops check`; the pack constructs' accepted
+checkov findings (`aifinops.infra.checkov_skips`) are written into their templates with their reasons, so
+they pass `aifinops check` in any app. A stack opts out of the cost
 tag and AiFinOps checks only with `exempt(stack, reason)`, which records the reason in its template for
 reviewers and `aifinops report`.
 
@@ -23,6 +25,7 @@ from constructs import Construct, IConstruct, IValidation
 
 from aifinops.check.marker import add_marked_plugins, mark_stacks
 from aifinops.config import FinOpsConfig
+from aifinops.infra.checkov_skips import add_checkov_skips
 from aifinops.policies.nag import AiFinOpsChecks
 from aifinops.policies.plugins.cost_tag_validation import CostTagValidation, enforce_cost_tags
 from aifinops.template_metadata import GOVERNANCE
@@ -72,6 +75,7 @@ def govern(app: cdk.Stage, config: FinOpsConfig, *, aws_solutions: bool = True, 
         if stage is not app:
             mark_stacks(stage, [p.name for p in packs])
         cdk.Aspects.of(stage).add(_EnforceCostTags(config))
+        add_checkov_skips(stage)  # the pack constructs' accepted checkov findings travel with them, with reasons
         Construct(stage, MARKER_ID)
     app.node.add_validation(_EveryStageGoverned(app))
 

@@ -15,6 +15,7 @@ from aws_cdk import aws_sagemaker as sagemaker
 
 import aifinops
 from aifinops.config import FinOpsConfig
+from aifinops.constructs import CostAllocationTags
 from aifinops.governance import GovernanceError
 from aifinops.template_metadata import GOVERNANCE
 
@@ -45,6 +46,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory, config: FinOpsConfig) 
     shared = cdk.Stack(app, "Shared", env=ENV)
     ec2.CfnVolume(shared, "SharedVolume", availability_zone="us-east-1a", size=10)
     aifinops.exempt(shared, "network team owns it, ticket NET-42")
+    billing = cdk.Stack(app, "Billing", env=ENV)
+    CostAllocationTags(billing, "CostTags", keys=list(DEV))
     aifinops.govern(app, config, aws_solutions=False, serverless=False)
     with pytest.raises(RuntimeError):
         app.synth()
@@ -98,7 +101,7 @@ def test_a_stage_created_after_govern_fails_synthesis(tmp_path: Path, config: Fi
     aifinops.govern(app, config, aws_solutions=False, serverless=False)
     late = cdk.Stage(app, "Late")
     cdk.Stack(late, "S", env=ENV)
-    with pytest.raises(RuntimeError, match="Stage Late was created after aifinops.govern"):
+    with pytest.raises(RuntimeError, match=r"Stage Late was created after aifinops\.govern"):
         app.synth()
 
 
@@ -107,3 +110,11 @@ def test_govern_twice_is_refused(config: FinOpsConfig) -> None:
     aifinops.govern(app, config, aws_solutions=False, serverless=False)
     with pytest.raises(GovernanceError, match="once"):
         aifinops.govern(app, config)
+
+
+def test_the_pack_constructs_checkov_skips_travel_with_them(synthesized: dict[str, Any]) -> None:
+    """A pack construct in a governed app carries its accepted checkov findings, with reasons."""
+    resources = synthesized["templates"]["Billing.template.json"]["Resources"]
+    skips = {skip["id"]: skip["comment"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"
+             for skip in r.get("Metadata", {}).get("checkov", {}).get("skip", [])}
+    assert "CKV_AWS_158" in skips and len(skips["CKV_AWS_158"]) > 40
