@@ -14,7 +14,7 @@ REPORTS ?= reports
 # Node 22 from npm first on PATH: jsii and the CDK CLI then run on a supported Node.
 export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 
-.PHONY: help deps synth test lint check bench clean
+.PHONY: help deps deps-runtime synth test lint check bench package clean
 
 help:
 	@echo "make synth   validate $(CONFIG), synthesize the reference deployment into $(CDK_OUT), print the report"
@@ -22,11 +22,20 @@ help:
 	@echo "make check   security review of a fresh synth of $(CONFIG): CDK validation plugins (cdk-nag packs), checkov,"
 	@echo "             cfn-lint; one verdict (exit 1 on any unacknowledged finding), SARIF + JUnit in $(REPORTS)/"
 	@echo "make bench   benchmarks: synth scaling, guard API calls and time (see bench/RESULTS.md)"
+	@echo "make package build the wheel and sdist into dist/, install the wheel into a fresh virtualenv and"
+	@echo "             synthesize an example app with it"
 	@echo "make clean   remove generated output and installed tools"
 
-$(VENV)/.installed: pyproject.toml
+# synth needs the runtime dependencies only; test and check add the dev ones (pytest, moto, mypy ...).
+$(VENV)/.runtime: pyproject.toml
+	@echo "installing aifinops and its runtime dependencies into $(VENV) (first run: a few minutes)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --disable-pip-version-check --progress-bar off -e . | { grep -v '^Requirement already' || true; }
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime
+	@echo "installing the development dependencies into $(VENV)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
 
@@ -41,7 +50,9 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 
 deps: $(VENV)/.installed node_modules/.installed
 
-synth: deps
+deps-runtime: $(VENV)/.runtime node_modules/.installed
+
+synth: deps-runtime
 	$(BIN)/aifinops validate $(CONFIG)
 	cdk synth --quiet --output $(CDK_OUT) -c aifinops:config=$(CONFIG)
 	$(BIN)/aifinops report $(CDK_OUT)
@@ -61,5 +72,16 @@ bench: deps
 	$(BIN)/python bench/guard_scale.py
 	$(BIN)/python bench/guard_traps.py
 
+# The released artifacts work outside this repository: build them, install the wheel alone into a fresh
+# virtualenv (dependencies from the package index) and synthesize the README's own-app example with it.
+package: deps
+	rm -rf dist build/package-venv
+	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
+	$(BIN)/python -m build --sdist --outdir dist . > /dev/null
+	$(PYTHON) -m venv build/package-venv
+	build/package-venv/bin/python -m pip install --quiet --disable-pip-version-check dist/aifinops-*.whl
+	cd build && PATH=$(CURDIR)/node_modules/.bin:$$PATH package-venv/bin/python $(CURDIR)/tests/package_smoke.py \
+		$(CURDIR)/finops.yaml
+
 clean:
-	rm -rf $(CDK_OUT) $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis $(REPORTS)
+	rm -rf $(CDK_OUT) $(VENV) $(CHECKOV_VENV) node_modules dist build .pytest_cache .mypy_cache .ruff_cache .hypothesis $(REPORTS)

@@ -52,7 +52,7 @@ def validate(config: Annotated[Path, typer.Argument(help="finops.yaml to check")
     """Check a finops.yaml; print each problem as FILE:LINE: field: message and exit 2 if any."""
     cfg = load_or_exit(config)
     out.print(f"{config}: OK ({len(cfg.environments)} environments, {len(cfg.teams)} teams, "
-              f"{len(cfg.workloads)} workloads)", markup=False, highlight=False)
+              f"{len(cfg.workloads)} workloads)", markup=False, highlight=False, emoji=False)
 
 
 @app.command("checkov-policy")
@@ -110,6 +110,7 @@ def _print_summary(summary: DeploymentSummary) -> None:
     _print_scps(summary)
     _print_guards(summary)
     _print_budgets(summary)
+    _print_near_misses(summary)
     if not summary.validation:
         out.print("Validation: no plugin findings (validation-report.json has no failures)")
     for plugin in summary.validation:
@@ -148,6 +149,18 @@ def _print_costs(summary: DeploymentSummary) -> None:
     if totals["unpriced"]:
         out.print(f"{totals['unpriced']} workload(s) without a fixed monthly price (usage-based, no catalog price "
                   "or capacity unresolved): not counted in the totals", markup=False, highlight=False)
+
+
+def _print_near_misses(summary: DeploymentSummary) -> None:
+    """Tag keys that look like a cost tag key or an aifinops key: they do nothing (keys are exact); fix them."""
+    misses = summary.near_misses()
+    if not misses:
+        return
+    table = _table("Tag keys that look like ours but are not (tag keys are exact: fix them)",
+                   ("stack", "resource", "type", "tag key", "looks like"))
+    for m in misses:
+        table.add_row(m.stack, m.resource, m.resource_type, m.tag, m.looks_like)
+    out.print(table)
 
 
 def _table(title: str, columns: tuple[str, ...], caption: str | None = None) -> Table:

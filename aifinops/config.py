@@ -1,8 +1,9 @@
 """The one schema of finops.yaml, and `load()`.
 
-Every model is frozen and refuses unknown keys. Cross-field rules (references resolve, instance
-types are allowed where they run) live in `FinOpsConfig._cross_check`, which reports each problem
-at its own field so `load()` can print the file line of every one.
+Every model is frozen, refuses unknown keys and non-finite numbers. Cross-field rules (references
+resolve, names are unique) live in `FinOpsConfig._cross_check`; what the constructs check about the props
+the stacks build from the config runs last, in `parse()`. Each problem is reported at its own field so
+`load()` can print the file line of every one.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, Valida
 from aifinops.catalog import parse_instance_type
 from aifinops.catalog.tag_policy_types import tag_policy_types
 from aifinops.config_errors import ConfigError, ConfigIssue
+from aifinops.config_limits import Limits
 from aifinops.config_source import Loc, Source, dotted, line_of, read_source
 from aifinops.config_types import (
     Accelerator,
     AccountId,
     AvailabilityZone,
     CdkQualifier,
+    CronExpression,
     Email,
     Name,
     OuId,
@@ -54,7 +57,8 @@ TEAM, PROJECT, MODEL, ENVIRONMENT, TASK_TYPE = DEFAULT_REQUIRED_TAGS
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # .inf and .nan are YAML floats: refused everywhere, before any limit or construct sees them.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ScpLimits(_Model):
@@ -227,8 +231,8 @@ class BudgetSettings(_Model):
     action_percent: float = Field(100, gt=0, le=1_000, description="ACTUAL spend: budget action and pause")
     org_ai_monthly_usd: Usd | None = Field(None, description="one org-wide budget over all teams' AI spend")
     anomaly: AnomalyAlerts = AnomalyAlerts()
-    resume_day_cron: str = Field("cron(5 0 1 * ? *)", pattern=r"^cron\(\S+( \S+){5}\)$",
-                                 description="when paused workloads resume (UTC): the 1st of the month")
+    resume_day_cron: CronExpression = Field("cron(5 0 1 * ? *)",
+                                            description="when paused workloads resume (UTC): the 1st of the month")
 
 
 class UntaggedPolicy(_Model):
@@ -313,24 +317,39 @@ class FinOpsConfig(_Model):
         yield from cross_check(self)
 
 
+_MAX_TRANSLATED = 1_000
+
+
 def parse(data: Any, source: Source | None = None) -> FinOpsConfig:
     """Validate parsed data; raise ConfigError with one issue per problem. `source` (from read_source)
-    supplies the file name, lines and raw scalars for the messages."""
+    supplies the file name, lines and raw scalars for the messages. Three stages, each only once the one
+    before passed: the schema, the cross-field rules (`config_checks`), then the prop rules the constructs
+    apply at synthesis to what the stacks build from this config (`config_synth_checks`): a config that
+    parses synthesizes. Building a FinOpsConfig directly runs the first two only."""
     source = source or Source("<config>", data)
     cross: list[tuple[Loc, str]] = []
     try:
         config = FinOpsConfig.model_validate(data, context={"cross_issues": cross})
     except ValidationError as exc:
-        raise ConfigError(translate_errors(exc, source)) from None
+        # A 1 MB file can hold 300,000 errors: messages for the first ones (50 are shown), a count of the rest.
+        more = max(0, exc.error_count() - _MAX_TRANSLATED)
+        raise ConfigError(translate_errors(exc, source, _MAX_TRANSLATED), more=more) from None
     if cross:
         raise ConfigError([ConfigIssue(source.path, line_of(source.lines, loc), dotted(loc), msg)
                            for loc, msg in cross])
+    from aifinops.config_synth_checks import synth_checks  # reads the constructs' rules, which read this module
+
+    synth = list(synth_checks(config))
+    if synth:
+        raise ConfigError([ConfigIssue(source.path, line_of(source.lines, loc), dotted(loc), msg)
+                           for loc, msg in synth])
     return config
 
 
-def load(path: str | Path) -> FinOpsConfig:
-    """Read and validate a finops.yaml; raise ConfigError naming file, line and field of each problem."""
-    source = read_source(path)
+def load(path: str | Path, limits: Limits | None = None) -> FinOpsConfig:
+    """Read and validate a finops.yaml; raise ConfigError naming file, line and field of each problem.
+    `limits` (size, values, depth) default to config_limits.Limits with AIFINOPS_MAX_CONFIG_BYTES applied."""
+    source = read_source(path, limits)
     return parse(source.data, source)
 
 

@@ -1,5 +1,7 @@
-"""Cross-field rules of finops.yaml: references resolve, ids are unique, instance types are allowed where
-they run, budget names do not collide. Each problem is reported at its own field (path, message)."""
+"""Cross-field rules of finops.yaml: references resolve, ids and names are unique, networks sit in the regions
+that import them, budget names do not collide. Each problem is reported at its own field (path, message).
+What the constructs check about the props built from a coherent config (instance types allowed where they
+run, model tiers, job timeouts...) is theirs: `config_synth_checks` runs their rules."""
 
 from __future__ import annotations
 
@@ -11,16 +13,20 @@ from aifinops.catalog.tag_policy_types import tag_policy_types
 from aifinops.config import ENVIRONMENT, TEAM, Canary, FinOpsConfig  # imported lazily by FinOpsConfig itself
 from aifinops.config_source import Loc
 from aifinops.config_workloads import GpuNotebookWorkload, GpuTrainingQueueWorkload
-from aifinops.naming import BUDGET_PREFIX
+from aifinops.naming import BUDGET_PREFIX, org_guardrails_stack_name, workload_stack_name
 
 
 def cross_check(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    # A region is part of stack names (aifinops-guard-<account>-<region>): twice would be one stack twice.
+    yield from _duplicates(cfg.organization.regions, ("organization", "regions"), "region")
     yield from _check_tags(cfg)
     yield from _check_tag_enforcement(cfg)
     yield from _check_environments(cfg)
+    yield from _check_networks(cfg)
     yield from _check_teams(cfg)
     yield from _check_budgets(cfg)
     yield from _check_workloads(cfg)
+    yield from _check_stack_names(cfg)
 
 
 def _check_tag_enforcement(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
@@ -62,10 +68,6 @@ def _check_environments(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
             yield from _duplicates(ids, ("environments", name, *path), "id")
         if env.canary is not None and not canary.ou_ids and not canary.accounts:
             yield ("environments", name, "canary"), "needs ou_ids or accounts (or remove canary)"
-        if env.network and len(env.network.private_subnet_ids) != len(env.network.availability_zones):
-            yield ("environments", name, "network", "private_subnet_ids"), (
-                f"{len(env.network.private_subnet_ids)} subnets for {len(env.network.availability_zones)} "
-                "availability zones; give one private subnet per zone, in the same order")
         policy_account = cfg.organization.policy_account
         if policy_account and policy_account in env.accounts:
             yield ("organization", "policy_account"), (
@@ -85,6 +87,10 @@ def _check_teams(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
                 f"project budgets add up to {budgeted:g} USD, above the team's monthly_budget_usd "
                 f"{team.monthly_budget_usd:g}")
         yield from _duplicates(team.owners, ("teams", i, "owners"), "owner")
+        # Each becomes a target of a budget action: twice would attach one policy to it twice.
+        yield from _duplicates(team.accounts, ("teams", i, "accounts"), "account")
+        if team.budget_action is not None:
+            yield from _duplicates(team.budget_action.roles, ("teams", i, "budget_action", "roles"), "role")
 
 
 def _check_budgets(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
@@ -109,6 +115,7 @@ def _check_workloads(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     catalog = model_catalog()
     for i, w in enumerate(cfg.workloads):
         loc: Loc = ("workloads", i)
+        yield from _duplicates(getattr(w, "roles", ()), (*loc, "roles"), "role")  # the invoke policy's roles
         team = teams.get(w.team)
         if team is None:
             yield (*loc, "team"), f"unknown team '{w.team}'; teams are {_names(teams)}"
@@ -127,41 +134,73 @@ def _check_workloads(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
                 and w.model_tag not in cfg.tags.model_values:
             yield (*loc, "model"), f"'{w.model_tag}' is neither a catalog model id nor one of tags.model_values " \
                 f"({', '.join(cfg.tags.model_values)})"
-        for j, model in enumerate(getattr(w, "models", ())):
-            tier = catalog.tier_of(model)
-            if tier is not None and catalog.tier_rank(tier) > catalog.tier_rank(env.max_model_tier):
-                yield (*loc, "models", j), (
-                    f"'{model}' is {tier} tier, above the {env.max_model_tier} maximum of environment "
-                    f"'{w.environment}'")
-        if isinstance(w, GpuNotebookWorkload) and w.direct_internet and env.production \
-                and not w.allow_internet_in_production:
-            yield (*loc, "direct_internet"), ("a notebook with direct internet in production must be chosen "
-                                              "explicitly: set allow_internet_in_production: true")
-        if isinstance(w, GpuTrainingQueueWorkload) and w.job_timeout_hours \
-                and w.job_timeout_hours > env.max_training_hours:
-            yield (*loc, "job_timeout_hours"), (
-                f"{w.job_timeout_hours} is above the {env.max_training_hours} max_training_hours of environment "
-                f"'{w.environment}'")
+        # WorkloadStack imports the network for these: without one it cannot build them.
         if _needs_network(w) and env.network is None:
             yield (*loc, "kind"), (f"a {w.kind} workload runs in a VPC: add environments.{w.environment}.network "
                                    "(vpc_id, availability_zones, private_subnet_ids)")
-        for instance_type, field in _instance_types(w):
-            if not env.allows_instance_type(instance_type):
-                yield (*loc, field), (
-                    f"'{instance_type}' is not allowed in environment '{w.environment}'; allowed: "
-                    f"{', '.join(env.accelerators) or 'none'}")
+
+
+def _check_stack_names(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    """Stack names are construct ids of the app: two alike stop synthesis. They join names with '-', so
+    environment 'dev-x' with team 'search' and environment 'dev' with team 'x-search' would meet."""
+    seen: dict[str, str] = {}
+    for name, env in cfg.environments.items():
+        for canary in (False, True) if env.canary else (False,):
+            stack = org_guardrails_stack_name(name, canary)
+            owner = f"environment '{name}'" + (" (canary)" if canary else "")
+            if seen.setdefault(stack, owner) != owner:
+                yield ("environments", name), f"its guardrail stack '{stack}' is also the stack of {seen[stack]}; " \
+                    "rename the environment"
+    for i, w in enumerate(cfg.workloads):
+        stack = workload_stack_name(w.environment, w.team)
+        owner = f"environment '{w.environment}' and team '{w.team}'"
+        if seen.setdefault(stack, owner) != owner:
+            yield ("workloads", i, "team"), f"its workload stack '{stack}' is also the stack of {seen[stack]}; " \
+                "rename the environment or the team"
 
 
 def _needs_network(w: Any) -> bool:
     return isinstance(w, GpuTrainingQueueWorkload) or (isinstance(w, GpuNotebookWorkload) and not w.direct_internet)
 
 
-def _instance_types(w: Any) -> Iterator[tuple[str, str]]:
-    value = getattr(w, "instance_type", None)
-    if isinstance(value, str):
-        yield value, "instance_type"
-    for i, value in enumerate(getattr(w, "instance_types", ()) or ()):
-        yield value, f"instance_types[{i}]"
+def _check_networks(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    """A network is one VPC: one region, a subnet per zone. WorkloadStack imports it in every region of
+    organization.regions where the environment has a workload that runs in a VPC."""
+    regions = cfg.organization.regions
+    for name, env in cfg.environments.items():
+        network = env.network
+        if network is None:
+            continue
+        at: Loc = ("environments", name, "network")
+        zones = network.availability_zones
+        if len(network.private_subnet_ids) != len(zones):
+            yield (*at, "private_subnet_ids"), (
+                f"{len(network.private_subnet_ids)} subnets for {len(zones)} availability zones; give one private "
+                "subnet per zone, in the same order")
+        yield from _duplicates(zones, (*at, "availability_zones"), "availability zone")
+        yield from _duplicates(network.private_subnet_ids, (*at, "private_subnet_ids"), "subnet")
+        home = _region_of_zone(zones[0])
+        for i, zone in enumerate(zones):
+            region = _region_of_zone(zone)
+            if region not in regions:
+                yield (*at, "availability_zones", i), (
+                    f"'{zone}' is a zone of {region}, not of organization.regions ({', '.join(regions)}): a zone is "
+                    f"its region's name and one letter, e.g. {regions[0]}a")
+            elif region != home and home in regions:
+                yield (*at, "availability_zones", i), (
+                    f"'{zone}' is a zone of {region}, but availability_zones[0] '{zones[0]}' is one of {home}: a VPC "
+                    "lives in one region")
+        distinct = list(dict.fromkeys(regions))
+        for i, w in enumerate(cfg.workloads):
+            if w.environment == name and _needs_network(w) and len(distinct) > 1:
+                yield ("workloads", i, "kind"), (
+                    f"a {w.kind} workload runs in the network of environment '{name}' (a VPC of {home}), but the "
+                    f"workload stacks are built in every region of organization.regions ({', '.join(distinct)})")
+
+
+def _region_of_zone(zone: str) -> str:
+    """`us-east-1a` -> `us-east-1`: an availability zone name is its region's name and one letter."""
+    return zone[:-1]
 
 
 def _duplicates(values: Any, loc: Loc, what: str, suffix: str | None = None) -> Iterator[tuple[Loc, str]]:

@@ -1,6 +1,9 @@
 """Read finops.yaml into plain data plus the line of every value, refusing duplicate keys.
 
-Line numbers let every config problem be reported as `FILE:LINE: path.to.field: message`.
+Line numbers let every config problem be reported as `FILE:LINE: path.to.field: message`. The file is read
+by config_file (regular files only, size cap) and composed by config_yaml (no tags, alias and depth caps);
+this module turns the nodes into data, with YAML merge keys (`<<: *defaults`): explicit keys win over
+merged ones, earlier merged mappings over later ones.
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 
-from aifinops.config_errors import ConfigError, ConfigIssue
+from aifinops.config_errors import MAX_VALUE, ConfigError, ConfigIssue
+from aifinops.config_file import read_text
+from aifinops.config_limits import Limits, limits_from_env
+from aifinops.config_yaml import compose
 
 Loc = tuple[str | int, ...]
 
@@ -36,29 +43,20 @@ def line_of(lines: Mapping[Loc, int], loc: Loc) -> int:
     return 1
 
 
-def read_source(path: str | Path) -> Source:
-    """Load `path`; raise ConfigError naming the file for any I/O or YAML problem."""
+def read_source(path: str | Path, limits: Limits | None = None) -> Source:
+    """Load `path`; raise ConfigError naming the file for any I/O or YAML problem. `limits` defaults to
+    config_limits.Limits, with AIFINOPS_MAX_CONFIG_BYTES applied."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([ConfigIssue(name, 0, "", "file not found")]) from None
-    except IsADirectoryError:
-        raise ConfigError([ConfigIssue(name, 0, "", "is a directory, expected a finops.yaml file")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([ConfigIssue(name, 0, "", f"cannot read the file: {exc}")]) from None
-    return parse_source(text, name)
+    if limits is None:
+        try:
+            limits = limits_from_env()
+        except ValueError as exc:
+            raise ConfigError([ConfigIssue(name, 0, "", str(exc))]) from None
+    return parse_source(read_text(name, limits.max_bytes), name, limits)
 
 
-def parse_source(text: str, name: str) -> Source:
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        raise ConfigError([ConfigIssue(name, line, "", f"YAML syntax error: {_yaml_problem(exc)}")]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([ConfigIssue(name, 1, "", f"YAML error: {exc}")]) from None
+def parse_source(text: str, name: str, limits: Limits | None = None) -> Source:
+    node = compose(text, name, limits or Limits())
     if node is None:
         raise ConfigError([ConfigIssue(name, 1, "", "the file is empty; expected a mapping with "
                                        "organization, environments, teams, ...")])
@@ -70,65 +68,121 @@ def parse_source(text: str, name: str) -> Source:
     return source
 
 
-def _yaml_problem(exc: yaml.MarkedYAMLError) -> str:
-    """PyYAML's wording, translated where it is parser jargon, with where the construct began."""
-    problem = exc.problem or "invalid YAML"
-    if "'\\t'" in problem or "\t" in problem:
-        problem = "a tab character; indent with spaces"
-    elif "expected <block end>" in problem:
-        problem = "bad indentation (a line is indented more or less than its neighbours)"
-    elif "mapping values are not allowed here" in problem:
-        problem = "a ':' where a value was expected (quote values that contain ': ')"
-    if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
-        problem += f" ({exc.context} that starts on line {exc.context_mark.line + 1})"
-    return problem
+_MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+# Scalars read as YAML 1.1 does (yes -> True, 012 -> 10, 1_000 -> 1000); every other tag (str, and the
+# merge and value tags outside a key) stays the text as written.
+_CONSTRUCT = {tag: SafeConstructor.yaml_constructors[tag] for tag in (
+    "tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+    _TIMESTAMP)}
+
+Entries = dict[str, tuple[int, yaml.Node]]  # key -> (line of the key, value node)
 
 
 class _Builder:
-    """Turns a composed YAML node tree into data, recording lines and refusing duplicate keys."""
+    """Turns a composed YAML node tree into data, recording lines and refusing duplicate keys. The tree's
+    size and depth are already bounded by config_yaml, aliases expanded."""
 
     def __init__(self, source: Source, issues: list[ConfigIssue]) -> None:
         self.source = source
         self.issues = issues
-        self.loader = yaml.SafeLoader("")  # only used to construct scalars with YAML 1.1 rules
+        self.constructor = SafeConstructor()
+        self.checked: set[int] = set()  # mappings whose keys were checked: one report for an aliased mapping
 
     def build(self, node: yaml.Node, loc: Loc) -> Any:
         self.source.lines.setdefault(loc, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, loc)
+            result = {}
+            for key, (line, value) in self._entries(node, loc).items():
+                child = (*loc, key)
+                self.source.lines[child] = line
+                result[key] = self.build(value, child)
+            return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)  # the only other kind config_yaml composes
         self.source.raw[loc] = node.value
-        return self.loader.construct_object(node, deep=True)
+        return self._scalar(node, loc, report=True)
 
-    def _mapping(self, node: yaml.MappingNode, loc: Loc) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)  # merge keys (<<), as the SafeLoader does
-        result: dict[str, Any] = {}
+    def _entries(self, node: yaml.MappingNode, loc: Loc) -> Entries:
+        """The mapping's keys, explicit ones first, then those its merge keys bring that it lacks."""
+        report = id(node) not in self.checked
+        self.checked.add(id(node))
+        entries: Entries = {}
+        merges: list[yaml.Node] = []
         for key_node, value_node in node.value:
             line = key_node.start_mark.line + 1
-            key = self.loader.construct_object(key_node, deep=True)
-            if not isinstance(key, str | int | float | bool):
-                self._issue(line, loc, "mapping keys must be plain strings")
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag == _MERGE:
+                if merges:
+                    if report:
+                        self._issue(line, (*loc, "<<"), "duplicate merge key '<<'; merge several mappings "
+                                    "with one list: <<: [*a, *b]")
+                    continue
+                merges.append(value_node)
                 continue
-            key = str(key)
-            child = (*loc, key)
-            if key in result:
-                self._issue(line, child, f"duplicate key '{key}' (first defined on line {self.source.lines[child]})")
+            key = self._key(key_node, loc, report)
+            if key is None:
                 continue
-            self.source.lines[child] = line
-            result[key] = self.build(value_node, child)
-        return result
+            if key in entries:
+                if report:
+                    first = entries[key][0]
+                    self._issue(line, (*loc, key), f"duplicate key '{key}' (first defined on line {first})")
+                continue
+            entries[key] = (line, value_node)
+        for merged in self._merge_sources(merges, loc, report):
+            for key, entry in self._entries(merged, loc).items():
+                entries.setdefault(key, entry)  # explicit keys and earlier mappings win
+        return entries
+
+    def _merge_sources(self, merges: list[yaml.Node], loc: Loc, report: bool) -> list[yaml.MappingNode]:
+        sources = []
+        for value in merges:
+            for item in value.value if isinstance(value, yaml.SequenceNode) else [value]:
+                if isinstance(item, yaml.MappingNode):
+                    sources.append(item)
+                elif report:
+                    self._issue(item.start_mark.line + 1, (*loc, "<<"), "a merge key (<<) takes a mapping or a "
+                                f"list of mappings, like *defaults or [*a, *b]; not {_describe(item)}")
+        return sources
+
+    def _key(self, node: yaml.Node, loc: Loc, report: bool) -> str | None:
+        key = self._scalar(node, loc, report) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(key, str | int | float | bool):
+            if report:
+                self._issue(node.start_mark.line + 1, loc, "mapping keys must be plain strings")
+            return None
+        return str(key)
+
+    def _scalar(self, node: yaml.ScalarNode, loc: Loc, report: bool) -> Any:
+        construct = _CONSTRUCT.get(node.tag)
+        if construct is None:
+            return node.value
+        try:
+            return construct(self.constructor, node)
+        except (ValueError, ArithmeticError, yaml.YAMLError):
+            if node.tag != _TIMESTAMP and report:  # an impossible date (2024-13-45) stays text
+                self._issue(node.start_mark.line + 1, loc, f"cannot read {node.value!r} as a number (too long)")
+            return node.value
 
     def _issue(self, line: int, loc: Loc, message: str) -> None:
         self.issues.append(ConfigIssue(self.source.path, line, dotted(loc), message))
 
 
+def _describe(node: yaml.Node) -> str:
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    if node.tag == "tag:yaml.org,2002:null":
+        return "nothing (null)"
+    return repr(node.value) if node.tag == "tag:yaml.org,2002:str" else str(node.value)
+
+
 def dotted(loc: Loc) -> str:
-    """`('teams', 0, 'owners')` -> `teams[0].owners`."""
+    """`('teams', 0, 'owners')` -> `teams[0].owners`; keys longer than MAX_VALUE are cut."""
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            text = part if len(part) <= MAX_VALUE else part[:MAX_VALUE] + "…"
+            out += f".{text}" if out else text
     return out

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AfterValidator, EmailStr, Field
 
 from aifinops.catalog import accelerator_problem, model_catalog
+from aifinops.schedule_expressions import cron_problem
 
 # Characters AWS allows in tag keys and values: Unicode letters, digits, whitespace and _ . : / = + - @
 _TAG_PUNCTUATION = set("_.:/=+-@")
@@ -73,6 +74,12 @@ def _check_model_id(value: str) -> str:
     return value
 
 
+def _check_cron(value: str) -> str:
+    if problem := cron_problem(value):
+        raise ValueError(f"'{value}': {problem}")
+    return value
+
+
 AccountId = Annotated[str, _pattern(r"\d{12}", "an AWS account id (12 digits, quoted)")]
 OuId = Annotated[str, _pattern(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "an OU id (ou-xxxx-xxxxxxxx)")]
 RootId = Annotated[str, _pattern(r"r-[0-9a-z]{4,32}", "an organization root id (r-xxxx)")]
@@ -94,5 +101,6 @@ TagValue = Annotated[str, AfterValidator(check_tag_value)]
 Tier = Annotated[str, AfterValidator(_check_tier)]
 Accelerator = Annotated[str, AfterValidator(_check_accelerator)]
 ModelId = Annotated[str, AfterValidator(_check_model_id)]
+CronExpression = Annotated[str, AfterValidator(_check_cron)]  # EventBridge's six fields, checked one by one
 Email = EmailStr
 Usd = Annotated[float, Field(gt=0, le=100_000_000)]

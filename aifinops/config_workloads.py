@@ -10,7 +10,7 @@ from aifinops.config_types import Accelerator, ModelId, Name, RoleArn, TagValue
 
 
 class WorkloadBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # as config._Model
 
     name: Name
     team: Name

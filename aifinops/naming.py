@@ -13,6 +13,8 @@ GUARD_NAME = f"{NAME_PREFIX}-gpu-guard"  # the GPU guard's function, topic, rule
 GUARD_STACK_PREFIX = f"{NAME_PREFIX}-guard-"  # aifinops-guard-<account>-<region>
 BUDGET_ACCESS_STACK_PREFIX = f"{NAME_PREFIX}-budget-access-"  # aifinops-budget-access-<account>
 ORG_STACK_PREFIX = f"{NAME_PREFIX}-org-"  # aifinops-org-guardrails-<env>[-canary], aifinops-org-delegation
+WORKLOAD_STACK_PREFIX = f"{NAME_PREFIX}-workloads-"  # aifinops-workloads-<env>-<team>[-<region>]
+CANARY = "canary"  # names the canary copies of an environment's guardrail stack and policies
 GUARDRAIL_STACK_PREFIXES = (GUARD_STACK_PREFIX, BUDGET_ACCESS_STACK_PREFIX, ORG_STACK_PREFIX,
                             f"{NAME_PREFIX}-cost-tags", f"{NAME_PREFIX}-team-budgets")
 # The GPU guard's tags (aifinops/lambdas/guard reads the names from its JSON policy, never from here).
@@ -20,3 +22,12 @@ VIOLATION_TAG = "aifinops:violation"  # reason codes of an open finding (untagge
 STOP_AFTER_TAG = "aifinops:stop-after"  # ISO-8601 UTC deadline of the grace period
 EXEMPT_UNTIL_TAG = "aifinops:exempt-until"  # ISO 8601 date or date-time set by owners; <= guard.exemption_max_days
 STOPPED_BY_TAG = "aifinops:stopped-by"  # audit: reason and time of a stop by the guard; never removed by it
+
+
+# Stack names are construct ids: `aifinops validate` checks they are unique (config_checks), so these live here.
+def org_guardrails_stack_name(environment: str, canary: bool = False) -> str:
+    return f"{ORG_STACK_PREFIX}guardrails-{environment}" + (f"-{CANARY}" if canary else "")
+
+
+def workload_stack_name(environment: str, team: str) -> str:
+    return f"{WORKLOAD_STACK_PREFIX}{environment}-{team}"

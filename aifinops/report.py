@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from aifinops.catalog import HOURS_PER_MONTH, hourly_price, model_catalog
-from aifinops.config import ENVIRONMENT, TEAM
+from aifinops.config import DEFAULT_REQUIRED_TAGS, ENVIRONMENT, TEAM
+from aifinops.naming import (
+    CRITICAL_TAG,
+    EXEMPT_UNTIL_TAG,
+    MANAGED_TAG,
+    PAUSED_TAG,
+    STOP_AFTER_TAG,
+    STOPPED_BY_TAG,
+    VIOLATION_TAG,
+)
 from aifinops.policies.cost_tags import read_template_tags
 from aifinops.report_capacity import RawCapacity, raw_capacities
 from aifinops.template_metadata import BUDGET as BUDGET_METADATA
@@ -18,6 +28,12 @@ from aifinops.template_metadata import COST_TAGS as METADATA_KEY
 from aifinops.template_metadata import GUARD as GUARD_METADATA
 from aifinops.template_metadata import GUARDRAILS as GUARDRAILS_METADATA
 from aifinops.template_metadata import SCP as SCP_METADATA
+from aifinops_runtime.tag_keys import near_misses
+
+# The keys aifinops reads or writes on resources: a key that looks like one of them but is not (`aifinops:Critical`,
+# `aifinops:critcal`) does nothing, silently; the report lists them with the near misses of the cost tag keys.
+AIFINOPS_TAGS = (CRITICAL_TAG, EXEMPT_UNTIL_TAG, PAUSED_TAG, MANAGED_TAG, VIOLATION_TAG, STOP_AFTER_TAG, STOPPED_BY_TAG)
+OWNER_TAGS = (CRITICAL_TAG, EXEMPT_UNTIL_TAG)  # set by owners: their bare form (`critical`) is a near miss too
 
 
 class CdkOutError(Exception):
@@ -101,6 +117,17 @@ class BudgetSummary:
         return "; ".join(steps)
 
 
+@dataclass(frozen=True)
+class TagNearMiss:
+    """A tag key in a template that looks like a cost tag key or an aifinops key, and is not one."""
+
+    stack: str
+    resource: str  # logical id
+    resource_type: str
+    tag: str
+    looks_like: str
+
+
 @dataclass
 class StackSummary:
     name: str
@@ -116,6 +143,7 @@ class StackSummary:
     guards: list[dict[str, Any]] = field(default_factory=list)  # GUARD metadata of each guard function
     budgets: list[BudgetSummary] = field(default_factory=list)
     guardrails: dict[str, Any] | None = None  # `aifinops:guardrails` metadata of an org guardrail stack
+    near_misses: list[TagNearMiss] = field(default_factory=list)  # tag keys that look like ours (tag_near_misses)
 
 
 @dataclass
@@ -135,9 +163,14 @@ class DeploymentSummary:
                 by_target.setdefault(target, []).append(scp)
         return dict(sorted(by_target.items()))
 
+    def near_misses(self) -> list[TagNearMiss]:
+        return [m for s in self.stacks for m in s.near_misses]
+
     @property
     def violations(self) -> int:
-        return sum(len(r.get("violations", [])) for r in self.validation)
+        """Violations of the plugins that failed synthesis (a plugin that succeeded with warnings, such as the
+        CDK's own CloudFormation validator, fails nothing)."""
+        return sum(len(r.get("violations", [])) for r in self.validation if r.get("conclusion") != "success")
 
     def costs(self) -> list[WorkloadCost]:
         return [c for s in self.stacks for c in s.costs]
@@ -188,7 +221,7 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
     required = tuple(marker["required"]) if isinstance(marker, dict) else None
     summary = StackSummary(name, account, region, cost_tags_required=required,
                            guardrails=template.get("Metadata", {}).get(GUARDRAILS_METADATA))
-    for resource in template.get("Resources", {}).values():
+    for logical_id, resource in template.get("Resources", {}).items():
         kind = resource.get("Type", "?")
         summary.resources[kind] += 1
         props = resource.get("Properties", {})
@@ -196,6 +229,8 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
             tags = read_template_tags(props["Tags"])
             summary.tagged += 1
             summary.fully_tagged += all(k in tags for k in (required or ()))
+            summary.near_misses += [TagNearMiss(name, logical_id, kind, tag, key)
+                                    for tag, key in sorted(tag_near_misses(tags, required).items())]
         guard = resource.get("Metadata", {}).get(GUARD_METADATA)
         if guard:
             summary.guards.append(guard)
@@ -236,6 +271,13 @@ def _raw_cost(stack: str, raw: RawCapacity) -> WorkloadCost:
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def tag_near_misses(tags: Iterable[str], required: Iterable[str] | None) -> dict[str, str]:
+    """Tag key -> the cost tag key (the stack's required keys, else the defaults) or aifinops key it looks like
+    (`aifinops_runtime.tag_keys`: the comparison the guard and the budget enforcer make at run time)."""
+    keys = (*(required or DEFAULT_REQUIRED_TAGS), *AIFINOPS_TAGS)
+    return {**near_misses(tags, OWNER_TAGS, prefix="aifinops:"), **near_misses(tags, keys)}
 
 
 def _budget(meta: dict[str, Any]) -> BudgetSummary:

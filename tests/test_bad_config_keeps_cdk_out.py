@@ -20,8 +20,8 @@ OLD = 1_577_836_800_000_000_000  # 2020-01-01, in ns: any write to the directory
 Snapshot = dict[str, tuple[bool, int, bytes | None]]
 
 
-def expected_message() -> str:
-    return (CORPUS / "bad_region.expected").read_text(encoding="utf-8").replace("{file}", str(BROKEN)).strip()
+def expected_message(broken: Path = BROKEN) -> str:
+    return broken.with_suffix(".expected").read_text(encoding="utf-8").replace("{file}", str(broken)).strip()
 
 
 def fake_cdk_out(tmp_path: Path) -> Path:
@@ -47,17 +47,23 @@ def clean_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("CDK_OUTDIR", "CDK_CONTEXT_JSON")}
 
 
-def test_python_app_leaves_cdk_out_untouched(tmp_path: Path) -> None:
+# A schema error; and what the loader refuses before any schema: an alias bomb, a python tag, 60 problems
+# (50 printed, then a count).
+HOSTILE = ["alias_bomb_billion_laughs", "tag_python_name", "many_bad_regions"]
+
+
+@pytest.mark.parametrize("broken", [BROKEN, *(CORPUS / f"{name}.yaml" for name in HOSTILE)], ids=lambda p: p.stem)
+def test_python_app_leaves_cdk_out_untouched(tmp_path: Path, broken: Path) -> None:
     """`python app.py` loads the config before building anything: exit 2, the file:line message on
     stderr, and cdk.out exactly as it was, down to the directory's own mtime."""
     outdir = fake_cdk_out(tmp_path)
     before = snapshot(outdir)
     env = {**clean_env(), "CDK_OUTDIR": str(outdir),
-           "CDK_CONTEXT_JSON": json.dumps({"aifinops:config": str(BROKEN)})}
+           "CDK_CONTEXT_JSON": json.dumps({"aifinops:config": str(broken)})}
     result = subprocess.run([sys.executable, str(ROOT / "app.py")], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr
-    assert result.stderr.strip() == expected_message()
+    assert result.stderr.strip() == expected_message(broken)
     assert result.stdout == ""
     assert snapshot(outdir) == before
     assert outdir.stat().st_mtime_ns == OLD

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from importlib.metadata import version
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -23,3 +24,8 @@ def test_the_cli_does_not_load_the_cdk() -> None:
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
     assert completed.stdout.strip() == "[]"
     assert completed.stderr == ""
+
+
+def test_the_changelog_describes_this_version() -> None:
+    changelog = (Path(__file__).resolve().parents[1] / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## [{version('aifinops')}] - " in changelog

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from aifinops.config import ConfigError, FinOpsConfig, load, parse
+from aifinops.config import ConfigError, FinOpsConfig, GpuInferenceEndpointWorkload, load, parse
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,3 +126,54 @@ def test_model_policy_and_tag_enforcement_defaults() -> None:
     assert {e.model_policy for e in cfg.environments.values()} == {"denylist"}
     assert cfg.tags.enforcement.environments == () and cfg.organization.policy_admin == "111111111111"
     assert cfg.organization.deployers == ("arn:aws:iam::*:role/cdk-aifinops-cfn-exec-role-*",)
+
+
+# --- issue 15: what passes validate synthesizes ------------------------------------------------------------
+
+def test_construct_rules_run_last_and_only_on_a_coherent_config(tmp_path: Path) -> None:
+    """A reference that does not resolve hides the construct rules: they need the props the stacks build."""
+    data = reference_data()
+    data["workloads"][4]["instance_type"] = "g5.xlarge"  # an EC2 type on an endpoint: GpuInferenceEndpoint refuses
+    assert issues_of(data, tmp_path) == [
+        "workloads[4].instance_type: [AIF_INSTANCE_NOT_SAGEMAKER] prop 'instance_type': received 'g5.xlarge'; "
+        "allowed: a SageMaker instance type, e.g. ml.g5.xlarge"]
+    data["teams"][0]["owners"] = ["a@example.com", "a@example.com"]
+    assert issues_of(data, tmp_path) == ["teams[0].owners[1]: duplicate owner 'a@example.com' (also at index 0)"]
+
+
+def test_building_a_config_in_code_leaves_the_construct_rules_to_synthesis() -> None:
+    """A user's own app (and the construct tests) may build such a config; synthesis then refuses it."""
+    data = reference_data()
+    data["workloads"][4]["instance_type"] = "g5.xlarge"
+    endpoint = FinOpsConfig.model_validate(data).workloads[4]
+    assert isinstance(endpoint, GpuInferenceEndpointWorkload) and endpoint.instance_type == "g5.xlarge"
+    with pytest.raises(ConfigError, match=r"\[AIF_INSTANCE_NOT_SAGEMAKER\]"):
+        parse(data)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_non_finite_numbers_are_refused_everywhere(value: float) -> None:
+    data = reference_data()
+    data["budgets"]["alert_percent"] = value
+    data["guard"]["idle"]["cpu_percent"] = value
+    data["teams"][1]["projects"]["defect-detect"] = value
+    with pytest.raises(ConfigError) as caught:
+        parse(data)
+    assert [(i.path, i.message.split(",")[0]) for i in caught.value.issues] == [
+        ("budgets.alert_percent", "must be a finite number"), ("guard.idle.cpu_percent", "must be a finite number"),
+        ("teams[1].projects.defect-detect", "must be a finite number")]
+
+
+def test_zones_belong_to_the_region_of_their_network(tmp_path: Path) -> None:
+    data = reference_data()
+    data["organization"]["regions"] = ["us-east-1", "eu-west-1"]
+    data["environments"]["dev"]["network"]["availability_zones"] = ["eu-west-1a", "us-east-1b"]
+    data["environments"]["prod"]["network"]["availability_zones"] = ["us-west-2a", "us-east-1b"]
+    found = issues_of(data, tmp_path)
+    assert found[:2] == [
+        "environments.dev.network.availability_zones[1]: 'us-east-1b' is a zone of us-east-1, but "
+        "availability_zones[0] 'eu-west-1a' is one of eu-west-1: a VPC lives in one region",
+        "environments.prod.network.availability_zones[0]: 'us-west-2a' is a zone of us-west-2, not of "
+        "organization.regions (us-east-1, eu-west-1): a zone is its region's name and one letter, e.g. us-east-1a"]
+    # dev's notebook and training queue would import dev's VPC in both regions
+    assert [i.split(":")[0] for i in found[2:]] == ["workloads[5].kind", "workloads[6].kind"]

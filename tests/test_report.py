@@ -65,3 +65,35 @@ def test_bedrock_profiles_are_priced_per_token(tmp_path: Path) -> None:
     [cost] = summarize(outdir).stacks[0].costs
     assert (cost.workload, cost.token_price, cost.hourly_usd, cost.note) == ("rewrite", (1.0, 5.0), None,
                                                                              "pay per token")
+
+
+def tags(**pairs: str) -> dict[str, object]:
+    return {"Tags": [{"Key": k, "Value": v} for k, v in pairs.items()]}
+
+
+def test_tag_keys_that_look_like_ours_are_listed_and_printed(tmp_path: Path) -> None:
+    """`aifinops:Critical` protects nothing and `Team` counts for no team: keys are exact. Near misses of the stack's
+    cost tag keys and of the aifinops keys are listed per resource, in the table and in --format json."""
+    from typer.testing import CliRunner
+
+    from aifinops.cli import app
+
+    outdir = write_assembly(tmp_path / "cdk.out", {
+        "Nb": {"Type": "AWS::SageMaker::NotebookInstance",
+               "Properties": tags(Team="search", project="ranker", **{"aifinops:Critical": "true"})},
+        "Gpu": {"Type": "AWS::EC2::Instance", "Properties": tags(team="search", projcet="ranker", critical="true",
+                                                                 **{"aifinops:exempt_until": "2026-12-31"})},
+        "Ok": {"Type": "AWS::SNS::Topic", "Properties": tags(team="x", project="y", owner="z",
+                                                              **{"aifinops:critical": "true"})},
+    })
+    [stack] = summarize(outdir).stacks
+    assert [(m.resource, m.tag, m.looks_like) for m in stack.near_misses] == [
+        ("Nb", "Team", "team"), ("Nb", "aifinops:Critical", "aifinops:critical"),
+        ("Gpu", "aifinops:exempt_until", "aifinops:exempt-until"), ("Gpu", "critical", "aifinops:critical"),
+        ("Gpu", "projcet", "project")]
+    table = CliRunner().invoke(app, ["report", str(outdir)])
+    assert table.exit_code == 0, table.output
+    assert "Tag keys that look like ours but are not" in table.stdout and "aifinops:Critical" in table.stdout
+    doc = json.loads(CliRunner().invoke(app, ["report", str(outdir), "--format", "json"]).stdout)
+    assert doc["nearMisses"][0] == {"stack": "s", "resource": "Nb", "type": "AWS::SageMaker::NotebookInstance",
+                                    "tag": "Team", "looksLike": "team"}

@@ -5,23 +5,21 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from typing import Literal
 
 import aws_cdk as cdk
 from aws_cdk import aws_bedrock as bedrock
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from aifinops.catalog import model_catalog
+from aifinops.config import Environment
 from aifinops.constructs import nag_acks
+from aifinops.constructs.bedrock_model_rules import Routing, check_props, geo_of, resolve_tier
 from aifinops.constructs.capacity import record_token_pricing
 from aifinops.constructs.cost_tags import CostTags
-from aifinops.constructs.errors import PropProblem, raise_if_any
+from aifinops.constructs.errors import raise_if_any
 
 # Converse and ConverseStream are authorised as these two actions; there is no bedrock:Converse.
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
-Routing = Literal["in_region", "geo", "global"]
-_GEO_BY_REGION_PREFIX = {"us": "us", "eu": "eu", "ap": "apac", "ca": "ca"}
 
 
 class BedrockModelAccess(Construct):
@@ -31,6 +29,7 @@ class BedrockModelAccess(Construct):
     Example::
 
         import aws_cdk as cdk
+        from aifinops.config import load
         from aifinops.constructs import BedrockModelAccess, CostTags
 
         app = cdk.App()
@@ -40,7 +39,7 @@ class BedrockModelAccess(Construct):
             cost_tags=CostTags(team="search", project="ranker", model="multiple",
                                environment="dev", task_type="generation"),
             models=["anthropic.claude-haiku-4-5-20251001-v1:0"],
-            max_model_tier="standard",
+            environment=load("finops.yaml").environments["dev"],  # its max_model_tier applies
         )
         # applications pass access.profile_arns[model_id] as modelId
 
@@ -55,22 +54,27 @@ class BedrockModelAccess(Construct):
         *,
         cost_tags: CostTags,
         models: Sequence[str],
-        max_model_tier: str,
+        environment: Environment | None = None,
+        max_model_tier: str | None = None,
         routing: Routing = "geo",
         roles: Sequence[iam.IRole] = (),
     ) -> None:
         """
         :param cost_tags: tags for every resource; the profile's `model` tag is set per model.
-        :param models: Bedrock model ids (no geo prefix), each at or below `max_model_tier`.
-        :param max_model_tier: the environment's highest allowed tier (catalog tiers).
+        :param models: Bedrock model ids (no geo prefix), each at or below the environment's tier.
+        :param environment: the finops.yaml environment the access is for: its ``max_model_tier`` applies (the
+            tier is the environment's, not the caller's word). Default: none - then ``max_model_tier`` is required.
+        :param max_model_tier: a tier at or below the environment's, to restrict a team further (catalog tiers);
+            above the environment's it is refused. Default: the environment's.
         :param routing: what each profile copies. Default: ``geo`` - the system inference profile of the
             stack region's geography (us., eu., apac.), required by newer models for on-demand use;
             ``global`` the global profile; ``in_region`` the foundation model itself.
         :param roles: roles to attach the invoke policy to. Default: none; attach `policy` yourself.
         """
         super().__init__(scope, construct_id)
-        raise_if_any(self, _check_models(models, max_model_tier))
         stack = cdk.Stack.of(self)
+        tier, problems = resolve_tier(environment.max_model_tier if environment else None, max_model_tier)
+        raise_if_any(self, problems or check_props(models, tier, routing, stack.region))
         cost_tags.apply(self)
         self.profile_arns: dict[str, str] = {}
         profile_resources, model_resources, sources = [], [], []
@@ -111,40 +115,11 @@ class BedrockModelAccess(Construct):
                                        {"RoutedModelsOnlyViaProfiles": nag_acks.BEDROCK_ROUTED_MODELS})
 
 
-def _check_models(models: Sequence[str], max_tier: str) -> list[PropProblem]:
-    catalog = model_catalog()
-    if max_tier not in catalog.tiers:
-        return [PropProblem("AIF_TIER_UNKNOWN", "max_model_tier", max_tier, ", ".join(catalog.tiers))]
-    problems = []
-    if not models:
-        problems.append(PropProblem("AIF_MODELS_EMPTY", "models", list(models), "one or more model ids"))
-    allowed = catalog.tiers[: catalog.tier_rank(max_tier) + 1]
-    for model_id in models:
-        tier = catalog.tier_of(model_id)
-        if tier is None:
-            problems.append(PropProblem("AIF_MODEL_UNKNOWN", "models", model_id, "a model id of a catalog family"))
-        elif tier not in allowed:
-            problems.append(PropProblem("AIF_MODEL_TIER", "models", model_id,
-                                        f"models of tier {' or '.join(allowed)} (this one is {tier})"))
-    return problems
-
-
 def _model_source(stack: cdk.Stack, model_id: str, routing: Routing) -> str:
     if routing == "in_region":
         return f"arn:{stack.partition}:bedrock:{stack.region}::foundation-model/{model_id}"
-    geo = "global" if routing == "global" else _geo_of(stack.region)
+    geo = "global" if routing == "global" else geo_of(stack.region)  # check_props refused a region without one
     return f"arn:{stack.partition}:bedrock:{stack.region}:{stack.account}:inference-profile/{geo}.{model_id}"
-
-
-def _geo_of(region: str) -> str:
-    if cdk.Token.is_unresolved(region):
-        raise ValueError("routing='geo' needs a stack with an explicit region (env=...); "
-                         "or use routing='in_region' or 'global'")
-    geo = _GEO_BY_REGION_PREFIX.get(region.split("-")[0])
-    if geo is None:
-        raise ValueError(f"no geographic inference profile is known for region {region}; "
-                         "use routing='global' or 'in_region'")
-    return geo
 
 
 def profile_name(tags: CostTags, model_id: str) -> str:

@@ -17,8 +17,7 @@ or with `aws budgets execute-budget-action --execution-type REVERSE_BUDGET_ACTIO
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_budgets as budgets
@@ -27,43 +26,14 @@ from aws_cdk import aws_organizations as organizations
 from constructs import Construct
 
 from aifinops.constructs import nag_acks
+from aifinops.constructs.team_budget_rules import Approval, BudgetStop
 from aifinops.policies.budget_stop import budget_stop_document, budget_stop_statements
 from aifinops.policies.scp_types import Statement
 
-Approval = Literal["automatic", "manual"]
+__all__ = ["Approval", "BudgetStop", "IamBudgetAction", "ScpBudgetAction"]
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
 IAM_ACTION = "APPLY_IAM_POLICY"
 SCP_ACTION = "APPLY_SCP_POLICY"
-
-
-@dataclass(frozen=True)
-class BudgetStop:
-    """What a team budget does at its action threshold besides notifying.
-
-    :param roles: IAM role ARNs the team works with; each is denied new AI spend.
-    :param accounts: accounts the team owns outright; denied new AI spend for every principal but `exempt`.
-    :param approval: ``automatic`` (applied when spend reaches the threshold) or ``manual`` (waits for
-        someone to approve it in the Budgets console). Default: automatic.
-    :param exempt: principal ARN patterns the account-wide SCP spares (break-glass). Default: none.
-    :param management_account: the budget's stack deploys in the organization's management account, so
-        service control policies can reach roles and accounts elsewhere. Default: False, and then a role
-        of another account (or any `accounts`) is a prop error, because nothing could reach it.
-
-    Example::
-
-        from aifinops.constructs import BudgetStop
-
-        # in the management account: an IAM action for its own roles, SCP actions for the rest
-        stop = BudgetStop(roles=("arn:aws:iam::222222222222:role/search-ml",), approval="manual",
-                          management_account=True)
-        assert stop.approval == "manual"
-    """
-
-    roles: tuple[str, ...] = ()
-    accounts: tuple[str, ...] = ()
-    approval: Approval = "automatic"
-    exempt: tuple[str, ...] = ()
-    management_account: bool = False
 
 
 def _execution_role(scope: Construct, statement: iam.PolicyStatement, description: str) -> iam.Role:

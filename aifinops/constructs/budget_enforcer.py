@@ -6,6 +6,9 @@ JSON of `aifinops.policies.budget_policy`, in the environment variable AIFINOPS_
 notifications are plain text and not a stable contract: the code confirms the spend with the Budgets API
 before it pauses anything.
 
+Locks: one run at a time per team, the functions and ``aifinops budget`` alike, through a DynamoDB table of this
+construct (the policy's ``lock``; see aifinops/lambdas/budget_enforcer/lock.py).
+
 Accounts: the functions act in every account the policy lists under ``accounts`` by assuming the role
 ``aifinops-budget-enforcer-access`` there (`BudgetEnforcerAccess`, deployed by ``BudgetAccessStack``), which
 trusts only this construct's role, named ``aifinops-budget-enforcer``; a policy without ``accounts`` acts in
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -31,9 +35,12 @@ from constructs import Construct
 
 from aifinops.constructs import nag_acks
 from aifinops.constructs.errors import PropProblem, raise_if_any
+from aifinops.constructs.guardrail_rules import enforcer_problems
 from aifinops.constructs.policy_asset import code_with_policy
+from aifinops.lambdas.budget_enforcer.lock import KEY as LOCK_KEY
+from aifinops.lambdas.budget_enforcer.lock import LEASE_SECONDS, TTL_ATTRIBUTE
 from aifinops.lambdas.budget_enforcer.permissions import PERMISSIONS, Permission
-from aifinops.lambdas.budget_enforcer.policy import Policy, PolicyError, parse_policy
+from aifinops.lambdas.budget_enforcer.policy import PolicyError, parse_policy
 from aifinops.naming import BUDGET_ENFORCER_ROLE, BUDGET_PREFIX, CRITICAL_TAG, NAME_PREFIX, PAUSED_TAG
 from aifinops.policies.budget_policy import POLICY_FILE
 
@@ -53,13 +60,17 @@ def enforcer_code(policy_json: str) -> lambda_.Code:
 class BudgetEnforcer(Construct):
     """Two functions on one asset (Python 3.14, arm64): ``handler.handler`` subscribed to the budget topic,
     ``handler.resume_handler`` on an EventBridge schedule; reserved concurrency 1 each, so two
-    notifications never race; an encrypted dead-letter queue for failed asynchronous invocations, schedule
+    notifications never race; the table of the per-team locks, which both functions and ``aifinops budget`` take
+    (a second run of a team waits briefly, then reports the holder and acts on nothing): named by the policy's
+    ``lock``, on-demand, encrypted, point-in-time recovery, items expire by TTL, destroyed with the stack (leases
+    of minutes: nothing to keep); an encrypted dead-letter queue for failed asynchronous invocations, schedule
     deliveries and notifications SNS could not deliver to the pause function; log groups with finite
     retention; alarms on the functions' errors and on the dead-letter queue.
 
     IAM (one role for both, named ``aifinops-budget-enforcer`` so workload accounts can trust it):
     ``sts:AssumeRole`` of exactly the access roles the policy lists under ``accounts``; and for workloads of
-    its own account: inventory reads on ``*`` (those APIs have no resource-level permissions);
+    its own account: the item actions of the lock on that one table; inventory reads on ``*`` (those APIs have
+    no resource-level permissions);
     SageMaker describes on this account's ARNs in ``regions``; ``budgets:ViewBudget`` on the
     ``aifinops-*`` budgets; stop/start/delete only of resources tagged ``<tag_key>`` with a value of
     ``pausable_teams`` and not tagged ``aifinops:critical=true``; tag writes only of the
@@ -97,27 +108,26 @@ class BudgetEnforcer(Construct):
             with ``policy_json`` bundled as its policy file; replacement code must bring its own policy.
         :param tag_key: the team cost tag key. Default: ``team``.
         :param log_retention: retention of both log groups. Default: one year.
-        :param timeout: of each function. Default: 5 minutes.
+        :param timeout: of each function. Default: 5 minutes. At most a third of the lock's lease (15 minutes),
+            so a lease outlives any invocation.
         """
         super().__init__(scope, construct_id)
-        problems = []
-        policy: Policy | None = None
-        try:
-            policy = parse_policy(policy_json)  # what the functions will read at start
-        except PolicyError as exc:
-            problems.append(PropProblem("AIF_ENFORCER_POLICY", "policy_json", policy_json[:60] + "...",
-                                        f"the JSON of aifinops.policies.budget_policy ({exc})"))
+        problems = enforcer_problems(policy_json=policy_json, regions=regions, resume_schedule=resume_schedule)
         if code is None and not ENFORCER_DIR.is_dir():
             problems.append(PropProblem("AIF_ENFORCER_CODE", "code", str(ENFORCER_DIR),
                                         "a directory with the budget enforcer's handler.py"))
-        if not regions:
-            problems.append(PropProblem("AIF_ENFORCER_REGIONS", "regions", list(regions), "1 or more regions"))
-        if not resume_schedule.startswith(("cron(", "rate(")):
-            problems.append(PropProblem("AIF_ENFORCER_SCHEDULE", "resume_schedule", resume_schedule,
-                                        "an EventBridge schedule expression: cron(...) or rate(...)"))
-        raise_if_any(self, problems)
-        code = code or enforcer_code(policy_json)
         timeout = timeout or cdk.Duration.minutes(5)
+        problems += _lock_problems(cdk.Stack.of(self), policy_json, timeout)
+        raise_if_any(self, problems)
+        policy = parse_policy(policy_json)  # what the functions will read at start; enforcer_problems parsed it
+        code = code or enforcer_code(policy_json)
+        self.lock_table = dynamodb.Table(
+            self, "Locks", table_name=policy.lock.table,
+            partition_key=dynamodb.Attribute(name=LOCK_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST, encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            time_to_live_attribute=TTL_ATTRIBUTE, removal_policy=cdk.RemovalPolicy.DESTROY)
         self.dead_letter_queue = sqs.Queue(self, "DeadLetters", encryption=sqs.QueueEncryption.SQS_MANAGED,
                                            enforce_ssl=True, retention_period=cdk.Duration.days(14))
         nag_acks.acknowledge(self.dead_letter_queue, nag_acks.SERVERLESS, "SQSRedrivePolicy",
@@ -125,9 +135,10 @@ class BudgetEnforcer(Construct):
         self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
                              role_name=BUDGET_ENFORCER_ROLE,
                              description="aifinops budget enforcer: pause and resume team workloads")
-        self.access_role_arns = [a.role_arn for a in policy.accounts] if policy else []
+        self.access_role_arns = [a.role_arn for a in policy.accounts]
         statements = enforcer_statements(cdk.Stack.of(self), pausable_teams=pausable_teams, regions=regions,
-                                         tag_key=tag_key, access_role_arns=self.access_role_arns)
+                                         tag_key=tag_key, access_role_arns=self.access_role_arns,
+                                         lock_table_arn=self.lock_table.table_arn)
         for statement in statements:
             self.role.add_to_principal_policy(statement)
         nag_acks.acknowledge_wildcards(self.role, statements, nag_acks.ENFORCER)
@@ -179,23 +190,31 @@ class BudgetEnforcer(Construct):
 _RESOURCES = {"instance": ("ec2", "instance/*"), "notebook-instance": ("sagemaker", "notebook-instance/*"),
               "training-job": ("sagemaker", "training-job/*"), "endpoint": ("sagemaker", "endpoint/*"),
               "endpoint-config": ("sagemaker", "endpoint-config/*"), "job-queue": ("batch", "job-queue/*")}
+# The statements of the reads with resource-level permissions, one per service.
+_READ_SIDS = {"sagemaker": "DescribeSageMaker", "batch": "ReadJobQueueTags"}
 TAG_WRITES = frozenset({"ec2:CreateTags", "ec2:DeleteTags", "sagemaker:AddTags", "sagemaker:DeleteTags",
                         "batch:TagResource", "batch:UntagResource"})
 NO_IAM_CHECK = frozenset({"sts:GetCallerIdentity"})
 
 
 def enforcer_statements(stack: cdk.Stack, *, pausable_teams: Sequence[str], regions: Sequence[str],
-                        tag_key: str = "team", access_role_arns: Sequence[str] = ()) -> list[iam.PolicyStatement]:
+                        tag_key: str = "team", access_role_arns: Sequence[str] = (),
+                        lock_table_arn: str | None = None) -> list[iam.PolicyStatement]:
     """The enforcer role's permissions, derived from the table the enforcer declares next to its code
     (`aifinops.lambdas.budget_enforcer.permissions`), so the code and the role cannot drift apart: the
     workload permissions for its own account (`workload_statements`), budgets:ViewBudget on the aifinops-*
-    budgets, and sts:AssumeRole of exactly `access_role_arns` (none: no such statement)."""
+    budgets, the item actions of the lock on exactly `lock_table_arn`, and sts:AssumeRole of exactly
+    `access_role_arns` (none: no such statement)."""
     account, partition = stack.account, stack.partition
     statements = workload_statements(account, partition, pausable_teams=pausable_teams, regions=regions,
                                      tag_key=tag_key)
-    statements.insert(2, iam.PolicyStatement(
+    reads = len([s for s in statements if s.sid in ("ReadInventory", *_READ_SIDS.values())])
+    statements.insert(reads, iam.PolicyStatement(
         sid="ReadBudgets", actions=sorted({p.action for p in _group("budget-name")}),
         resources=[f"arn:{partition}:budgets::{account}:budget/{BUDGET_PREFIX}*"]))
+    if lock_table_arn is not None:
+        statements.insert(reads + 1, iam.PolicyStatement(
+            sid="TeamLocks", actions=sorted({p.action for p in _group("lock-table")}), resources=[lock_table_arn]))
     if access_role_arns:
         statements.append(iam.PolicyStatement(
             sid="AssumeAccessRoles", actions=sorted({p.action for p in _group("access-role")}),
@@ -214,12 +233,14 @@ def workload_statements(account: str, partition: str, *, pausable_teams: Sequenc
                        for region in regions for t in types if t in _RESOURCES})
 
     reads = _group("none")
+    scoped = [p for p in reads if p.resources != ("*",)]
     statements = [
         iam.PolicyStatement(sid="ReadInventory", actions=sorted({p.action for p in reads if p.resources == ("*",)}),
                             resources=["*"]),
-        iam.PolicyStatement(sid="DescribeSageMaker",
-                            actions=sorted({p.action for p in reads if p.resources != ("*",)}),
-                            resources=arns(*{t for p in reads for t in p.resources})),
+        *(iam.PolicyStatement(sid=sid, actions=sorted({p.action for p in of_service}),
+                              resources=arns(*{t for p in of_service for t in p.resources}))
+          for service, sid in _READ_SIDS.items()
+          if (of_service := [p for p in scoped if p.action.startswith(f"{service}:")])),
     ]
     if not pausable_teams:  # every team is critical: the enforcer only reads and reports
         return statements
@@ -242,6 +263,24 @@ def workload_statements(account: str, partition: str, *, pausable_teams: Sequenc
                             conditions={"StringEquals": {f"aws:RequestTag/{tag_key}": list(pausable_teams)}}),
     ]
     return statements
+
+
+def _lock_problems(stack: cdk.Stack, policy_json: str, timeout: cdk.Duration) -> list[PropProblem]:
+    """The lock table is created in this stack, and a lease must outlive an invocation (a CDK matter: the stack's
+    region and the functions' timeout are no finops.yaml props)."""
+    problems = []
+    if not timeout.is_unresolved() and timeout.to_seconds() * 3 > LEASE_SECONDS:
+        problems.append(PropProblem("AIF_ENFORCER_TIMEOUT", "timeout", f"{timeout.to_seconds()} s",
+                                    f"at most {LEASE_SECONDS // 3} s: a third of the lock's lease"))
+    try:
+        lock_region = parse_policy(policy_json).lock.region
+    except PolicyError:  # reported by enforcer_problems
+        return problems
+    if not cdk.Token.is_unresolved(stack.region) and lock_region != stack.region:
+        problems.append(PropProblem("AIF_ENFORCER_LOCK_REGION", "policy_json", lock_region,
+                                    f"this stack's region {stack.region}, where the lock table is created "
+                                    "(enforcer_policy_json(config, lock_region=...))"))
+    return problems
 
 
 def _group(condition: str, *, tag_writes: bool | None = None) -> list[Permission]:

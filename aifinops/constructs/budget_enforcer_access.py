@@ -18,8 +18,8 @@ from constructs import Construct
 
 from aifinops.constructs import nag_acks
 from aifinops.constructs.budget_enforcer import workload_statements
-from aifinops.constructs.errors import PropProblem, raise_if_any
-from aifinops.lambdas.budget_enforcer.policy import ACCOUNT_ID
+from aifinops.constructs.errors import raise_if_any
+from aifinops.constructs.guardrail_rules import enforcer_access_problems
 from aifinops.naming import BUDGET_ACCESS_ROLE, BUDGET_ENFORCER_ROLE, MANAGED_TAG
 
 __all__ = ["BudgetEnforcerAccess"]
@@ -51,13 +51,7 @@ class BudgetEnforcerAccess(Construct):
         :param tag_key: the team cost tag key. Default: ``team``.
         """
         super().__init__(scope, construct_id)
-        problems = []
-        if not ACCOUNT_ID.fullmatch(management_account):
-            problems.append(PropProblem("AIF_ACCESS_MANAGEMENT_ACCOUNT", "management_account", management_account,
-                                        "a 12-digit account id"))
-        if not regions:
-            problems.append(PropProblem("AIF_ACCESS_REGIONS", "regions", list(regions), "1 or more regions"))
-        raise_if_any(self, problems)
+        raise_if_any(self, enforcer_access_problems(management_account=management_account, regions=regions))
         stack = cdk.Stack.of(self)
         self.enforcer_role_arn = f"arn:{stack.partition}:iam::{management_account}:role/{BUDGET_ENFORCER_ROLE}"
         self.role = iam.Role(

@@ -31,7 +31,8 @@ from aws_cdk import custom_resources as cr
 from constructs import Construct
 
 from aifinops.constructs import nag_acks
-from aifinops.constructs.errors import PropProblem, raise_if_any
+from aifinops.constructs.errors import raise_if_any
+from aifinops.constructs.guardrail_rules import COST_TAG_DEFAULT_HOURS, cost_allocation_tag_problems
 from aifinops.constructs.policy_asset import code_with_runtime
 from aifinops.lambdas.cost_tags.handler import KEYS_ENV, NAMESPACE, OVERDUE_ENV, RULE_ENV, STATE_ENV
 from aifinops.naming import NAME_PREFIX
@@ -40,8 +41,6 @@ NAME = f"{NAME_PREFIX}-cost-tags"
 CODE_DIR = Path(__file__).resolve().parents[1] / "lambdas" / "cost_tags"
 HANDLER = "handler.handler"
 STATE_PARAMETER = f"/{NAME_PREFIX}/cost-allocation-tags/first-attempts"
-HOURS_RANGE = (1, 24)
-DAYS_RANGE = (1, 30)
 # The construct id of the stack's singleton provider function of AwsCustomResource ("AWS" + uuid without dashes).
 PROVIDER_ID = "AWS" + cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace("-", "")
 
@@ -71,8 +70,9 @@ class CostAllocationTags(Construct):
         app.synth()
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, keys: Sequence[str], every_hours: int = 6,
-                 overdue_days: int = 3, alarm_topic: sns.ITopic | None = None,
+    def __init__(self, scope: Construct, construct_id: str, *, keys: Sequence[str],
+                 every_hours: int = COST_TAG_DEFAULT_HOURS, overdue_days: int = 3,
+                 alarm_topic: sns.ITopic | None = None,
                  log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR) -> None:
         """
         :param keys: tag keys to activate, 1 or more, no duplicates.
@@ -84,16 +84,7 @@ class CostAllocationTags(Construct):
         :param log_retention: of the function's log group. Default: one year.
         """
         super().__init__(scope, construct_id)
-        problems = []
-        if not keys or len(set(keys)) != len(keys):
-            problems.append(PropProblem("AIF_COST_TAG_KEYS", "keys", list(keys), "one or more distinct tag keys"))
-        if not HOURS_RANGE[0] <= every_hours <= HOURS_RANGE[1]:
-            problems.append(PropProblem("AIF_COST_TAG_SCHEDULE", "every_hours", every_hours,
-                                        f"{HOURS_RANGE[0]} to {HOURS_RANGE[1]} hours"))
-        if not DAYS_RANGE[0] <= overdue_days <= DAYS_RANGE[1]:
-            problems.append(PropProblem("AIF_COST_TAG_OVERDUE", "overdue_days", overdue_days,
-                                        f"{DAYS_RANGE[0]} to {DAYS_RANGE[1]} days"))
-        raise_if_any(self, problems)
+        raise_if_any(self, cost_allocation_tag_problems(keys=keys, every_hours=every_hours, overdue_days=overdue_days))
         self.keys = tuple(keys)
         stack = cdk.Stack.of(self)
         rule_name = f"{NAME}-schedule"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from typing import Literal
 
@@ -11,11 +10,11 @@ from aws_cdk import aws_ce as ce
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from aifinops.constructs.errors import PropProblem, raise_if_any
+from aifinops.constructs.errors import raise_if_any
+from aifinops.constructs.guardrail_rules import anomaly_problems
 from aifinops.naming import NAME_PREFIX
 
 Frequency = Literal["DAILY", "WEEKLY", "IMMEDIATE"]
-MAX_EMAIL_SUBSCRIBERS = 10  # the same cap as budgets; owners are validated to it in the config
 
 
 class TeamAnomalyAlerts(Construct):
@@ -52,19 +51,8 @@ class TeamAnomalyAlerts(Construct):
         :param tag_key: the team cost tag key. Default: ``team``.
         """
         super().__init__(scope, construct_id)
-        problems = []
-        for prop, value in (("threshold_usd", threshold_usd), ("threshold_percent", threshold_percent)):
-            if not (math.isfinite(value) and value >= 0):
-                problems.append(PropProblem("AIF_ANOMALY_THRESHOLD", prop, value, "a number of 0 or more"))
-        if frequency not in ("DAILY", "WEEKLY", "IMMEDIATE"):
-            problems.append(PropProblem("AIF_ANOMALY_FREQUENCY", "frequency", frequency, "DAILY, WEEKLY, IMMEDIATE"))
-        if frequency == "IMMEDIATE" and topic is None:
-            problems.append(PropProblem("AIF_ANOMALY_TOPIC", "topic", None,
-                                        "an SNS topic: IMMEDIATE anomaly alerts can only go to SNS"))
-        if frequency != "IMMEDIATE" and not 0 < len(set(owners)) == len(owners) <= MAX_EMAIL_SUBSCRIBERS:
-            problems.append(PropProblem("AIF_ANOMALY_OWNERS", "owners", list(owners),
-                                        f"1 to {MAX_EMAIL_SUBSCRIBERS} distinct e-mail addresses"))
-        raise_if_any(self, problems)
+        raise_if_any(self, anomaly_problems(threshold_usd=threshold_usd, threshold_percent=threshold_percent,
+                                            frequency=frequency, has_topic=topic is not None, owners=owners))
         name = f"{NAME_PREFIX}-{team}"
         self.monitor = ce.CfnAnomalyMonitor(
             self, "Monitor", monitor_name=name, monitor_type="CUSTOM",

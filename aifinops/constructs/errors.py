@@ -1,10 +1,14 @@
-"""Prop validation errors of the aifinops constructs: collected, then raised once with the construct path."""
+"""Prop validation errors of the aifinops constructs: collected, then raised once with the construct path.
+
+No aws_cdk import: `aifinops validate` runs the constructs' prop rules on finops.yaml without starting jsii."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from constructs import Construct
+if TYPE_CHECKING:
+    from constructs import Construct
 
 
 @dataclass(frozen=True)
@@ -13,9 +17,18 @@ class PropProblem:
     prop: str
     received: object
     allowed: str
+    index: int | None = None  # which item of a list prop; where `aifinops validate` points in the file
+
+    @property
+    def message(self) -> str:
+        """The problem without the construct path: what `aifinops validate` prints at the finops.yaml field."""
+        return f"[{self.code}] {self._detail()}"
 
     def render(self, path: str) -> str:
-        return f"[{self.code}] {path}: prop '{self.prop}': received {self.received!r}; allowed: {self.allowed}"
+        return f"[{self.code}] {path}: {self._detail()}"
+
+    def _detail(self) -> str:
+        return f"prop '{self.prop}': received {self.received!r}; allowed: {self.allowed}"
 
 
 class ConstructPropError(ValueError):

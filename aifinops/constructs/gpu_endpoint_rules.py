@@ -1,14 +1,13 @@
-"""Prop rules of `GpuInferenceEndpoint`: each broken rule is one `PropProblem` with a stable code."""
+"""Prop rules of `GpuInferenceEndpoint`: each broken rule is one `PropProblem` with a stable code.
+
+No aws_cdk import at load: `aifinops validate` runs these rules on finops.yaml workloads."""
 
 from __future__ import annotations
 
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Literal
-
-import aws_cdk as cdk
-from constructs import IConstruct
+from typing import TYPE_CHECKING, Literal
 
 from aifinops.catalog import accelerator_problem, parse_instance_type
 from aifinops.config import Environment
@@ -19,12 +18,17 @@ from aifinops.constructs.sagemaker_sources import (
     parse_ecr_image,
     parse_model_data,
 )
+from aifinops.constructs.tokens import is_token
+from aifinops.schedule_expressions import CRON_FORM, cron_problem
+
+if TYPE_CHECKING:
+    from constructs import IConstruct
 
 IdleMode = Literal["scale_to_zero", "schedule", "none"]
 IDLE_MODES: tuple[IdleMode, ...] = ("scale_to_zero", "schedule", "none")
 SAGEMAKER_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9])*")
 SAGEMAKER_NAME_MAX = 63
-_CRON = re.compile(r"cron\(\S+( \S+){5}\)")
+DEFAULT_INVOCATIONS_TARGET = 20  # invocations per instance and minute that target tracking keeps
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +92,7 @@ def _check_fixed_reason(p: EndpointProps) -> list[PropProblem]:
 
 
 def _check_instance_type(value: str, environment: Environment) -> list[PropProblem]:
-    if cdk.Token.is_unresolved(value):
+    if is_token(value):
         return [PropProblem("AIF_INSTANCE_TYPE_TOKEN", "instance_type", value,
                             "a literal ml. instance type: allowance, accelerator count and price are read at synth")]
     parsed = parse_instance_type(value)
@@ -143,9 +147,9 @@ def _check_mode_props(p: EndpointProps) -> list[PropProblem]:
                                         f"only with idle_mode 'schedule' (idle_mode is '{p.idle_mode}')"))
         for field in ("start", "stop"):
             value = getattr(p.business_hours, field)
-            if not cdk.Token.is_unresolved(value) and not _CRON.fullmatch(value):
+            if not is_token(value) and (problem := cron_problem(value)):
                 problems.append(PropProblem("AIF_SCHEDULE_CRON", f"business_hours.{field}", value,
-                                            "cron(minutes hours day-of-month month day-of-week year), in UTC"))
+                                            f"{CRON_FORM}, in UTC ({problem})"))
     if p.component_memory_mb is not None:
         if p.idle_mode != "scale_to_zero":
             problems.append(PropProblem("AIF_PROP_NOT_FOR_MODE", "component_memory_mb", p.component_memory_mb,
@@ -158,7 +162,7 @@ def _check_mode_props(p: EndpointProps) -> list[PropProblem]:
 
 def _check_sources(p: EndpointProps) -> list[PropProblem]:
     problems = []
-    if not cdk.Token.is_unresolved(p.image_uri) and parse_ecr_image(p.image_uri) is None:
+    if not is_token(p.image_uri) and parse_ecr_image(p.image_uri) is None:
         problems.append(PropProblem("AIF_IMAGE_URI", "image_uri", p.image_uri, ECR_IMAGE_FORM))
     if p.model_data_url is not None and parse_model_data(p.model_data_url) is None:
         problems.append(PropProblem("AIF_MODEL_DATA_URL", "model_data_url", p.model_data_url, MODEL_DATA_FORM))
@@ -166,7 +170,7 @@ def _check_sources(p: EndpointProps) -> list[PropProblem]:
 
 
 def _check_name(name: str | None) -> list[PropProblem]:
-    if name is None or cdk.Token.is_unresolved(name):
+    if name is None or is_token(name):
         return []
     if len(name) > SAGEMAKER_NAME_MAX or not SAGEMAKER_NAME.fullmatch(name):
         return [PropProblem("AIF_ENDPOINT_NAME", "endpoint_name", name,
@@ -178,8 +182,10 @@ def sagemaker_name(scope: IConstruct, suffix: str = "", *, salt: str = "") -> st
     """A name SageMaker accepts (<= 63 characters, letters, digits and single hyphens), unique per
     stack name, construct path, suffix and salt: readable start, short hash of the whole at the end.
     A new salt gives a new name: a custom-named resource can only be replaced under a new name."""
+    import aws_cdk as cdk  # here, not at the top: the rules above load without jsii
+
     stack = cdk.Stack.of(scope)
-    stack_name = "" if cdk.Token.is_unresolved(stack.stack_name) else stack.stack_name
+    stack_name = "" if is_token(stack.stack_name) else stack.stack_name
     relative = scope.node.path.removeprefix(stack.node.path).strip("/")
     raw = "/".join(part for part in (stack_name, relative, suffix) if part)
     digest = hashlib.sha256(f"{raw}#{salt}".encode()).hexdigest()[:8]

@@ -28,7 +28,7 @@ from constructs import Construct
 from aifinops.constructs import nag_acks
 from aifinops.constructs.errors import PropProblem, raise_if_any
 from aifinops.constructs.gpu_guard_iam import guard_statements
-from aifinops.constructs.guardrail_rules import guard_problems
+from aifinops.constructs.guardrail_rules import GUARD_DEFAULT_MEMORY, guard_problems
 from aifinops.constructs.pack_topic import mark_pack_topic
 from aifinops.constructs.policy_asset import code_with_policy
 from aifinops.lambdas.guard.policy import POLICY_FILE
@@ -86,7 +86,8 @@ class GpuGuard(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, policy_json: str, schedule_minutes: int = 15,
-                 topic_owners: Sequence[str] = (), memory_size: int = 512, timeout: cdk.Duration | None = None,
+                 topic_owners: Sequence[str] = (), memory_size: int = GUARD_DEFAULT_MEMORY,
+                 timeout: cdk.Duration | None = None,
                  log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR, enforce: bool = True,
                  code: lambda_.Code | None = None) -> None:
         """

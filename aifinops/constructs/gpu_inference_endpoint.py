@@ -23,6 +23,7 @@ from aifinops.constructs.capacity import record_capacity
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import PropProblem, raise_if_any
 from aifinops.constructs.gpu_endpoint_rules import (
+    DEFAULT_INVOCATIONS_TARGET,
     BusinessHours,
     EndpointProps,
     IdleMode,
@@ -34,7 +35,6 @@ from aifinops.constructs.sagemaker_sources import has_instance_storage, parse_ec
 from aifinops.policies.nag.rules.endpoint_scaling import RULE_ID as ENDPOINT_SCALING_RULE
 
 VARIANT = "AllTraffic"
-DEFAULT_INVOCATIONS_TARGET = 20
 DEFAULT_COMPONENT_MEMORY_MB = 1024
 ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 LOG_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")

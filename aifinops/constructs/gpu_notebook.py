@@ -4,33 +4,28 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from functools import cache
 from importlib import resources
 
-import annotated_types
 import aws_cdk as cdk
-import botocore
-import botocore.session
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from aifinops.catalog import accelerator_catalog, accelerator_problem, parse_instance_type
-from aifinops.config import Environment, GpuNotebookWorkload
+from aifinops.config import Environment
 from aifinops.constructs import nag_acks
 from aifinops.constructs.capacity import record_capacity
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.errors import PropProblem, raise_if_any
+from aifinops.constructs.gpu_notebook_rules import (
+    CHECK_EVERY_MINUTES,
+    PLATFORM_IDENTIFIER,
+    NotebookProps,
+    check_props,
+)
 
-# Default for new notebook instances since 2026-05-15; AL2 platforms cannot be created or restarted
-# since 2026-07-01 (SageMaker AI developer guide, "Amazon Linux 2 notebook instances").
-PLATFORM_IDENTIFIER = "notebook-al2023-v1"
-# Families AL2023 notebook instances do not run (same guide, "AL2023 notebook instances" and migration notes).
-NOT_ON_AL2023 = frozenset({"p2", "p3", "p3dn", "inf1", "g3"})
 SCRIPT_LIMIT = 16_384  # characters of base64 content per lifecycle script (API NotebookInstanceLifecycleHook)
-CHECK_EVERY_MINUTES = 5
 LOG_GROUP = "/aws/sagemaker/NotebookInstances"  # lifecycle and jupyter.log streams, shared by all notebooks
 AUTOSTOP_ACTIONS = ("sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance")
 # What EBS asks of a principal that attaches a volume encrypted with a customer managed key.
@@ -166,10 +161,10 @@ class GpuNotebook(Construct):
             rotation (retained on stack deletion). A key of another account must allow this role.
         """
         super().__init__(scope, construct_id)
-        raise_if_any(self, _check_props(
-            environment=environment, instance_type=instance_type, idle_minutes=idle_minutes,
-            direct_internet=direct_internet, allow_internet_in_production=allow_internet_in_production,
-            vpc=vpc, subnet_selection=subnet_selection, security_groups=security_groups, volume_gib=volume_gib))
+        raise_if_any(self, check_props(NotebookProps(
+            instance_type=instance_type, idle_minutes=idle_minutes, direct_internet=direct_internet,
+            allow_internet_in_production=allow_internet_in_production, has_vpc=vpc is not None,
+            subnet_selection=subnet_selection, security_groups=security_groups, volume_gib=volume_gib), environment))
         subnet_id = self._subnet_id(vpc, subnet_selection)
         cost_tags.apply(self)
         stack = cdk.Stack.of(self)
@@ -250,79 +245,3 @@ def on_start_script(idle_minutes: int) -> str:
             .replace("__IDLE_MINUTES__", f"{idle_minutes:d}")
             .replace("__EVERY__", f"{CHECK_EVERY_MINUTES:d}")
             .replace("__AUTOSTOP_PY__", autostop if autostop.endswith("\n") else autostop + "\n"))
-
-
-def _check_props(*, environment: Environment, instance_type: str, idle_minutes: int, direct_internet: bool,
-                 allow_internet_in_production: bool, vpc: ec2.IVpc | None,
-                 subnet_selection: ec2.SubnetSelection | None,
-                 security_groups: Sequence[ec2.ISecurityGroup] | None, volume_gib: int) -> list[PropProblem]:
-    problems = _check_instance_type(instance_type, environment)
-    low, high = _bounds("idle_minutes")
-    if not _is_int(idle_minutes) or not low <= idle_minutes <= high:
-        problems.append(PropProblem("AIF_IDLE_MINUTES", "idle_minutes", idle_minutes, (
-            f"a whole number of minutes from {low} to {high}, known at synthesis: the on-start script checks "
-            f"every {CHECK_EVERY_MINUTES} minutes, and beyond a day the auto-stop no longer bounds spend")))
-    low, high = _bounds("volume_gib")
-    if not cdk.Token.is_unresolved(volume_gib) and (not _is_int(volume_gib) or not low <= volume_gib <= high):
-        problems.append(PropProblem("AIF_VOLUME_GIB", "volume_gib", volume_gib, f"a whole number from {low} to {high}"))
-    if not direct_internet and vpc is None:
-        problems.append(PropProblem("AIF_NOTEBOOK_VPC_REQUIRED", "vpc", None, (
-            "a VPC: with direct_internet=False the notebook reaches AWS only through your subnet and security "
-            "group (and the auto-stop needs a com.amazonaws.<region>.sagemaker.api endpoint or a NAT there)")))
-    if vpc is None:
-        for prop, value in (("subnet_selection", subnet_selection), ("security_groups", security_groups)):
-            if value is not None:
-                problems.append(PropProblem("AIF_NOTEBOOK_NETWORK_WITHOUT_VPC", prop, value,
-                                            "None unless vpc is given"))
-    if security_groups is not None and not 1 <= len(security_groups) <= 5:
-        problems.append(PropProblem("AIF_NOTEBOOK_SECURITY_GROUPS", "security_groups",
-                                    f"{len(security_groups)} groups", "1 to 5 security groups, or None"))
-    if direct_internet and environment.production and not allow_internet_in_production:
-        problems.append(PropProblem("AIF_INTERNET_IN_PRODUCTION", "direct_internet", True, (
-            "False in a production environment; set allow_internet_in_production=True to choose it on purpose")))
-    return problems
-
-
-def _check_instance_type(instance_type: str, environment: Environment) -> list[PropProblem]:
-    if cdk.Token.is_unresolved(instance_type):
-        return []
-    parsed = parse_instance_type(instance_type)
-    problem = accelerator_problem(instance_type)
-    if problem or not parsed.sagemaker or parsed.size is None:
-        reason = f" ({problem})" if problem else ""
-        return [PropProblem("AIF_INSTANCE_TYPE", "instance_type", instance_type,
-                            f"an accelerated SageMaker instance type ml.<family>.<size>, e.g. ml.g5.xlarge{reason}")]
-    problems = []
-    if not environment.allows_instance_type(instance_type):
-        problems.append(PropProblem("AIF_INSTANCE_TYPE_NOT_ALLOWED", "instance_type", instance_type,
-                                    f"the environment's accelerators: {', '.join(environment.accelerators) or 'none'}"))
-    offered = notebook_instance_types()
-    if instance_type not in offered:
-        families = sorted({parse_instance_type(t).family for t in offered})
-        problems.append(PropProblem("AIF_NOTEBOOK_INSTANCE_TYPE", "instance_type", instance_type, (
-            f"a type SageMaker offers for {PLATFORM_IDENTIFIER} notebook instances, of the families "
-            f"{', '.join('ml.' + f for f in families)} (per botocore {botocore.__version__})")))
-    return problems
-
-
-@cache
-def notebook_instance_types() -> frozenset[str]:
-    """Accelerated types CreateNotebookInstance accepts (the installed botocore's service model), less
-    the families the AL2023 platform does not run."""
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    accepted = model.operation_model("CreateNotebookInstance").input_shape.members["InstanceType"].enum
-    accelerated = set(accelerator_catalog().family_names())
-    return frozenset(t for t in accepted
-                     if parse_instance_type(t).family in accelerated - NOT_ON_AL2023)
-
-
-def _bounds(field: str) -> tuple[int, int]:
-    """The bounds finops.yaml puts on a gpu_notebook field: one place for both the file and the construct."""
-    metadata = GpuNotebookWorkload.model_fields[field].metadata
-    low = next(m.ge for m in metadata if isinstance(m, annotated_types.Ge))
-    high = next(m.le for m in metadata if isinstance(m, annotated_types.Le))
-    return int(low), int(high)  # type: ignore[call-overload]
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,16 +1,15 @@
 """Prop rules of `GpuTrainingQueue`: each broken rule is one `PropProblem` with a stable code; and the
-instance type that prices the queue's worst case."""
+instance type that prices the queue's worst case. No aws_cdk import: `aifinops validate` runs these rules."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-import aws_cdk as cdk
-
 from aifinops.catalog import accelerator_catalog, accelerator_problem, hourly_price, parse_instance_type, vcpus_of
 from aifinops.config import Environment
 from aifinops.constructs.errors import PropProblem
+from aifinops.constructs.tokens import is_token
 
 DEFAULT_JOB_VCPUS = 4
 DEFAULT_JOB_GPUS = 1
@@ -65,29 +64,29 @@ def _check_instance_types(values: Sequence[str], environment: Environment) -> It
         yield PropProblem("AIF_INSTANCE_TYPES_EMPTY", "instance_types", list(values),
                           "one or more EC2 NVIDIA GPU types or families, e.g. g5.xlarge or g6")
     allowed = ", ".join(a for a in environment.accelerators if not parse_instance_type(a).sagemaker) or "none"
-    for value in values:
-        if cdk.Token.is_unresolved(value):
+    for index, value in enumerate(values):
+        if is_token(value):
             yield PropProblem("AIF_INSTANCE_TYPE_TOKEN", "instance_types", value,
-                              "a literal type: allowance, vCPUs and price are read at synth")
+                              "a literal type: allowance, vCPUs and price are read at synth", index)
             continue
         parsed = parse_instance_type(value)
         family = accelerator_catalog().family(parsed.family)
         if parsed.sagemaker:
             yield PropProblem("AIF_INSTANCE_NOT_EC2", "instance_types", value,
-                              f"an EC2 type or family without 'ml.', e.g. {parsed.family}.xlarge")
+                              f"an EC2 type or family without 'ml.', e.g. {parsed.family}.xlarge", index)
         elif (problem := accelerator_problem(value)) or family is None:
             yield PropProblem("AIF_INSTANCE_NOT_ACCELERATED", "instance_types", value,
-                              f"an accelerated EC2 type or family of the catalog ({problem})")
+                              f"an accelerated EC2 type or family of the catalog ({problem})", index)
         elif not family.accelerator.startswith("NVIDIA"):
             yield PropProblem("AIF_INSTANCE_NOT_NVIDIA", "instance_types", value,
                               f"an NVIDIA GPU family ({family.name} has {family.accelerator}): "
-                              f"{', '.join(_nvidia_families())}")
+                              f"{', '.join(_nvidia_families())}", index)
         elif family.name in UNSUPPORTED_FAMILIES:
             yield PropProblem("AIF_INSTANCE_IMAGE_UNSUPPORTED", "instance_types", value,
-                              f"a family the GPU image serves ({UNSUPPORTED_FAMILIES[family.name]})")
+                              f"a family the GPU image serves ({UNSUPPORTED_FAMILIES[family.name]})", index)
         elif not environment.allows_instance_type(value):
             yield PropProblem("AIF_INSTANCE_NOT_ALLOWED", "instance_types", value,
-                              f"EC2 types of the environment's accelerators: {allowed}")
+                              f"EC2 types of the environment's accelerators: {allowed}", index)
 
 
 def _check_caps(p: QueueProps, candidates: Sequence[Candidate]) -> Iterator[PropProblem]:
@@ -138,7 +137,7 @@ def _check_job(p: QueueProps, candidates: Sequence[Candidate]) -> Iterator[PropP
 
 
 def _check_timeout(p: QueueProps, environment: Environment) -> Iterator[PropProblem]:
-    if cdk.Token.is_unresolved(p.job_timeout_seconds):
+    if is_token(p.job_timeout_seconds):
         return
     limit = environment.max_training_hours * 3600
     allowed = f"{MIN_TIMEOUT_SECONDS} seconds to {environment.max_training_hours} hours (max_training_hours)"
@@ -149,7 +148,7 @@ def _check_timeout(p: QueueProps, environment: Environment) -> Iterator[PropProb
 
 
 def _check_image(image_uri: str) -> Iterator[PropProblem]:
-    if not cdk.Token.is_unresolved(image_uri) and (not image_uri or any(ch.isspace() for ch in image_uri)):
+    if not is_token(image_uri) and (not image_uri or any(ch.isspace() for ch in image_uri)):
         yield PropProblem("AIF_IMAGE_URI", "image_uri", image_uri,
                           "a container image reference, e.g. <account>.dkr.ecr.<region>.amazonaws.com/repo:tag")
 
@@ -188,8 +187,16 @@ def costliest_type(instance_types: Sequence[str]) -> tuple[str, int] | None:
     return worst.name, worst.vcpus
 
 
+def hours_text(hours: int) -> str:
+    """A job timeout of whole hours as `cdk.Duration.hours(hours).to_human_string()` writes it ("1 day 12 hours"):
+    how `aifinops validate` shows a finops.yaml job_timeout_hours in the construct's message (pinned by a test)."""
+    days, rest = divmod(hours, 24)
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((days, "day"), (rest, "hour")) if n]
+    return " ".join(parts) or "0 hours"
+
+
 def _literal(value: object) -> bool:
-    return not cdk.Token.is_unresolved(value)
+    return not is_token(value)
 
 
 def _nvidia_families() -> list[str]:

@@ -92,8 +92,12 @@ GUARD: Reasons = {
 ENFORCER: Reasons = {
     "ReadInventory": INVENTORY_READS,
     "DescribeSageMaker": (
-        "SageMaker Describe* of this account's resources in the configured regions: the enforcer finds a "
-        "team's workloads at run time, under names it cannot know"),
+        "SageMaker Describe* and ListTags of this account's resources in the configured regions: the enforcer "
+        "finds a team's workloads at run time, under names it cannot know, and reads its marks back before it "
+        "acts"),
+    "ReadJobQueueTags": (
+        "batch:ListTagsForResource of this account's job queues in the configured regions: the enforcer reads "
+        "its marks back from a team's queue, found at run time, before it disables it"),
     "ReadBudgets": (
         "budgets:ViewBudget only of the aifinops-* budgets: a notification's budget is confirmed against the "
         "Budgets API before anything is paused"),

@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import aws_cdk as cdk
-
 from aifinops.catalog import accelerator_catalog, parse_instance_type
+from aifinops.constructs.tokens import is_token
 
 _ECR_IMAGE = re.compile(
     r"(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?/"
@@ -53,13 +52,15 @@ class ModelData:
     def object_arns(self, partition: str) -> str:
         """The objects SageMaker reads: the archive, or everything under the prefix."""
         if self.bucket is None:  # token: the URL minus its s3:// scheme is the object's ARN suffix
+            import aws_cdk as cdk  # only tokens get here, so aws_cdk is loaded; the parsing loads without it
+
             return cdk.Fn.join("", [f"arn:{partition}:s3:::", cdk.Fn.select(1, cdk.Fn.split("s3://", self.url))])
         return f"arn:{partition}:s3:::{self.bucket}/{self.key}{'*' if self.prefix else ''}"
 
 
 def parse_model_data(url: str) -> ModelData | None:
     """None when `url` is neither a .tar.gz object nor a prefix ending in '/'."""
-    if cdk.Token.is_unresolved(url):
+    if is_token(url):
         return ModelData(url, None, None, prefix=False)
     match = _S3_URL.fullmatch(url)
     if match is None:

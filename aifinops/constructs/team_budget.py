@@ -4,9 +4,7 @@ actions that stop new AI spend."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import aws_cdk as cdk
@@ -14,73 +12,26 @@ from aws_cdk import aws_budgets as budgets
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from aifinops.constructs.budget_action import BudgetStop, IamBudgetAction, ScpBudgetAction
-from aifinops.constructs.errors import PropProblem, raise_if_any
-from aifinops.naming import BUDGET_PREFIX
+from aifinops.constructs.budget_action import IamBudgetAction, ScpBudgetAction
+from aifinops.constructs.errors import raise_if_any
+from aifinops.constructs.team_budget_rules import (
+    MAX_NOTIFICATIONS,
+    BudgetStop,
+    BudgetThresholds,
+    Notification,
+    budget_name,
+    budget_problems,
+    org_budget_problems,
+    plan_notifications,
+    plan_org_notifications,
+    stop_problems,
+)
+from aifinops.constructs.team_budget_rules import ORG_BUDGET_NAME as DEFAULT_ORG_BUDGET_NAME
 from aifinops.policies.scp_slots import account_of
 from aifinops.template_metadata import BUDGET as BUDGET_METADATA
 
-# AWS Budgets quotas: the API allows 10 notifications a budget but CloudFormation documents 5, so stay at 5;
-# each notification takes at most 10 e-mail and 1 SNS subscribers.
-MAX_NOTIFICATIONS = 5
-MAX_EMAIL_SUBSCRIBERS = 10
-MAX_SNS_SUBSCRIBERS = 1
-MAX_NAME_LENGTH = 100  # BudgetName: 1-100 characters, no ':' or '\', and not the substring '/action/'
-
-
-@dataclass(frozen=True)
-class BudgetThresholds:
-    """Percentages of the monthly limit.
-
-    :param alert_percent: ACTUAL spend: e-mail the owners and publish to the topic. Default: 80.
-    :param forecast_percent: FORECASTED spend: e-mail the owners. Default: 100.
-    :param action_percent: ACTUAL spend: e-mail the owners, publish to the topic (the budget enforcer
-        pauses workloads) and run the budget actions. Default: 100.
-    :param extra_alert_percents: more ACTUAL alerts to the owners (e.g. 50). Default: none.
-
-    A budget holds at most 5 notifications; two at the same type and percentage become one.
-
-    Example::
-
-        from aifinops.constructs import BudgetThresholds
-
-        thresholds = BudgetThresholds(alert_percent=80, forecast_percent=100, action_percent=100,
-                                      extra_alert_percents=(50,))  # 4 notifications
-    """
-
-    alert_percent: float = 80
-    forecast_percent: float = 100
-    action_percent: float = 100
-    extra_alert_percents: tuple[float, ...] = field(default=())
-
-
-@dataclass
-class _Notification:
-    kind: str  # ACTUAL | FORECASTED
-    percent: float
-    emails: list[str]
-    sns: bool
-
-    def subscribers(self, topic_arn: str) -> list[budgets.CfnBudget.SubscriberProperty]:
-        found = [budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=e) for e in self.emails]
-        if self.sns:
-            found.append(budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=topic_arn))
-        return found
-
-    def summary(self) -> dict[str, Any]:
-        return {"type": self.kind, "percent": self.percent, "emails": self.emails, "sns": self.sns}
-
-
-def plan_notifications(owners: Sequence[str], t: BudgetThresholds) -> list[_Notification]:
-    """The budget's notifications; two at the same type and threshold become one with both audiences
-    (Budgets refuses duplicates)."""
-    wanted = [("ACTUAL", t.alert_percent, True), ("FORECASTED", t.forecast_percent, False),
-              ("ACTUAL", t.action_percent, True), *(("ACTUAL", p, False) for p in t.extra_alert_percents)]
-    merged: dict[tuple[str, float], _Notification] = {}
-    for kind, percent, to_topic in wanted:
-        found = merged.setdefault((kind, percent), _Notification(kind, percent, list(owners), False))
-        found.sns = found.sns or to_topic
-    return sorted(merged.values(), key=lambda n: (n.kind, n.percent))
+__all__ = ["MAX_NOTIFICATIONS", "BudgetThresholds", "OrgAiBudget", "TeamBudget", "plan_notifications", "tag_budget"]
+DEFAULT_THRESHOLDS = BudgetThresholds()
 
 
 class TeamBudget(Construct):
@@ -127,7 +78,7 @@ class TeamBudget(Construct):
         project: str | None = None,
         tag_key: str = "team",
         project_tag_key: str = "project",
-        thresholds: BudgetThresholds = BudgetThresholds(),
+        thresholds: BudgetThresholds = DEFAULT_THRESHOLDS,
         stop: BudgetStop | None = None,
         enforcer_pauses: bool | None = None,
     ) -> None:
@@ -147,10 +98,10 @@ class TeamBudget(Construct):
             no enforcer is known.
         """
         super().__init__(scope, construct_id)
-        self.name = f"{BUDGET_PREFIX}{team}" + (f"-{project}" if project else "")
+        self.name = budget_name(team, project)
         self.notifications = plan_notifications(owners, thresholds)
         problems = budget_problems(self.name, owners, monthly_limit_usd, thresholds, self.notifications)
-        problems += _stop_problems(self, stop)
+        problems += stop_problems(stop, cdk.Stack.of(self).account)
         raise_if_any(self, problems)
         expression = _tag_expression(tag_key, [team])
         if project:
@@ -176,7 +127,7 @@ class TeamBudget(Construct):
 
 
 def tag_budget(scope: Construct, *, name: str, expression: budgets.CfnBudget.ExpressionProperty, limit_usd: float,
-               notifications: Sequence[_Notification], topic: sns.ITopic) -> budgets.CfnBudget:
+               notifications: Sequence[Notification], topic: sns.ITopic) -> budgets.CfnBudget:
     """The CfnBudget itself (COST, MONTHLY, USD)."""
     return budgets.CfnBudget(scope, "Budget", budget=budgets.CfnBudget.BudgetDataProperty(
         budget_name=name, budget_type="COST", time_unit="MONTHLY",
@@ -186,70 +137,19 @@ def tag_budget(scope: Construct, *, name: str, expression: budgets.CfnBudget.Exp
             notification=budgets.CfnBudget.NotificationProperty(
                 notification_type=n.kind, comparison_operator="GREATER_THAN", threshold=n.percent,
                 threshold_type="PERCENTAGE"),
-            subscribers=n.subscribers(topic.topic_arn)) for n in notifications])
+            subscribers=_subscribers(n, topic.topic_arn)) for n in notifications])
+
+
+def _subscribers(n: Notification, topic_arn: str) -> list[budgets.CfnBudget.SubscriberProperty]:
+    found = [budgets.CfnBudget.SubscriberProperty(subscription_type="EMAIL", address=e) for e in n.emails]
+    if n.sns:
+        found.append(budgets.CfnBudget.SubscriberProperty(subscription_type="SNS", address=topic_arn))
+    return found
 
 
 def _tag_expression(key: str, values: Sequence[str]) -> budgets.CfnBudget.ExpressionProperty:
     return budgets.CfnBudget.ExpressionProperty(tags=budgets.CfnBudget.TagValuesProperty(
         key=key, values=list(values), match_options=["EQUALS"]))
-
-
-def budget_problems(name: str, owners: Sequence[str], limit: float, t: BudgetThresholds,
-                    notifications: Sequence[_Notification], *, require_owners: bool = True) -> list[PropProblem]:
-    problems = []
-    if any(c in name for c in ":\\") or "/action/" in name or not 0 < len(name) <= MAX_NAME_LENGTH:
-        problems.append(PropProblem("AIF_BUDGET_NAME", "team/project", name,
-                                    f"a budget name of 1-{MAX_NAME_LENGTH} characters without ':', '\\' "
-                                    "or '/action/'"))
-    # NaN never reaches jsii (it cannot cross it); a numeric token is a negative number that is unresolved.
-    if not math.isfinite(limit) or (limit <= 0 and not cdk.Token.is_unresolved(limit)):
-        problems.append(PropProblem("AIF_BUDGET_LIMIT", "monthly_limit_usd", limit, "a number above 0"))
-    for prop, value in (("thresholds.alert_percent", t.alert_percent),
-                        ("thresholds.forecast_percent", t.forecast_percent),
-                        ("thresholds.action_percent", t.action_percent),
-                        *(("thresholds.extra_alert_percents", p) for p in t.extra_alert_percents)):
-        if not (math.isfinite(value) and value > 0):
-            problems.append(PropProblem("AIF_BUDGET_THRESHOLD", prop, value, "a percentage above 0"))
-    if (require_owners and not owners) or len(set(owners)) != len(owners):
-        allowed = "1 or more distinct e-mail addresses" if require_owners else "distinct e-mail addresses"
-        problems.append(PropProblem("AIF_BUDGET_OWNERS", "owners", list(owners), allowed))
-    if len(notifications) > MAX_NOTIFICATIONS:
-        problems.append(PropProblem("AIF_BUDGET_NOTIFICATIONS", "thresholds",
-                                    [f"{n.kind} {n.percent:g}%" for n in notifications],
-                                    f"at most {MAX_NOTIFICATIONS} distinct notifications a budget"))
-    for n in notifications:
-        if len(n.emails) > MAX_EMAIL_SUBSCRIBERS or int(n.sns) > MAX_SNS_SUBSCRIBERS:
-            problems.append(PropProblem("AIF_BUDGET_SUBSCRIBERS", "owners", len(n.emails),
-                                        f"at most {MAX_EMAIL_SUBSCRIBERS} e-mail and {MAX_SNS_SUBSCRIBERS} SNS "
-                                        f"subscribers a notification ({n.kind} {n.percent:g}%)"))
-            break
-    return problems
-
-
-def _stop_problems(scope: Construct, stop: BudgetStop | None) -> list[PropProblem]:
-    if stop is None:
-        return []
-    problems = []
-    if not stop.roles and not stop.accounts:
-        problems.append(PropProblem("AIF_BUDGET_STOP_EMPTY", "stop", stop, "roles or accounts to stop"))
-    if stop.approval not in ("automatic", "manual"):
-        problems.append(PropProblem("AIF_BUDGET_STOP_APPROVAL", "stop.approval", stop.approval, "automatic, manual"))
-    here = cdk.Stack.of(scope).account
-    for arn in stop.roles:
-        if not arn.startswith("arn:") or ":role/" not in arn or not account_of(arn):
-            problems.append(PropProblem("AIF_BUDGET_STOP_ROLE", "stop.roles", arn, "IAM role ARNs"))
-        elif cdk.Token.is_unresolved(here) and not stop.management_account:
-            problems.append(PropProblem("AIF_BUDGET_STOP_ACCOUNT", "stop.roles", arn,
-                                        "a stack with an explicit account (env=...), to tell local roles apart"))
-        elif account_of(arn) != here and not stop.management_account:
-            problems.append(PropProblem("AIF_BUDGET_STOP_ACCOUNT", "stop.roles", arn,
-                                        f"roles of account {here}: IAM attaches policies only within an account; "
-                                        "for other accounts deploy in the management account "
-                                        "(management_account=True: a service control policy reaches them)"))
-    if stop.accounts and not stop.management_account:
-        problems.append(PropProblem("AIF_BUDGET_STOP_ACCOUNT", "stop.accounts", list(stop.accounts),
-                                    "only with management_account=True (service control policies)"))
-    return problems
 
 
 def _stop_actions(scope: Construct, stop: BudgetStop | None, *, budget_name: str, owners: Sequence[str],
@@ -294,7 +194,7 @@ class OrgAiBudget(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, teams: Sequence[str], owners: Sequence[str],
                  monthly_limit_usd: float, topic: sns.ITopic, tag_key: str = "team",
-                 thresholds: BudgetThresholds = BudgetThresholds(), name: str = f"{BUDGET_PREFIX}ai-total") -> None:
+                 thresholds: BudgetThresholds = DEFAULT_THRESHOLDS, name: str = DEFAULT_ORG_BUDGET_NAME) -> None:
         """
         :param teams: the team tag values counted, 1 or more.
         :param owners: e-mail addresses notified, at most 10. Every notification also goes to ``topic``.
@@ -306,14 +206,9 @@ class OrgAiBudget(Construct):
         """
         super().__init__(scope, construct_id)
         self.name = name
-        self.notifications = plan_notifications(owners, thresholds)
-        for n in self.notifications:
-            n.sns = True
-        problems = budget_problems(name, owners, monthly_limit_usd, thresholds, self.notifications,
-                                   require_owners=False)
-        if not teams:
-            problems.append(PropProblem("AIF_BUDGET_TEAMS", "teams", list(teams), "1 or more team tag values"))
-        raise_if_any(self, problems)
+        self.notifications = plan_org_notifications(owners, thresholds)
+        raise_if_any(self, org_budget_problems(name, teams, owners, monthly_limit_usd, thresholds,
+                                               self.notifications))
         self.budget = tag_budget(self, name=name, expression=_tag_expression(tag_key, teams),
                                  limit_usd=monthly_limit_usd, notifications=self.notifications, topic=topic)
         self.budget.add_metadata(BUDGET_METADATA, {

@@ -13,10 +13,16 @@ from aifinops.infra.budget_access_stack import BudgetAccessStack
 from aifinops.infra.checkov_skips import add_checkov_skips
 from aifinops.infra.cost_tags_stack import CostTagsStack
 from aifinops.infra.guard_stack import GuardStack
-from aifinops.infra.org_guardrails_stack import OrgDelegationStack, OrgGuardrailsStack, org_guardrails_stack_name
+from aifinops.infra.org_guardrails_stack import OrgDelegationStack, OrgGuardrailsStack
 from aifinops.infra.team_budgets_stack import TeamBudgetsStack
 from aifinops.infra.workload_stack import WorkloadStack
-from aifinops.naming import BUDGET_ACCESS_STACK_PREFIX, GUARD_STACK_PREFIX, NAME_PREFIX
+from aifinops.naming import (
+    BUDGET_ACCESS_STACK_PREFIX,
+    GUARD_STACK_PREFIX,
+    NAME_PREFIX,
+    org_guardrails_stack_name,
+    workload_stack_name,
+)
 from aifinops.policies.budget_policy import workload_accounts
 from aifinops.policies.nag import AiFinOpsChecks
 from aifinops.policies.plugins.cost_tag_validation import CostTagValidation
@@ -122,10 +128,6 @@ def budget_access_stack_name(account: str) -> str:
 
 def guard_stack_name(account: str, region: str) -> str:
     return f"{GUARD_STACK_PREFIX}{account}-{region}"
-
-
-def workload_stack_name(environment: str, team: str) -> str:
-    return f"{STACK_PREFIX}-workloads-{environment}-{team}"
 
 
 __all__ = ["STACK_PREFIX", "BudgetAccessStack", "CostTagsStack", "GuardStack", "OrgDelegationStack",

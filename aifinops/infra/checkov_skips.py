@@ -76,6 +76,11 @@ SKIPS: tuple[CheckovSkip, ...] = (
         "The queue holds failed EventBridge and Lambda events (resource ids, no secrets); EventBridge cannot "
         "deliver to a queue under the AWS managed aws/sqs key, and a customer managed key would add key "
         "grants for no change in who may read it")),
+    CheckovSkip("AWS::DynamoDB::Table", _under(BudgetEnforcer), "CKV_AWS_119", (
+        "the budget enforcer's lock table holds one item per team while a run holds its lock (team name, run id, "
+        "function or CLI user, start and expiry; minutes long, no secrets), encrypted at rest with the AWS managed "
+        "key aws/dynamodb; a customer managed key would add a key and key policy without changing who may read it "
+        "(IAM on this one table)")),
     CheckovSkip("AWS::Lambda::Function", _custom_resource_provider, "CKV_AWS_116", nag_acks.PROVIDER_DLQ),
     CheckovSkip("AWS::Lambda::Function", _custom_resource_provider, "CKV_AWS_115", (
         "the custom resource provider runs only when CloudFormation creates or updates the custom resource; "

@@ -15,18 +15,14 @@ from aws_cdk import aws_organizations as organizations
 from constructs import Construct
 
 from aifinops.config import FinOpsConfig
-from aifinops.naming import MANAGED_TAG, ORG_STACK_PREFIX
+from aifinops.naming import MANAGED_TAG
 from aifinops.policies.delegation import delegation_policy
-from aifinops.policies.org_policies import CANARY, SCP, TAG_POLICY, environment_policies
+from aifinops.policies.org_policies import SCP, TAG_POLICY, environment_policies
 from aifinops.policies.scp import exempt_principals
 from aifinops.policies.scp_uncovered import UNCOVERED_ROUTES
 from aifinops.policies.tag_policy import enforces, refusals, tag_policy_name
 from aifinops.template_metadata import GUARDRAILS as GUARDRAILS_METADATA
 from aifinops.template_metadata import SCP as SCP_METADATA
-
-
-def org_guardrails_stack_name(environment: str, canary: bool = False) -> str:
-    return f"{ORG_STACK_PREFIX}guardrails-{environment}" + (f"-{CANARY}" if canary else "")
 
 
 class OrgGuardrailsStack(cdk.Stack):

@@ -20,10 +20,11 @@ from aifinops.constructs.budget_topic import BudgetTopic
 from aifinops.constructs.cost_anomaly import TeamAnomalyAlerts
 from aifinops.constructs.errors import PropProblem, raise_if_any
 from aifinops.constructs.team_budget import BudgetThresholds, OrgAiBudget, TeamBudget
+from aifinops.constructs.team_budget_rules import scp_slot_problems as budget_scp_slot_problems
 from aifinops.naming import MANAGED_TAG, NAME_PREFIX
 from aifinops.policies.budget_policy import enforcer_policy_json
 from aifinops.policies.scp import build_scps
-from aifinops.policies.scp_slots import budget_scp_targets, slot_problems
+from aifinops.policies.scp_slots import budget_scp_targets
 
 COST_CATEGORY_NAME = f"{NAME_PREFIX}-team"
 COST_CATEGORY_DEFAULT = "no-team"  # spend without a configured team tag value
@@ -119,5 +120,4 @@ def scp_slot_problems(config: FinOpsConfig, actions: list[ScpBudgetAction]) -> l
     built = Counter(target for action in actions for target in action.summary["targets"])
     if built != counted:  # pragma: no cover - pinned by tests/infra/test_team_budgets_stack.py
         raise AssertionError(f"budget SCP targets {dict(built)} differ from scp_slots' {dict(counted)}")
-    return [PropProblem("AIF_BUDGET_SCP_SLOTS", "teams.budget_action", account, message)
-            for account, message in slot_problems(config, build_scps(config))]
+    return budget_scp_slot_problems(config, build_scps(config))

@@ -64,8 +64,7 @@ def _bedrock_access(stack: WorkloadStack, w: BedrockAccessWorkload) -> None:
     env = stack.config.environments[w.environment]
     roles = [iam.Role.from_role_arn(stack, f"{w.name}-role{i}", arn, mutable=True)
              for i, arn in enumerate(w.roles)]
-    BedrockModelAccess(stack, w.name, cost_tags=cost_tags_of(w), models=w.models,
-                       max_model_tier=env.max_model_tier, roles=roles)
+    BedrockModelAccess(stack, w.name, cost_tags=cost_tags_of(w), models=w.models, environment=env, roles=roles)
 
 
 def _gpu_inference_endpoint(stack: WorkloadStack, w: GpuInferenceEndpointWorkload) -> None:

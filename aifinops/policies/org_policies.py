@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aifinops.config import FinOpsConfig
-from aifinops.naming import NAME_PREFIX
+from aifinops.naming import CANARY, NAME_PREFIX
 from aifinops.policies.scp import build_scps
 from aifinops.policies.scp_types import ScpDocument
 from aifinops.policies.tag_policy import build_tag_policy, tag_policy_name
 
 SCP, TAG_POLICY = "SERVICE_CONTROL_POLICY", "TAG_POLICY"
-CANARY = "canary"
 
 
 @dataclass(frozen=True)

@@ -149,3 +149,21 @@ def _join(value: Any) -> str:
         return value
     parts = value["Fn::Join"][1]
     return "".join("aws" if part == {"Ref": "AWS::Partition"} else part for part in parts)
+
+
+def test_the_tier_is_the_environments_not_the_callers(config: Any) -> None:
+    dev = config.environments["dev"]  # max_model_tier standard
+    with pytest.raises(ConstructPropError) as caught:
+        make_stack(models=[HAIKU, OPUS], max_model_tier="premium", environment=dev)
+    assert str(caught.value).startswith("[AIF_TIER_ABOVE_ENVIRONMENT] Search/Access: prop 'max_model_tier': "
+                                        "received 'premium'")
+    with pytest.raises(ConstructPropError, match=r"\[AIF_MODEL_TIER\]"):
+        make_stack(models=[HAIKU, OPUS], max_model_tier=None, environment=dev)
+    stack, _ = make_stack(max_model_tier=None, environment=dev)  # the environment's tier applies
+    assert len(Template.from_stack(stack).find_resources("AWS::Bedrock::ApplicationInferenceProfile")) == 2
+    make_stack(models=[NOVA], max_model_tier="economy", environment=dev)  # a team may restrict itself
+
+
+def test_without_an_environment_a_tier_is_required() -> None:
+    with pytest.raises(ConstructPropError, match=r"\[AIF_TIER_MISSING\] Search/Access: prop 'environment'"):
+        make_stack(max_model_tier=None)

@@ -21,8 +21,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk.assertions import Match, Template
 
 from aifinops.config import Environment
-from aifinops.constructs import ConstructPropError, CostTags, notebook_autostop
-from aifinops.constructs import gpu_notebook as module
+from aifinops.constructs import ConstructPropError, CostTags, gpu_notebook_rules, notebook_autostop
 from aifinops.constructs.gpu_notebook import SCRIPT_LIMIT, GpuNotebook, on_start_script
 from aifinops.infra.context import cdk_json_context
 
@@ -509,8 +508,8 @@ def test_security_group_count_is_bounded() -> None:
 
 
 def test_bounds_come_from_the_finops_yaml_schema() -> None:
-    assert module._bounds("idle_minutes") == (10, 1440)
-    assert module._bounds("volume_gib") == (5, 16_384)
+    assert gpu_notebook_rules._bounds("idle_minutes") == (10, 1440)
+    assert gpu_notebook_rules._bounds("volume_gib") == (5, 16_384)
 
 
 def _list(value: Any) -> list[Any]:

@@ -23,6 +23,7 @@ class FunctionAsset:
     handler: str
     directory: Path
     environment: dict[str, str]
+    function_name: str = ""  # the template's FunctionName, when it sets one
 
 
 def function_asset(cdk_out: Path, stack: str, logical_id_or_handler: str) -> FunctionAsset:
@@ -49,8 +50,10 @@ def function_asset(cdk_out: Path, stack: str, logical_id_or_handler: str) -> Fun
     if source.get("packaging") != "zip" or not directory.is_dir():
         raise AssetError(f"asset {asset_hash} of {stack}/{logical_id} is not a staged directory: {source}")
     variables: dict[str, Any] = props.get("Environment", {}).get("Variables", {})
+    name = props.get("FunctionName")
     return FunctionAsset(logical_id=logical_id, handler=props.get("Handler", ""), directory=directory,
-                         environment={k: v for k, v in variables.items() if isinstance(v, str)})
+                         environment={k: v for k, v in variables.items() if isinstance(v, str)},
+                         function_name=name if isinstance(name, str) else "")
 
 
 def asset_dir_of_function(cdk_out: Path, stack: str, logical_id_or_handler: str) -> Path:

@@ -124,6 +124,7 @@ def run_lambda(asset: FunctionAsset, event: Any, *, endpoint_url: str, boto3_pat
            "AWS_ENDPOINT_URL": endpoint_url, "AIFINOPS_MAX_ATTEMPTS": "2", "AWS_EC2_METADATA_DISABLED": "true",
            "AWS_CONFIG_FILE": str(workdir / "none"), "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "none"),
            "HOME": str(workdir), "PYTHONPATH": os.pathsep.join([str(asset.directory), str(boto3_path)]),
+           **({"AWS_LAMBDA_FUNCTION_NAME": asset.function_name} if asset.function_name else {}),
            **(extra_env or {})}
     clock = [now.isoformat()] if now is not None else []
     process = subprocess.run([sys.executable, "-S", "-c", LAMBDA_BOOTSTRAP, asset.handler, str(result_file), *clock],

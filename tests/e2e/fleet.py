@@ -22,6 +22,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from aifinops.policies.budget_policy import LOCK_TABLE
+from tests.lambdas.budget_enforcer.lock_table import create_lock_table
+
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account: the home (payer) account of the enforcer in these tests
 MEMBER = "222222222222"  # a workload account of the reference finops.yaml (environment dev)
@@ -71,7 +74,8 @@ def assumed_credentials(url: str, account: str, role: str = ACCESS_ROLE) -> dict
 
 
 def seed_fleet(url: str, account: str = ACCOUNT, *, budgets: bool = True) -> Fleet:
-    """The fleet in `account` (a member account: through its access role), the budgets in the home account."""
+    """The fleet in `account` (a member account: through its access role); the budgets and the enforcer's lock
+    table (what its stack deploys) in the home account."""
     fleet = Fleet(url, account, assumed_credentials(url, account) if account != ACCOUNT else {})
     ec2 = fleet.client("ec2")
     for label, instance_type, tags in (
@@ -113,6 +117,7 @@ def seed_fleet(url: str, account: str = ACCOUNT, *, budgets: bool = True) -> Fle
     _seed_batch(fleet)
     if budgets:
         _seed_budgets(url)
+        create_lock_table(aws(url, "dynamodb"))
     return fleet
 
 
@@ -136,6 +141,11 @@ def _seed_budgets(url: str) -> None:
         budgets.create_budget(AccountId=ACCOUNT, Budget={
             "BudgetName": name, "BudgetLimit": {"Amount": limit, "Unit": "USD"}, "TimeUnit": "MONTHLY",
             "BudgetType": "COST", "CalculatedSpend": {"ActualSpend": {"Amount": actual, "Unit": "USD"}}})
+
+
+def lock_items(url: str) -> list[dict[str, Any]]:
+    """The items of the enforcer's lock table in the home account: [] when no run holds a team."""
+    return list(aws(url, "dynamodb").scan(TableName=LOCK_TABLE).get("Items", []))
 
 
 def snapshot(fleet: Fleet) -> dict[str, Any]:

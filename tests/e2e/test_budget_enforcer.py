@@ -28,10 +28,11 @@ from aifinops.lambdas.budget_enforcer.permissions import PERMISSIONS
 from aifinops.lambdas.budget_enforcer.policy import load_policy
 from aifinops.lambdas.budget_enforcer.resume import resume
 from tests.e2e.conftest import REGION, EnforcerAssets, LambdaRun, run_lambda
-from tests.e2e.fleet import ACCOUNT, MEMBER, Fleet, seed_fleet, snapshot
+from tests.e2e.fleet import ACCOUNT, MEMBER, Fleet, lock_items, seed_fleet, snapshot
 from tests.lambdas.budget_enforcer.notifications import budget_event, sns_event
 
 PAUSED = "aifinops:paused-by"
+STATE = "aifinops:paused-by:state"
 SEARCH_PAUSED = {"instance/search-gpu", "instance/search-gpu-p3", "notebook/search-nb", "endpoint/search-ranker",
                  "queue/search-queue"}
 
@@ -87,15 +88,20 @@ def test_pause_acts_on_exactly_the_teams_non_critical_workloads(fleet: Fleet, in
 
     # Exactly the team's non-critical workloads changed (the config of the paused endpoint carries its mark).
     assert changed(before, after) == SEARCH_PAUSED | {"endpoint-config/search-ranker-config"}
-    mark = f"aifinops-search/{month()}"
+    mark, state = f"aifinops-search/{month()}", f"paused/{summary['run']}"
     for key in ("instance/search-gpu", "instance/search-gpu-p3"):
         assert after[key][0] in ("stopping", "stopped") and after[key][1][PAUSED] == mark
+        assert after[key][1][STATE] == state
     assert after["notebook/search-nb"][0] in ("Stopping", "Stopped") and after["notebook/search-nb"][1][PAUSED] == mark
-    assert after["queue/search-queue"] == ("DISABLED", {**before["queue/search-queue"][1], PAUSED: mark})
+    assert after["queue/search-queue"] == ("DISABLED", {**before["queue/search-queue"][1], PAUSED: mark,
+                                                       STATE: state})
     assert after["endpoint/search-ranker"] is None
     config_tags = after["endpoint-config/search-ranker-config"]
-    assert config_tags[PAUSED] == mark
+    assert config_tags[PAUSED] == mark and config_tags[f"{STATE}:search-ranker"] == state
     assert any(k.startswith(f"{PAUSED}:endpoint:search-ranker:") for k in config_tags)
+    assert summary["locks"] == [{"team": "search", "table": "aifinops-budget-locks", "owner": summary["run"],
+                                 "holder": "lambda:aifinops-budget-enforcer", "result": "held", "released": True}]
+    assert lock_items(fleet.url) == []
 
     # The same notification again changes nothing: every paused resource is now skipped.
     again = invoke("pause", budget_event("aifinops-search")).result
@@ -173,7 +179,9 @@ def test_one_failing_resource_leaves_the_others_paused_and_is_reported(fleet: Fl
 
 def test_every_api_call_is_a_declared_permission(fleet: Fleet, moto: str, enforcer_assets: EnforcerAssets) -> None:
     """A pause and a resume, in process, with every botocore call recorded: each needs a declared IAM action,
-    and every declared action is exercised here except StopTrainingJob (moto lacks it: Stubber-tested)."""
+    and every declared action is exercised here except StopTrainingJob (moto lacks it: Stubber-tested) and the
+    lock's GetItem (only when another run holds it) and UpdateItem (only when a lease runs low), which
+    tests/lambdas/budget_enforcer/test_lock.py calls on moto."""
     session = boto3.session.Session()
     calls: set[str] = set()
     session.events.register("before-call", lambda model, **_: calls.add(
@@ -187,7 +195,7 @@ def test_every_api_call_is_a_declared_permission(fleet: Fleet, moto: str, enforc
 
     declared = {operation for p in PERMISSIONS for operation in p.operations}
     assert calls - declared == set()
-    assert declared - calls == {"sagemaker:StopTrainingJob"}
+    assert declared - calls == {"sagemaker:StopTrainingJob", "dynamodb:GetItem", "dynamodb:UpdateItem"}
 
 
 def test_the_home_account_is_not_a_workload_account_and_stays_untouched(fleet: Fleet, moto: str,

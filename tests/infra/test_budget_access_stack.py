@@ -66,14 +66,17 @@ def test_the_role_may_pause_and_resume_team_workloads_of_this_account_only(raw: 
                                                                           config: FinOpsConfig) -> None:
     by_sid = statements(raw)
     pausable = [t.name for t in config.teams if not t.critical]
-    assert set(by_sid) == {"ReadInventory", "DescribeSageMaker", "PauseAndResumeTeamWorkloads",
+    assert set(by_sid) == {"ReadInventory", "DescribeSageMaker", "ReadJobQueueTags", "PauseAndResumeTeamWorkloads",
                            "MarkPausedWorkloads", "RecreateTeamEndpoints"}
     granted = {a for s in by_sid.values() for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     declared = {p.action for p in PERMISSIONS if p.action != "sts:GetCallerIdentity"}
-    assert granted == declared - {"budgets:ViewBudget", "sts:AssumeRole"}  # those are the payer role's alone
-    for sid in ("DescribeSageMaker", "PauseAndResumeTeamWorkloads", "MarkPausedWorkloads", "RecreateTeamEndpoints"):
+    locks = {p.action for p in PERMISSIONS if p.condition == "lock-table"}
+    payer_only = {"budgets:ViewBudget", "sts:AssumeRole", *locks}
+    assert granted == declared - payer_only  # budgets, the access roles and the lock are the payer role's alone
+    for sid in ("DescribeSageMaker", "ReadJobQueueTags", "PauseAndResumeTeamWorkloads", "MarkPausedWorkloads",
+                "RecreateTeamEndpoints"):
         resources = by_sid[sid]["Resource"]
-        assert all(f":{MEMBER}:" in str(r) for r in resources), sid
+        assert all(f":{MEMBER}:" in str(r) for r in ([resources] if isinstance(resources, str) else resources)), sid
     assert by_sid["PauseAndResumeTeamWorkloads"]["Condition"] == {
         "StringEquals": {"aws:ResourceTag/team": pausable},
         "StringNotEqualsIgnoreCase": {"aws:ResourceTag/aifinops:critical": "true"}}

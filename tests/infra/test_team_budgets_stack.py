@@ -304,9 +304,14 @@ def enforcer_policy(raw: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_enforcer_iam_is_least_privilege(raw: dict[str, Any], config: FinOpsConfig) -> None:
     by_sid = enforcer_policy(raw)
     pausable = [t.name for t in config.teams if not t.critical]
-    assert set(by_sid) == {"ReadInventory", "DescribeSageMaker", "ReadBudgets", "PauseAndResumeTeamWorkloads",
-                           "MarkPausedWorkloads", "RecreateTeamEndpoints", "AssumeAccessRoles", "logs:CreateLogStream",
-                           "sqs:SendMessage"}
+    assert set(by_sid) == {"ReadInventory", "DescribeSageMaker", "ReadJobQueueTags", "ReadBudgets", "TeamLocks",
+                           "PauseAndResumeTeamWorkloads", "MarkPausedWorkloads", "RecreateTeamEndpoints",
+                           "AssumeAccessRoles", "logs:CreateLogStream", "sqs:SendMessage"}
+    # The lock: the four item actions on exactly the enforcer's table.
+    locks = by_sid["TeamLocks"]
+    assert locks["Action"] == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    assert locks["Resource"] == {"Fn::GetAtt": [only(raw, "AWS::DynamoDB::Table")[0], "Arn"]}
+    assert by_sid["ReadJobQueueTags"]["Action"] == "batch:ListTagsForResource"
     # Exactly the access roles of the workload accounts, nothing else.
     assert by_sid["AssumeAccessRoles"]["Action"] == "sts:AssumeRole"
     assert by_sid["AssumeAccessRoles"]["Resource"] == [
@@ -326,6 +331,46 @@ def test_enforcer_iam_is_least_privilege(raw: dict[str, Any], config: FinOpsConf
     wildcard = [s for s in by_sid.values() if s["Resource"] == "*"]
     assert [s["Sid"] for s in wildcard] == ["ReadInventory"]
     assert all(a.split(":")[1].startswith(("Describe", "List", "Get")) for a in by_sid["ReadInventory"]["Action"])
+
+
+def test_the_lock_table_is_the_policys_on_demand_encrypted_recoverable_and_expiring(raw: dict[str, Any]) -> None:
+    from aifinops.lambdas.budget_enforcer.lock import KEY, TTL_ATTRIBUTE
+    from aifinops.policies.budget_policy import LOCK_TABLE
+
+    _, table = only(raw, "AWS::DynamoDB::Table")
+    props = table["Properties"]
+    assert props["TableName"] == LOCK_TABLE
+    assert props["KeySchema"] == [{"AttributeName": KEY, "KeyType": "HASH"}]  # as tests/.../lock_table.py makes it
+    assert props["AttributeDefinitions"] == [{"AttributeName": KEY, "AttributeType": "S"}]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["SSESpecification"] == {"SSEEnabled": True}
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert table["DeletionPolicy"] == "Delete"  # leases of minutes: nothing to keep
+    # A lease (15 minutes) outlives an invocation of either function.
+    timeouts = [f["Properties"]["Timeout"] for f in of_type(raw, "AWS::Lambda::Function").values()
+                if f["Properties"].get("FunctionName", "").startswith("aifinops-budget-")]
+    assert timeouts == [300, 300]
+
+
+def test_the_enforcer_refuses_a_lock_table_in_another_region_and_a_timeout_beyond_a_third_of_the_lease(
+        config: FinOpsConfig) -> None:
+    from aifinops.constructs.budget_enforcer import BudgetEnforcer
+    from aifinops.constructs.budget_topic import BudgetTopic
+    from aifinops.policies.budget_policy import enforcer_policy_json
+
+    app = cdk.App()
+    stack = cdk.Stack(app, "Budgets", env=cdk.Environment(account=MANAGEMENT, region="eu-west-1"))
+    with pytest.raises(ConstructPropError, match=r"AIF_ENFORCER_LOCK_REGION.*eu-west-1") as raised:
+        BudgetEnforcer(stack, "Enforcer", topic=BudgetTopic(stack, "Topic").topic,
+                       policy_json=enforcer_policy_json(config), resume_schedule="cron(5 0 1 * ? *)",
+                       pausable_teams=["search"], regions=["eu-west-1"], code=lambda_.Code.from_inline("x"),
+                       timeout=cdk.Duration.minutes(6))
+    assert "AIF_ENFORCER_TIMEOUT" in str(raised.value)
+    BudgetEnforcer(stack, "Here", topic=BudgetTopic(stack, "Topic2").topic,
+                   policy_json=enforcer_policy_json(config, lock_region="eu-west-1"),
+                   resume_schedule="cron(5 0 1 * ? *)", pausable_teams=["search"], regions=["eu-west-1"],
+                   code=lambda_.Code.from_inline("x"))
 
 
 def test_every_action_and_condition_key_exists_and_applies(raw: dict[str, Any]) -> None:
@@ -416,6 +461,10 @@ def test_report_lists_each_budget_and_what_happens_at_the_limit(reference_assemb
     assert result.exit_code == 0, result.output
     assert "Budgets (AWS Budgets refreshes spend" in result.stdout
     assert "aifinops-search-ranker" in result.stdout and "aifinops-ai-total" in result.stdout
+
+
+def test_the_reference_deployment_has_no_tag_key_that_only_looks_like_ours(reference_assembly: Assembly) -> None:
+    assert summarize(reference_assembly.outdir).near_misses() == []
 
 
 def test_the_role_grants_every_permission_the_enforcer_declares(raw: dict[str, Any]) -> None:

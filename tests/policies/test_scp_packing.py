@@ -21,7 +21,14 @@ REFERENCE = load(REFERENCE_CONFIG)
 
 
 def limits(**changes: int) -> FinOpsConfig:
-    return edited(lambda data: data["organization"]["scp_limits"].update(changes))
+    """The reference config with other SCP limits, without budget actions: their SCPs take slots too
+    (AIF_BUDGET_SCP_SLOTS, tests/infra/test_team_budgets_stack.py); these tests are about the guardrails."""
+    def change(data: dict[str, Any]) -> None:
+        data["organization"]["scp_limits"].update(changes)
+        for team in data["teams"]:
+            team.pop("budget_action", None)
+
+    return edited(change)
 
 
 def base_sid(sid: str) -> str:

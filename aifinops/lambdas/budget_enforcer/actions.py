@@ -13,9 +13,16 @@ What "pause" means per kind:
   when the endpoint comes back under the same name.
 - Batch job queue: UpdateJobQueue state=DISABLED; running jobs finish, queued jobs wait.
 
-Order: mark, then act; when the act fails, the mark written for it is removed again, so a retry acts again.
-Idempotent: a resource already marked this month is skipped, whatever its state (someone restarted it by
-hand after the pause: respect that); stopped, deleted or disabled resources are skipped as not running.
+Order, under the team's lock (lock.py): 1. mark (the paused mark and the state `pausing/<run>`; for an endpoint
+also its record), 2. read the marks back from the service and compare (nothing destructive happens unless
+they read back as written: an endpoint is deleted only once its record decodes to its config and tags), 3. act,
+4. state `paused/<run>`. A failed action (the service refused it) removes the marks again, but only when they
+still carry this run's id; a failed rollback leaves `pausing`, which the next pause retries and resume restores
+by what it finds. A call that got no answer (a timeout: it may have acted) keeps the marks. An endpoint's
+record is never removed by a pause, a failed one included: only the resume that restored the endpoint removes it.
+Idempotent: a resource marked `paused` this month is skipped, whatever its state (someone restarted it by hand
+after the pause: respect that); one left `pausing` is acted on again; stopped, deleted or disabled resources are
+skipped as not running.
 """
 
 from __future__ import annotations
@@ -27,11 +34,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .clients import Clients
 from .inventory import Workload
-from .kinds import EC2_INSTANCE, ENDPOINT, ENDPOINT_CONFIG, JOB_QUEUE, NOTEBOOK, TRAINING_JOB
-from .marks import Mark, decode_endpoint_records, encode_endpoint_record, parse_mark
+from .kinds import EC2_INSTANCE, ENDPOINT, JOB_QUEUE, NOTEBOOK, TRAINING_JOB
+from .marking import mark_for_pause, roll_back, set_state
+from .marks import PAUSED, PAUSING, Mark, State, endpoint_record, parse_mark, parse_state, state_key
+from .near_miss import critical_by
 from .policy import Policy
 from .summary import Decision, Summary
-from .tagging import add_tags, remove_tags
 
 NONE = "none"
 PAUSE_ACTIONS = {EC2_INSTANCE: "stop-instance", NOTEBOOK: "stop-notebook", TRAINING_JOB: "stop-training-job",
@@ -42,7 +50,7 @@ OPERATIONS = {"stop-instance": "StopInstances", "stop-notebook": "StopNotebookIn
 RUNNING = {EC2_INSTANCE: {"running"}, NOTEBOOK: {"InService"}, TRAINING_JOB: {"InProgress"},
            ENDPOINT: {"InService", "OutOfService"}, JOB_QUEUE: {"ENABLED"}}
 
-__all__ = ["PAUSE_ACTIONS", "Plan", "decide_pause", "is_critical", "pause_one", "paused_mark"]
+__all__ = ["PAUSE_ACTIONS", "Plan", "decide_pause", "pause_one", "pause_state", "paused_mark"]
 
 
 @dataclass(frozen=True)
@@ -51,36 +59,45 @@ class Plan:
     reason: str
 
 
-def is_critical(tags: Mapping[str, str], critical_tag: str) -> bool:
-    return tags.get(critical_tag, "").strip().lower() == "true"
-
-
 def paused_mark(w: Workload, paused_tag: str) -> Mark | None:
     """The mark of this resource; for an endpoint, its config's mark when the config holds its record."""
     if w.kind == ENDPOINT and w.endpoint is not None:
-        records, _ = decode_endpoint_records(paused_tag, w.endpoint.config_tags)
-        if not any(r.endpoint == w.name for r in records):
+        if endpoint_record(paused_tag, w.name, w.endpoint.config_tags) is None:
             return None
         return parse_mark(w.endpoint.config_tags.get(paused_tag))
     return parse_mark(w.tags.get(paused_tag))
 
 
+def pause_state(w: Workload, paused_tag: str) -> State | None:
+    """The state of the resource's pause (for an endpoint: kept on its config); None when there is none."""
+    if w.kind == ENDPOINT and w.endpoint is not None:
+        return parse_state(w.endpoint.config_tags.get(state_key(paused_tag, w.name)))
+    return parse_state(w.tags.get(state_key(paused_tag)))
+
+
 def decide_pause(w: Workload, *, policy: Policy, month: str, accelerated: Mapping[str, bool]) -> Plan:
     """Pure: what to do with one workload of the team whose budget is spent."""
-    if is_critical(w.tags, policy.critical_tag):
-        return Plan(NONE, f"critical: tagged {policy.critical_tag}=true")
-    mark = paused_mark(w, policy.paused_tag)
+    critical = critical_by(w.tags, policy)
+    if critical is not None:
+        lookalike = "" if critical == policy.critical_tag else f" (looks like {policy.critical_tag}: fix the key)"
+        return Plan(NONE, f"critical: tagged {critical}={w.tags[critical].strip()}{lookalike}")
+    mark, state = paused_mark(w, policy.paused_tag), pause_state(w, policy.paused_tag)
+    left = ""  # a pause (or resume) of this month that did not finish
     if mark is not None and mark.month == month:
-        return Plan(NONE, f"paused-this-month: already marked {mark.value}")
+        if state is None or state.phase == PAUSED:
+            return Plan(NONE, f"paused-this-month: already marked {mark.value}")
+        left = f"; left {state.phase} by run {state.run}"
     if w.kind not in PAUSE_ACTIONS:
         return Plan(NONE, f"unsupported kind {w.kind}")
     if w.state not in RUNNING[w.kind]:
-        return Plan(NONE, f"not-running: {w.state or 'unknown state'}")
+        restores = " (resume restores it)" if left and state is not None and state.phase == PAUSING else ""
+        return Plan(NONE, f"not-running: {w.state or 'unknown state'}{left}{restores}")
     if w.kind == EC2_INSTANCE and not accelerated.get(w.instance_type, False):
         return Plan(NONE, f"not-accelerated: {w.instance_type}")
     if w.kind == ENDPOINT and w.endpoint is not None and w.endpoint.hosts_components:
         return Plan(NONE, "inference-components: scales to zero by itself; not deleted")
-    return Plan(PAUSE_ACTIONS[w.kind], f"in-use: {w.state}")
+    retried = ", retried" if left and state is not None and state.phase == PAUSING else ""
+    return Plan(PAUSE_ACTIONS[w.kind], f"in-use: {w.state}{left}{retried}")
 
 
 def pause_one(clients: Clients, w: Workload, plan: Plan, *, mark: Mark, policy: Policy, summary: Summary,
@@ -93,37 +110,26 @@ def pause_one(clients: Clients, w: Workload, plan: Plan, *, mark: Mark, policy: 
         return decide("skipped", plan.reason)
     if dry_run:
         return decide("planned", f"{plan.reason} (dry run: nothing changed)")
-    target, tags = _mark_target(w, mark, policy)
-    existing = target.tags
-    try:
-        add_tags(clients, kind=target.kind, region=w.region, arn=target.arn, name=target.name, tags=tags,
-                 existing=existing)
-    except (ClientError, BotoCoreError, ValueError) as exc:
-        summary.error(kind=w.kind, region=w.region, resource=target.arn, operation="TagResource", exc=exc)
-        return decide("failed", "marking failed: nothing paused")
+    marked = mark_for_pause(clients, w, mark=mark, policy=policy, summary=summary)
+    if marked.problem:
+        return decide("failed", f"{marked.problem}: nothing paused; the next run retries")
+    operation = OPERATIONS[plan.action]
     try:
         _act(clients, w, plan.action)
-    except (ClientError, BotoCoreError) as exc:
-        summary.error(kind=w.kind, region=w.region, resource=w.arn, operation=OPERATIONS[plan.action], exc=exc)
-        added = [k for k, v in tags.items() if existing.get(k) != v]
-        try:
-            remove_tags(clients, kind=target.kind, region=w.region, arn=target.arn, name=target.name, keys=added)
-        except (ClientError, BotoCoreError) as untag_exc:
-            summary.error(kind=w.kind, region=w.region, resource=target.arn, operation="UntagResource",
-                          exc=untag_exc)
-        return decide("failed", f"{OPERATIONS[plan.action]} failed")
-    decide("done", f"{plan.reason}; marked {policy.paused_tag}={mark.value}")
-
-
-def _mark_target(w: Workload, mark: Mark, policy: Policy) -> tuple[Workload, dict[str, str]]:
-    """Where the mark goes: the resource itself, or for an endpoint its config (with the endpoint record)."""
-    tags = {policy.paused_tag: mark.value}
-    if w.kind != ENDPOINT or w.endpoint is None:
-        return w, tags
-    tags.update(encode_endpoint_record(policy.paused_tag, w.name, w.endpoint.config_name, w.tags))
-    config = Workload(kind=ENDPOINT_CONFIG, region=w.region, arn=w.endpoint.config_arn, name=w.endpoint.config_name,
-                      tags=w.endpoint.config_tags)
-    return config, tags
+    except ClientError as exc:  # refused: nothing happened
+        summary.error(kind=w.kind, region=w.region, resource=w.arn, operation=operation, exc=exc)
+        if w.kind == ENDPOINT:
+            return decide("failed", f"{operation} failed; the endpoint's record is kept, state {PAUSING} (the next "
+                                    "pause retries; resume finds the endpoint running)")
+        return decide("failed", f"{operation} failed; {roll_back(clients, marked, summary=summary)}")
+    except BotoCoreError as exc:  # no answer: it may have acted
+        summary.error(kind=w.kind, region=w.region, resource=w.arn, operation=operation, exc=exc)
+        return decide("failed", f"{operation} got no answer; marks kept, state {PAUSING} (the next pause retries; "
+                                "resume restores what it finds)")
+    done = f"{plan.reason}; marked {policy.paused_tag}={mark.value}"
+    if not set_state(clients, marked, State(PAUSED, summary.run), summary=summary):
+        return decide("done", f"{done}; its state stays {PAUSING} (resume restores it all the same)")
+    decide("done", done)
 
 
 def _act(clients: Clients, w: Workload, action: str) -> None:

@@ -8,8 +8,10 @@
 Both act in every account of the policy's ``accounts`` (AssumeRole of the access role listed for each; the
 home account with its own credentials when listed, or alone when the policy lists none), and both log the
 summary as one JSON line and return it. Environment: AIFINOPS_BUDGET_POLICY (required, the
-policy JSON), AIFINOPS_MAX_ATTEMPTS (optional, boto3 retries, default 8), AWS_ENDPOINT_URL (optional, read by
-boto3 itself; tests only). A missing or invalid policy raises: a misconfigured enforcer must fail loudly.
+policy JSON), AIFINOPS_MAX_ATTEMPTS (optional, boto3 retries, default 8), AIFINOPS_LOCK_WAIT_SECONDS (optional,
+how long a run waits for a team's lock held by another run, default 30), AWS_ENDPOINT_URL (optional, read by
+boto3 itself; tests only). The team locks are the policy's table, in the function's own account. A missing
+or invalid policy raises: a misconfigured enforcer must fail loudly.
 
 Lambda imports this file as the top-level module ``handler`` from the asset directory; the CLI imports it
 as ``aifinops.lambdas.budget_enforcer.handler``. For the first case the directory is loaded as the package

@@ -14,7 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from .clients import Clients
 from .kinds import EC2_INSTANCE, ENDPOINT, JOB_QUEUE, NOTEBOOK, TAGGING_TYPES, TRAINING_JOB
 from .summary import Decision, Summary
-from .tagging import tag_dict
+from .tagging import sagemaker_tags, tag_dict
 
 EC2_CHUNK = 100
 
@@ -43,11 +43,13 @@ class Workload:
 
 def tagged_resources(clients: Clients, region: str, tag_filters: list[dict[str, Any]],
                      kinds: Iterable[str]) -> list[Workload]:
-    """Resources of `kinds` matching `tag_filters` (GetResources semantics), tags included, not yet described."""
+    """Resources of `kinds` matching `tag_filters` (GetResources semantics; none: every tagged resource of those
+    kinds), tags included, not yet described."""
     types = [t for t, kind in TAGGING_TYPES.items() if kind in set(kinds)]
     paginator = clients.client("resourcegroupstaggingapi", region).get_paginator("get_resources")
     found = []
-    for page in paginator.paginate(TagFilters=tag_filters, ResourceTypeFilters=types):
+    filters: dict[str, Any] = {"TagFilters": tag_filters} if tag_filters else {}
+    for page in paginator.paginate(**filters, ResourceTypeFilters=types):
         for item in page.get("ResourceTagMappingList", []):
             arn = item["ResourceARN"]
             kind = _kind_of(arn)
@@ -124,14 +126,7 @@ def _endpoint(sagemaker: Any, w: Workload) -> Workload:
     info = sagemaker.describe_endpoint(EndpointName=w.name)
     config = sagemaker.describe_endpoint_config(EndpointConfigName=info["EndpointConfigName"])
     variants = config.get("ProductionVariants") or []
-    tags: dict[str, str] = {}
-    kwargs: dict[str, Any] = {"ResourceArn": config["EndpointConfigArn"]}
-    while True:  # ListTags has no paginator in every botocore version
-        page = sagemaker.list_tags(**kwargs)
-        tags.update(tag_dict(page.get("Tags")))
-        if not page.get("NextToken"):
-            break
-        kwargs["NextToken"] = page["NextToken"]
+    tags = sagemaker_tags(sagemaker, config["EndpointConfigArn"])
     state = EndpointState(config_name=config["EndpointConfigName"], config_arn=config["EndpointConfigArn"],
                           config_tags=tags, hosts_components=any(not v.get("ModelName") for v in variants))
     return replace(w, name=info.get("EndpointName", w.name), state=info.get("EndpointStatus", ""),

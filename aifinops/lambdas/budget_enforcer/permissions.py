@@ -9,8 +9,10 @@ real pause and resume runs and checks each against this table), for the CDK role
   are sent with the request).
 - "budget-name": the resource is `arn:<partition>:budgets::<account>:budget/aifinops-*`.
 - "access-role": the resource is the access role of one of the policy's `accounts` (exactly those ARNs).
-budgets:ViewBudget and sts:AssumeRole are the home (payer) account's alone; the access role in each workload
-account gets the rest.
+- "lock-table": the resource is the lock table of the policy (`lock`), in the home account.
+budgets:ViewBudget, sts:AssumeRole and the lock table are the home (payer) account's alone; the access role in
+each workload account gets the rest. `aifinops budget pause|resume` takes the same lock: its lock credentials
+(`--lock-profile`, default the caller's) need the four "lock-table" actions on that table.
 - "none": a List/Describe without resource-level permissions (Resource "*"), or no IAM check at all.
 Endpoint configs carry a paused endpoint's mark: their tag writes can be conditioned on the team tag only
 when the configs are team-tagged (aifinops constructs tag them); `aws:TagKeys` always applies.
@@ -28,8 +30,8 @@ __all__ = ["PERMISSIONS", "Permission", "actions_for"]
 
 @dataclass(frozen=True)
 class Permission(runtime.Permission):
-    """A declared permission (condition: team | request-tag | budget-name | access-role | none), and which of
-    the enforcer's two functions needs it."""
+    """A declared permission (condition: team | request-tag | budget-name | access-role | lock-table | none), and
+    which of the enforcer's two functions needs it."""
 
     used_by: tuple[str, ...]  # pause, resume
 
@@ -47,12 +49,21 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("sagemaker:DescribeEndpoint", ("sagemaker:DescribeEndpoint",), ("endpoint",), "none", BOTH),
     Permission("sagemaker:DescribeEndpointConfig", ("sagemaker:DescribeEndpointConfig",), ("endpoint-config",),
                "none", BOTH),
-    Permission("sagemaker:ListTags", ("sagemaker:ListTags",), ("endpoint-config",), "none", PAUSE),
+    # reading the marks back (tagging.read_tags) before anything destructive, and before a rollback
+    Permission("sagemaker:ListTags", ("sagemaker:ListTags",), ("notebook-instance", "training-job", "endpoint-config"),
+               "none", PAUSE),
+    Permission("ec2:DescribeTags", ("ec2:DescribeTags",), ("*",), "none", PAUSE),
+    Permission("batch:ListTagsForResource", ("batch:ListTagsForResource",), ("job-queue",), "none", PAUSE),
     # confirmation (GetCallerIdentity needs no permission; DescribeBudget is authorised as ViewBudget)
     Permission("sts:GetCallerIdentity", ("sts:GetCallerIdentity",), ("*",), "none", PAUSE),
     Permission("budgets:ViewBudget", ("budgets:DescribeBudget",), ("budget",), "budget-name", PAUSE),
     # the workload accounts of the policy, through their access role
     Permission("sts:AssumeRole", ("sts:AssumeRole",), ("role",), "access-role", BOTH),
+    # the per-team lock (lock.py)
+    Permission("dynamodb:PutItem", ("dynamodb:PutItem",), ("table",), "lock-table", BOTH),
+    Permission("dynamodb:GetItem", ("dynamodb:GetItem",), ("table",), "lock-table", BOTH),
+    Permission("dynamodb:UpdateItem", ("dynamodb:UpdateItem",), ("table",), "lock-table", BOTH),
+    Permission("dynamodb:DeleteItem", ("dynamodb:DeleteItem",), ("table",), "lock-table", BOTH),
     # pause and resume
     Permission("ec2:StopInstances", ("ec2:StopInstances",), ("instance",), "team", PAUSE),
     Permission("ec2:StartInstances", ("ec2:StartInstances",), ("instance",), "team", RESUME),
@@ -65,15 +76,16 @@ PERMISSIONS: tuple[Permission, ...] = (
     Permission("sagemaker:CreateEndpoint", ("sagemaker:CreateEndpoint",), ("endpoint", "endpoint-config"),
                "request-tag", RESUME),
     Permission("batch:UpdateJobQueue", ("batch:UpdateJobQueue",), ("job-queue",), "team", BOTH),
-    # marks (DeleteTags in pause: a stale key before AddTags, or the rollback of a failed action)
-    Permission("ec2:CreateTags", ("ec2:CreateTags",), ("instance",), "team", PAUSE),
+    # marks and their state (pausing/paused, resuming); DeleteTags in pause: an outdated record, or the rollback of
+    # a refused action
+    Permission("ec2:CreateTags", ("ec2:CreateTags",), ("instance",), "team", BOTH),
     Permission("ec2:DeleteTags", ("ec2:DeleteTags",), ("instance",), "team", BOTH),
     # AddTags on endpoint: the tags sent with CreateEndpoint (request-tag there).
     Permission("sagemaker:AddTags", ("sagemaker:AddTags",),
                ("notebook-instance", "training-job", "endpoint-config", "endpoint"), "team", BOTH),
     Permission("sagemaker:DeleteTags", ("sagemaker:DeleteTags",),
                ("notebook-instance", "training-job", "endpoint-config"), "team", BOTH),
-    Permission("batch:TagResource", ("batch:TagResource",), ("job-queue",), "team", PAUSE),
+    Permission("batch:TagResource", ("batch:TagResource",), ("job-queue",), "team", BOTH),
     Permission("batch:UntagResource", ("batch:UntagResource",), ("job-queue",), "team", BOTH),
 )
 

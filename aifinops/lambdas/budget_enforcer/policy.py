@@ -1,7 +1,10 @@
 """The enforcer's runtime policy, written by aifinops.policies.budget_policy: the file POLICY_FILE bundled
 next to this module in the deployed asset (a file, because Lambda allows 4 KB of environment variables and
 the policy of 25 teams is already larger), or the environment variable AIFINOPS_BUDGET_POLICY, which takes
-precedence (local runs, tests). Parsed and validated here; every problem is reported at once."""
+precedence (local runs, tests). Parsed and validated here; every problem is reported at once.
+
+Besides the budgets and tag keys: `lock` ({table, region}: the DynamoDB table of the per-team locks, required)
+and `costTags` (the cost tag keys, optional: their near misses are reported)."""
 
 from __future__ import annotations
 
@@ -20,9 +23,11 @@ POLICY_FILE = "aifinops_budget_policy.json"
 SUPPORTED_VERSIONS = (1,)
 
 ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}")
+TABLE_NAME = re.compile(r"[A-Za-z0-9_.-]{3,255}")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
 
-__all__ = ["ACCOUNT_ID", "ENV_VAR", "POLICY_FILE", "AccountTarget", "BudgetTarget", "Policy", "PolicyError",
-           "load_policy", "parse_policy"]
+__all__ = ["ACCOUNT_ID", "ENV_VAR", "POLICY_FILE", "AccountTarget", "BudgetTarget", "LockTable", "Policy",
+           "PolicyError", "load_policy", "parse_policy"]
 
 
 class PolicyError(runtime.PolicyError):
@@ -50,6 +55,15 @@ class AccountTarget:
 
 
 @dataclass(frozen=True)
+class LockTable:
+    """The DynamoDB table of the per-team locks (lock.py): in the enforcer's own (payer) account and region; the
+    functions and `aifinops budget` take the same lock there."""
+
+    table: str
+    region: str
+
+
+@dataclass(frozen=True)
 class Policy:
     version: int
     team_tag: str
@@ -59,8 +73,11 @@ class Policy:
     action_percent: Decimal
     regions: tuple[str, ...]
     budgets: Mapping[str, BudgetTarget]
+    lock: LockTable  # required: no run acts without its team's lock
     # The workload accounts to act in. Empty (no "accounts" in the policy, older policies): the home account only.
     accounts: tuple[AccountTarget, ...] = ()
+    # The cost tag keys (finops.yaml tags.required): near misses of them are reported. Absent: team and project.
+    cost_tags: tuple[str, ...] = ()
 
     def teams(self) -> list[str]:
         return sorted({b.team for b in self.budgets.values()})
@@ -68,6 +85,10 @@ class Policy:
     def team_budget(self, team: str) -> BudgetTarget | None:
         """The team-wide budget (no project) of `team`."""
         return next((b for b in self.budgets.values() if b.team == team and b.project is None), None)
+
+    def known_cost_tags(self) -> tuple[str, ...]:
+        """The cost tag keys, the team and project keys always among them."""
+        return tuple(dict.fromkeys((self.team_tag, self.project_tag, *self.cost_tags)))
 
 
 def parse_policy(text: str) -> Policy:
@@ -82,11 +103,13 @@ def parse_policy(text: str) -> Policy:
         regions = []
     budgets = _budgets(doc.get("budgets"), problems)
     accounts = _accounts(doc.get("accounts"), problems)
+    lock = _lock(doc.get("lock"), problems)
+    cost_tags = _cost_tags(doc.get("costTags"), problems)
     if problems:
         raise PolicyError(problems)
     return Policy(version=int(version), team_tag=tags["teamTag"], project_tag=tags["projectTag"],
                   critical_tag=tags["criticalTag"], paused_tag=tags["pausedTag"], action_percent=percent,
-                  regions=tuple(regions), budgets=budgets, accounts=accounts)
+                  regions=tuple(regions), budgets=budgets, accounts=accounts, lock=lock, cost_tags=cost_tags)
 
 
 # load_policy(environ=None, directory=None): the variable of `environ` (default os.environ), else the file in
@@ -156,3 +179,27 @@ def _accounts(value: Any, problems: list[str]) -> tuple[AccountTarget, ...]:
             continue
         accounts.append(AccountTarget(account=account, role_arn=role_arn))
     return tuple(accounts)
+
+
+def _lock(value: Any, problems: list[str]) -> LockTable:
+    """Required: {"table": "<DynamoDB table name>", "region": "<region>"}."""
+    if not isinstance(value, dict):
+        problems.append(f"lock: expected an object {{table, region}}, got {value!r}")
+        return LockTable("", "")
+    table: Any = value.get("table")
+    region: Any = value.get("region")
+    if not isinstance(table, str) or not TABLE_NAME.fullmatch(table):
+        problems.append(f"lock.table: expected a DynamoDB table name, got {table!r}")
+    if not isinstance(region, str) or not REGION.fullmatch(region):
+        problems.append(f"lock.region: expected a region name, got {region!r}")
+    return LockTable(str(table), str(region))
+
+
+def _cost_tags(value: Any, problems: list[str]) -> tuple[str, ...]:
+    """Optional: the list of cost tag keys."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.append(f"costTags: expected a list of tag keys, got {value!r}")
+        return ()
+    return tuple(key for i, item in enumerate(value) if (key := tag_key(item, f"costTags[{i}]", problems)))

@@ -6,19 +6,19 @@ that day in UTC; a date-time with an offset to that instant; a date-time without
 that cannot be parsed, or that reaches further than the configured maximum, is an owner who meant to exempt the
 resource and got the value wrong: `decide` reports it and never stops the resource. A tag key equal to one of the
 guard's keys except for case or punctuation (`aifinops:Exempt-Until`, `aifinops_exempt_until`) is a near miss and
-is treated the same way.
+is treated the same way (`near_misses`, shared with the budget enforcer and `aifinops report`: it also catches a
+one-letter typo such as `aifinops:exempt-untl`).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-__all__ = ["Exemption", "near_misses", "normalized_key", "parse_exemption", "read_exemption"]
+from aifinops_runtime.tag_keys import near_misses, normalized_key
 
-_NOT_ALNUM = re.compile(r"[^0-9a-z]")
+__all__ = ["Exemption", "near_misses", "normalized_key", "parse_exemption", "read_exemption"]
 
 
 @dataclass(frozen=True)
@@ -65,24 +65,3 @@ def read_exemption(tags: Mapping[str, str], key: str, now: datetime, max_days: i
         return Exemption(raw, problem=f"{key}={raw.strip()} is more than {max_days} days ahead (the configured "
                                       f"maximum)")
     return Exemption(raw, until=until)
-
-
-def normalized_key(key: str) -> str:
-    """A tag key without case and punctuation: `aifinops:Exempt-Until` -> `aifinopsexemptuntil`."""
-    return _NOT_ALNUM.sub("", key.lower())
-
-
-def near_misses(tags: Iterable[str], keys: Iterable[str], *, prefix: str = "") -> dict[str, str]:
-    """Tag key present -> the key of `keys` it resembles, for keys equal to one of `keys` but for case or
-    punctuation (exact keys are not near misses), or to one without its `prefix` (`exempt-until` for
-    `aifinops:exempt-until`)."""
-    wanted = {normalized_key(k): k for k in keys}
-    if prefix:
-        wanted.update({normalized_key(k.removeprefix(prefix)): k for k in keys if k.startswith(prefix)})
-    exact = set(wanted.values())
-    found: dict[str, str] = {}
-    for tag in tags:
-        target = wanted.get(normalized_key(tag))
-        if target is not None and tag not in exact:
-            found[tag] = target
-    return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -36,3 +36,18 @@ class StubbedClients:
     def verify(self) -> None:
         for stubber in self._stubbers.values():
             stubber.assert_no_pending_responses()
+
+
+LOCK_TABLE = "aifinops-budget-locks"  # the reference policy's lock table
+
+
+def lock_stubbed(clients: StubbedClients, *teams: str) -> None:
+    """Each team's lock taken (PutItem) and released (DeleteItem), in that order, on the lock table."""
+    dynamodb = clients.stub("dynamodb")
+    conditions = {"ConditionExpression": ANY, "ExpressionAttributeNames": ANY, "ExpressionAttributeValues": ANY}
+    for team in teams:
+        item = {"lock": {"S": f"team/{team}"}, "owner": ANY, "holder": ANY, "since": ANY, "expires": ANY}
+        dynamodb.add_response("put_item", {}, {"TableName": LOCK_TABLE, "Item": item, **conditions})
+    for team in teams:
+        dynamodb.add_response("delete_item", {}, {"TableName": LOCK_TABLE, "Key": {"lock": {"S": f"team/{team}"}},
+                                                  **conditions})

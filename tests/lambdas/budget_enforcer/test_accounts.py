@@ -17,7 +17,7 @@ from aifinops.lambdas.budget_enforcer.policy import AccountTarget, Policy, Polic
 from aifinops.lambdas.budget_enforcer.resume import resume
 from aifinops.naming import BUDGET_ACCESS_ROLE
 from aifinops.policies.budget_policy import enforcer_policy, enforcer_policy_json
-from tests.lambdas.budget_enforcer.stubs import ACCOUNT, REGION, StubbedClients
+from tests.lambdas.budget_enforcer.stubs import ACCOUNT, REGION, StubbedClients, lock_stubbed
 
 NOW = datetime(2026, 11, 27, 1, 2, tzinfo=UTC)
 MEMBERS = ("222222222222", "333333333333", "444444444444")
@@ -99,9 +99,11 @@ def assumed(clients: StubbedClients, account: str) -> None:
         {"RoleArn": role(account), "RoleSessionName": ROLE_SESSION_NAME})
 
 
-def nothing_found(clients: StubbedClients, filters: list[dict[str, Any]], kinds: list[str]) -> None:
+def nothing_found(clients: StubbedClients, filters: list[dict[str, Any]] | None, kinds: list[str]) -> None:
+    """No resources: `filters` None for the pause's pass over every tagged resource (it looks for near misses)."""
     clients.stub("resourcegroupstaggingapi").add_response(
-        "get_resources", {"ResourceTagMappingList": []}, {"TagFilters": filters, "ResourceTypeFilters": kinds})
+        "get_resources", {"ResourceTagMappingList": []},
+        {"ResourceTypeFilters": kinds, **({"TagFilters": filters} if filters is not None else {})})
     clients.stub("batch").add_response("describe_job_queues", {"jobQueues": []}, {})
 
 
@@ -134,13 +136,13 @@ def test_pause_loops_accounts_and_a_failed_assume_role_is_an_error_of_that_accou
                                                expected_params={"RoleArn": role("333333333333"),
                                                                 "RoleSessionName": ROLE_SESSION_NAME})
     assumed(accounts.home, "444444444444")
-    search = [{"Key": "team", "Values": ["search"]}]
+    lock_stubbed(accounts.home, "search")
     for member in accounts.members.values():
-        nothing_found(member, search, PAUSED_KINDS)
+        nothing_found(member, None, PAUSED_KINDS)
     target = policy.budgets["aifinops-search"]
 
     summary = pause_budget(target, policy=policy, clients=accounts.home, now=NOW, accounts=accounts.clients)
-    accounts.verify()  # each account's own clients were asked; the home account's only for STS
+    accounts.verify()  # each account's own clients were asked; the home account's only for STS and the lock
     assert accounts.credentials[0] == {"aws_access_key_id": "ASIA222222222222", "aws_secret_access_key": "s",
                                        "aws_session_token": "t"}
     assert summary.errors == [{"account": "333333333333", "kind": "account", "region": REGION,
@@ -154,6 +156,7 @@ def test_decisions_carry_their_account_and_a_listed_home_account_uses_its_own_cr
                                                         AccountTarget("222222222222", role("222222222222"))))
     accounts = Accounts({"222222222222": StubbedClients()})
     identity(accounts.home)
+    lock_stubbed(accounts.home, *policy.teams())  # the locks of every team whose budget it resumes
     assumed(accounts.home, "222222222222")  # and none for the home account
     paused = [{"Key": "aifinops:paused-by"}]
     nothing_found(accounts.home, paused, RESUME_KINDS)
@@ -167,7 +170,8 @@ def test_decisions_carry_their_account_and_a_listed_home_account_uses_its_own_cr
     member.stub("ec2").add_response("describe_instances", {"Reservations": [{"Instances": [
         {"InstanceId": "i-1", "InstanceType": "g5.xlarge", "State": {"Name": "running", "Code": 16}}]}]},
         {"Filters": [{"Name": "instance-id", "Values": ["i-1"]}]})
-    member.stub("ec2").add_response("delete_tags", {}, {"Resources": ["i-1"], "Tags": [{"Key": "aifinops:paused-by"}]})
+    member.stub("ec2").add_response("delete_tags", {}, {"Resources": ["i-1"], "Tags": [
+        {"Key": "aifinops:paused-by"}, {"Key": "aifinops:paused-by:state"}]})
 
     summary = resume(policy=home_listed, clients=accounts.home, now=NOW, budgets=set(policy.budgets),
                      accounts=accounts.clients)
@@ -182,6 +186,7 @@ def test_without_accounts_only_the_home_account_is_acted_in(policy: Policy) -> N
     home_only = dataclasses.replace(policy, accounts=())
     clients = StubbedClients()
     identity(clients)
+    lock_stubbed(clients, *policy.teams())
     nothing_found(clients, [{"Key": "aifinops:paused-by"}], RESUME_KINDS)
     summary = resume(policy=home_only, clients=clients, now=NOW)  # no AssumeRole stubbed: none may happen
     clients.verify()

@@ -45,6 +45,6 @@ def test_anything_but_sns_is_ignored_and_the_summary_is_logged_as_one_json_line_
     metrics = metrics_line["_aws"]["CloudWatchMetrics"][0]
     assert metrics["Namespace"] == "aifinops/BudgetEnforcer" and metrics["Dimensions"] == [["Operation"]]
     assert {m["Name"] for m in metrics["Metrics"]} == {"ResourcesActedOn", "ResourcesSkipped", "ActionErrors",
-                                                       "DurationMs"}
+                                                       "NearMisses", "DurationMs"}
     assert all(isinstance(metrics_line[m["Name"]], int) for m in metrics["Metrics"])
     assert metrics_line["Operation"] == "pause"

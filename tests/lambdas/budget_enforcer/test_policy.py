@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from aifinops.config import FinOpsConfig, budget_names
-from aifinops.lambdas.budget_enforcer.policy import ENV_VAR, BudgetTarget, PolicyError, load_policy, parse_policy
+from aifinops.lambdas.budget_enforcer.policy import (
+    ENV_VAR,
+    BudgetTarget,
+    LockTable,
+    PolicyError,
+    load_policy,
+    parse_policy,
+)
 from aifinops.policies import budget_policy
 from aifinops.policies.budget_policy import enforcer_policy, enforcer_policy_json
 
@@ -27,6 +34,29 @@ def test_round_trip_of_the_reference_policy(config: FinOpsConfig) -> None:
         "team", "project", "aifinops:critical", "aifinops:paused-by")
     assert policy.action_percent == Decimal(config.budgets.action_percent)
     assert policy.regions == tuple(config.organization.regions)
+    assert policy.lock == LockTable("aifinops-budget-locks", "us-east-1")
+    assert policy.cost_tags == tuple(config.tags.required) == policy.known_cost_tags()
+
+
+def test_the_lock_is_required_and_checked(config: FinOpsConfig) -> None:
+    doc: dict[str, Any] = enforcer_policy(config)
+    del doc["lock"]
+    with pytest.raises(PolicyError, match=r"lock: expected an object \{table, region\}"):
+        parse_policy(json.dumps(doc))
+    doc["lock"] = {"table": "a b", "region": "mars"}
+    with pytest.raises(PolicyError) as raised:
+        parse_policy(json.dumps(doc))
+    assert [p.split(":")[0] for p in raised.value.problems] == ["lock.table", "lock.region"]
+    assert parse_policy(enforcer_policy_json(config, lock_region="eu-west-1")).lock.region == "eu-west-1"
+
+
+def test_cost_tags_are_optional_and_the_team_and_project_keys_always_known(config: FinOpsConfig) -> None:
+    doc: dict[str, Any] = enforcer_policy(config)
+    del doc["costTags"]
+    assert parse_policy(json.dumps(doc)).known_cost_tags() == ("team", "project")
+    doc["costTags"] = ["team", ""]
+    with pytest.raises(PolicyError, match=r"costTags\[1\]: expected a tag key"):
+        parse_policy(json.dumps(doc))
 
 
 def test_every_problem_is_reported_at_once(config: FinOpsConfig) -> None:
