@@ -13,7 +13,9 @@ from aifinops.policies.scp import check_scp_limits
 
 def main() -> None:
     # The CLI passes cdk.json's context itself; `python app.py` gets the same flags from here.
-    app = cdk.App(context=cdk_json_context())
+    # No construct stack traces in the metadata: the CLI would print a jsii frame (lib/program.js:1:5591) before
+    # every annotation, which names no line of this app (aifinops check records real source lines itself).
+    app = cdk.App(context={**cdk_json_context(), "aws:cdk:disable-stack-trace": True})
     config_path = app.node.try_get_context("aifinops:config") or str(DEFAULT_CONFIG)
     try:
         config = load(config_path)

@@ -50,7 +50,7 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True,
         app, f"{STACK_PREFIX}-team-budgets", config=config, env=payer, synthesizer=guardrail_synthesizer(config),
         description="aifinops: team and project budgets, budget actions, the budget enforcer, cost anomaly alerts, "
                     "the team cost category")
-    budgets.add_dependency(cost_tags)  # budgets filter by the tags
+    budgets.add_stack_dependency(cost_tags)  # budgets filter by the tags
     stacks: list[cdk.Stack] = [*org_guardrail_stacks(app, config), cost_tags, budgets]
     regions = config.organization.regions
     # The role the budget enforcer assumes, in every workload account (IAM is global: the first region).
@@ -101,7 +101,7 @@ def org_guardrail_stacks(app: cdk.App, config: FinOpsConfig) -> list[cdk.Stack]:
                 description=f"aifinops: service control policies and tag policy of {name}"
                             + (" (canary targets)" if canary else "")))
     for earlier, later in itertools.pairwise(stacks):
-        later.add_dependency(earlier)
+        later.add_stack_dependency(earlier)
     return stacks
 
 

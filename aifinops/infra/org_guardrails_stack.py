@@ -70,7 +70,7 @@ class OrgGuardrailsStack(cdk.Stack):
         # A document is updated only after the ones that follow it: a statement the packer moved forward
         # is in its new document before it leaves the old one (`packing`).
         for earlier, later in itertools.pairwise(self.scps):
-            earlier.add_dependency(later)
+            earlier.add_resource_dependency(later)
         [tags] = [p for p in policies if p.type == TAG_POLICY]
         self.tag_policy = organizations.CfnPolicy(
             self, "TagPolicy", name=tags.name, type=TAG_POLICY, content=tags.content, target_ids=list(tags.targets),
