@@ -75,7 +75,7 @@ bench: deps
 # The released artifacts work outside this repository: build them, install the wheel alone into a fresh
 # virtualenv (dependencies from the package index) and synthesize the README's own-app example with it.
 package: deps
-	rm -rf dist build/package-venv
+	rm -rf dist build  # setuptools leaves stale modules in build/lib: a wheel must not ship them
 	$(BIN)/python -m pip wheel --quiet --no-deps --wheel-dir dist .
 	$(BIN)/python -m build --sdist --outdir dist . > /dev/null
 	$(PYTHON) -m venv build/package-venv

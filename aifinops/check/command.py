@@ -40,7 +40,7 @@ from aifinops.check.register import write_register
 from aifinops.check.sarif import sarif_bytes
 from aifinops.check.summary import print_summary
 from aifinops.check.synth import SynthError, synthesize
-from aifinops.cli_io import BAD_INPUT, err, out, print_config_issues
+from aifinops.cli.io import BAD_INPUT, err, out, print_config_issues
 from aifinops.config import DEFAULT_CONFIG, CheckSettings, ConfigError, FinOpsConfig, load
 from aifinops.policies.scp import check_scp_limits
 

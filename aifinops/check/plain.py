@@ -19,7 +19,7 @@ from aifinops.check.junit import junit_bytes
 from aifinops.check.output import prepare_output, write_reports
 from aifinops.check.sarif import sarif_bytes
 from aifinops.check.summary import print_summary
-from aifinops.cli_io import BAD_INPUT, err, load_or_exit, out
+from aifinops.cli.io import BAD_INPUT, err, load_or_exit, out
 from aifinops.config import DEFAULT_CONFIG, CheckSettings
 
 SARIF_FILE = "aifinops-checkov.sarif"

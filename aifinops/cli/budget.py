@@ -28,7 +28,7 @@ import typer
 from botocore.exceptions import ProfileNotFound
 from rich.table import Table
 
-from aifinops.cli_io import BAD_INPUT, err, finish, out, print_config_issues
+from aifinops.cli.io import BAD_INPUT, err, finish, out, print_config_issues
 from aifinops.config import DEFAULT_CONFIG, ConfigError, load
 from aifinops.lambdas.budget_enforcer.clients import ClientFactory
 from aifinops.lambdas.budget_enforcer.pause import pause_budget

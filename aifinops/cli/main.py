@@ -15,13 +15,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from aifinops.budget_cli import budget_app
 from aifinops.check.command import check as check_command
 from aifinops.check.plain import checkov_templates
-from aifinops.cli_io import BAD_INPUT, err, load_or_exit, out
+from aifinops.cli.budget import budget_app
+from aifinops.cli.guard import guard_app
+from aifinops.cli.io import BAD_INPUT, err, load_or_exit, out
+from aifinops.cli.org import org_app
 from aifinops.config import DEFAULT_CONFIG
-from aifinops.guard_cli import guard_app
-from aifinops.org_cli import org_app
 from aifinops.policies.checkov_policy import write_checkov_policy
 from aifinops.report import CdkOutError, DeploymentSummary, summarize
 from aifinops.report_render import FORMATS, to_json, to_markdown

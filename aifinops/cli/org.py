@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from aifinops.cli_io import API_ERROR, err, load_or_exit, out
+from aifinops.cli.io import API_ERROR, err, load_or_exit, out
 from aifinops.config import DEFAULT_CONFIG
 from aifinops.org_status import org_status
 from aifinops.policies.delegation import delegation_policy

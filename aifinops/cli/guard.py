@@ -17,7 +17,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
-from aifinops.cli_io import BAD_INPUT, err, finish, load_or_exit, out
+from aifinops.cli.io import BAD_INPUT, err, finish, load_or_exit, out
 from aifinops.config import DEFAULT_CONFIG
 from aifinops.lambdas.guard.clients import ClientFactory
 from aifinops.lambdas.guard.policy import GuardPolicy, PolicyError, parse_policy
