@@ -24,7 +24,7 @@ EXEMPT_UNTIL_TAG = "aifinops:exempt-until"  # ISO 8601 date or date-time set by 
 STOPPED_BY_TAG = "aifinops:stopped-by"  # audit: reason and time of a stop by the guard; never removed by it
 
 
-# Stack names are construct ids: `aifinops validate` checks they are unique (config_checks), so these live here.
+# Stack names are construct ids: `aifinops validate` checks they are unique (config.checks), so they live here.
 def org_guardrails_stack_name(environment: str, canary: bool = False) -> str:
     return f"{ORG_STACK_PREFIX}guardrails-{environment}" + (f"-{CANARY}" if canary else "")
 

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from aifinops.cli import app
 from aifinops.config import ConfigError, load
-from aifinops.config_errors import MAX_SHOWN
-from aifinops.config_limits import MAX_BYTES_ENV, Limits
+from aifinops.config.errors import MAX_SHOWN
+from aifinops.config.limits import MAX_BYTES_ENV, Limits
 from tests.conftest import REFERENCE_CONFIG, ROOT
 
 CORPUS = ROOT / "tests" / "config_corpus"

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from aifinops.cli import app
 from aifinops.config import ConfigError, load
-from aifinops.config_errors import MAX_SHOWN
+from aifinops.config.errors import MAX_SHOWN
 from tests.conftest import REFERENCE_CONFIG
 
 REFERENCE_TEXT = REFERENCE_CONFIG.read_text(encoding="utf-8")

@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 from aifinops.config import ConfigError, FinOpsConfig, parse
-from aifinops.config_errors import ConfigIssue
-from aifinops.config_source import Source
+from aifinops.config.errors import ConfigIssue
+from aifinops.config.source import Source
 from tests.conftest import REFERENCE_CONFIG, ROOT
 
 Data = dict[str, Any]

@@ -23,7 +23,7 @@ err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 def print_config_issues(exc: ConfigError) -> None:
-    """One plain line a problem, at most config_errors.MAX_SHOWN of them. Not through Rich: a value such as
+    """One plain line a problem, at most config.errors.MAX_SHOWN of them. Not through Rich: a value such as
     ':fire:' or '[bold]' must reach the terminal as written, never as an emoji or a style."""
     for line in exc.lines():
         print(line, file=sys.stderr)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from aifinops.config import FinOpsConfig
-from aifinops.config_errors import ConfigError, ConfigIssue
+from aifinops.config.errors import ConfigError, ConfigIssue
 from aifinops.policies.packing import Limits, ScpLimitError, pack
 from aifinops.policies.scp_accelerators import accelerator_statements
 from aifinops.policies.scp_models import model_tier_statements

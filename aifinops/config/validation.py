@@ -10,8 +10,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from aifinops.config_errors import ConfigIssue
-from aifinops.config_source import Loc, Source, dotted, line_of
+from aifinops.config.errors import ConfigIssue
+from aifinops.config.models import FinOpsConfig, workload_kinds
+from aifinops.config.source import Loc, Source, dotted, line_of
 
 # Constraint errors whose message gains the field's documented reason ("AWS Budgets allows 10 ...").
 _LIMIT_ERRORS = {"less_than", "less_than_equal", "too_long"}
@@ -34,8 +35,6 @@ def translate_errors(exc: ValidationError, source: Source, limit: int | None = N
 
 
 def _root_model() -> type[BaseModel]:
-    from aifinops.config import FinOpsConfig  # the schema imports this module
-
     return FinOpsConfig
 
 
@@ -200,6 +199,5 @@ def _kind_of(model: Any) -> str | None:
 
 
 def _workload_kinds() -> str:
-    from aifinops.config import workload_kinds
 
     return ", ".join(workload_kinds())

@@ -16,10 +16,10 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from aifinops.config_errors import MAX_VALUE, ConfigError, ConfigIssue
-from aifinops.config_file import read_text
-from aifinops.config_limits import Limits, limits_from_env
-from aifinops.config_yaml import compose
+from aifinops.config.errors import MAX_VALUE, ConfigError, ConfigIssue
+from aifinops.config.file import read_text
+from aifinops.config.limits import Limits, limits_from_env
+from aifinops.config.yaml_compose import compose
 
 Loc = tuple[str | int, ...]
 
@@ -45,7 +45,7 @@ def line_of(lines: Mapping[Loc, int], loc: Loc) -> int:
 
 def read_source(path: str | Path, limits: Limits | None = None) -> Source:
     """Load `path`; raise ConfigError naming the file for any I/O or YAML problem. `limits` defaults to
-    config_limits.Limits, with AIFINOPS_MAX_CONFIG_BYTES applied."""
+    `limits.Limits`, with AIFINOPS_MAX_CONFIG_BYTES applied."""
     name = str(path)
     if limits is None:
         try:
@@ -81,7 +81,7 @@ Entries = dict[str, tuple[int, yaml.Node]]  # key -> (line of the key, value nod
 
 class _Builder:
     """Turns a composed YAML node tree into data, recording lines and refusing duplicate keys. The tree's
-    size and depth are already bounded by config_yaml, aliases expanded."""
+    size and depth are already bounded by yaml_compose, aliases expanded."""
 
     def __init__(self, source: Source, issues: list[ConfigIssue]) -> None:
         self.source = source
@@ -100,7 +100,7 @@ class _Builder:
             return result
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)  # the only other kind config_yaml composes
+        assert isinstance(node, yaml.ScalarNode)  # the only other kind yaml_compose composes
         self.source.raw[loc] = node.value
         return self._scalar(node, loc, report=True)
 

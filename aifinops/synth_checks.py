@@ -22,7 +22,7 @@ from aifinops.config import (
     GpuTrainingQueueWorkload,
     Team,
 )
-from aifinops.config_source import Loc
+from aifinops.config.source import Loc
 from aifinops.constructs import bedrock_model_rules, gpu_endpoint_rules, gpu_notebook_rules, gpu_training_rules
 from aifinops.constructs.errors import PropProblem
 from aifinops.constructs.guardrail_rules import (
@@ -86,7 +86,7 @@ def _workload(cfg: FinOpsConfig, at: Loc, w: Any) -> Iterator[tuple[Loc, str]]:
         props = gpu_notebook_rules.NotebookProps(
             instance_type=w.instance_type, idle_minutes=w.idle_minutes, direct_internet=w.direct_internet,
             allow_internet_in_production=w.allow_internet_in_production,
-            has_vpc=not w.direct_internet,  # the environment's network (config_checks: it must exist)
+            has_vpc=not w.direct_internet,  # the environment's network (config.checks: it must exist)
             volume_gib=w.volume_gib)
         yield from _report(gpu_notebook_rules.check_props(props, env), at, {
             p: (p,) for p in ("instance_type", "idle_minutes", "volume_gib", "direct_internet")})

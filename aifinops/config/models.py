@@ -1,8 +1,8 @@
-"""The one schema of finops.yaml, and `load()`.
+"""The one schema of finops.yaml: its pydantic models.
 
 Every model is frozen, refuses unknown keys and non-finite numbers. Cross-field rules (references
 resolve, names are unique) live in `FinOpsConfig._cross_check`; what the constructs check about the props
-the stacks build from the config runs last, in `parse()`. Each problem is reported at its own field so
+the stacks build from the config runs last, in `loader.parse()`. Each problem is reported at its own field so
 `load()` can print the file line of every one.
 """
 
@@ -11,17 +11,14 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from aifinops.catalog import parse_instance_type
 from aifinops.catalog.tag_policy_types import tag_policy_types
-from aifinops.config_errors import ConfigError, ConfigIssue
-from aifinops.config_limits import Limits
-from aifinops.config_source import Loc, Source, dotted, line_of, read_source
-from aifinops.config_types import (
+from aifinops.config.checks import cross_check
+from aifinops.config.fields import (
     Accelerator,
     AccountId,
     AvailabilityZone,
@@ -41,8 +38,9 @@ from aifinops.config_types import (
     Usd,
     VpcId,
 )
-from aifinops.config_validation import translate_errors
-from aifinops.config_workloads import (
+from aifinops.config.keys import DEFAULT_REQUIRED_TAGS
+from aifinops.config.source import Loc, dotted
+from aifinops.config.workloads import (
     WORKLOAD_TYPES,
     BedrockAccessWorkload,
     GpuInferenceEndpointWorkload,
@@ -50,10 +48,6 @@ from aifinops.config_workloads import (
     GpuTrainingQueueWorkload,
 )
 from aifinops.naming import BUDGET_PREFIX
-
-DEFAULT_REQUIRED_TAGS = ("team", "project", "model", "environment", "task-type")
-# Keys whose values the pack checks against the config; budgets filter on `team`, guards read `environment`.
-TEAM, PROJECT, MODEL, ENVIRONMENT, TASK_TYPE = DEFAULT_REQUIRED_TAGS
 
 
 class _Model(BaseModel):
@@ -312,48 +306,7 @@ class FinOpsConfig(_Model):
         return self
 
     def _cross_check(self) -> Iterator[tuple[Loc, str]]:
-        from aifinops.config_checks import cross_check  # the checks read the models defined here
-
         yield from cross_check(self)
-
-
-_MAX_TRANSLATED = 1_000
-
-
-def parse(data: Any, source: Source | None = None) -> FinOpsConfig:
-    """Validate parsed data; raise ConfigError with one issue per problem. `source` (from read_source)
-    supplies the file name, lines and raw scalars for the messages. Three stages, each only once the one
-    before passed: the schema, the cross-field rules (`config_checks`), then the prop rules the constructs
-    apply at synthesis to what the stacks build from this config (`config_synth_checks`): a config that
-    parses synthesizes. Building a FinOpsConfig directly runs the first two only."""
-    source = source or Source("<config>", data)
-    cross: list[tuple[Loc, str]] = []
-    try:
-        config = FinOpsConfig.model_validate(data, context={"cross_issues": cross})
-    except ValidationError as exc:
-        # A 1 MB file can hold 300,000 errors: messages for the first ones (50 are shown), a count of the rest.
-        more = max(0, exc.error_count() - _MAX_TRANSLATED)
-        raise ConfigError(translate_errors(exc, source, _MAX_TRANSLATED), more=more) from None
-    if cross:
-        raise ConfigError([ConfigIssue(source.path, line_of(source.lines, loc), dotted(loc), msg)
-                           for loc, msg in cross])
-    from aifinops.config_synth_checks import synth_checks  # reads the constructs' rules, which read this module
-
-    synth = list(synth_checks(config))
-    if synth:
-        raise ConfigError([ConfigIssue(source.path, line_of(source.lines, loc), dotted(loc), msg)
-                           for loc, msg in synth])
-    return config
-
-
-def load(path: str | Path, limits: Limits | None = None) -> FinOpsConfig:
-    """Read and validate a finops.yaml; raise ConfigError naming file, line and field of each problem.
-    `limits` (size, values, depth) default to config_limits.Limits with AIFINOPS_MAX_CONFIG_BYTES applied."""
-    source = read_source(path, limits)
-    return parse(source.data, source)
-
-
-DEFAULT_CONFIG = Path("finops.yaml")
 
 
 def budget_names(cfg: FinOpsConfig) -> dict[str, tuple[str, str | None]]:
@@ -366,19 +319,3 @@ def budget_names(cfg: FinOpsConfig) -> dict[str, tuple[str, str | None]]:
                 names.setdefault(f"{BUDGET_PREFIX}{team.name}-{project}", (team.name, project))
     return names
 
-
-__all__ = [
-    "DEFAULT_CONFIG",
-    "BedrockAccessWorkload",
-    "ConfigError",
-    "Environment",
-    "FinOpsConfig",
-    "GpuInferenceEndpointWorkload",
-    "GpuNotebookWorkload",
-    "GpuTrainingQueueWorkload",
-    "Network",
-    "Team",
-    "Workload",
-    "load",
-    "parse",
-]

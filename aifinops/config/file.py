@@ -9,8 +9,8 @@ import re
 import stat
 from itertools import islice
 
-from aifinops.config_errors import ConfigError, ConfigIssue
-from aifinops.config_limits import MAX_BYTES_ENV
+from aifinops.config.errors import ConfigError, ConfigIssue
+from aifinops.config.limits import MAX_BYTES_ENV
 
 # What YAML refuses (control characters), and the line breaks it accepts but editors do not show as such
 # (NEL, U+2028, U+2029): PyYAML would count lines differently from the editor. Tab, LF and CR stay.

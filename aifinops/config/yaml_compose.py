@@ -16,8 +16,8 @@ from typing import Any, NoReturn
 import yaml
 from yaml.resolver import Resolver
 
-from aifinops.config_errors import ConfigError, ConfigIssue
-from aifinops.config_limits import Limits
+from aifinops.config.errors import ConfigError, ConfigIssue
+from aifinops.config.limits import Limits
 
 _FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
 # Implicit tags of plain scalars (int, bool, null, ...), as the SafeLoader resolves them.

@@ -1,19 +1,22 @@
 """Cross-field rules of finops.yaml: references resolve, ids and names are unique, networks sit in the regions
 that import them, budget names do not collide. Each problem is reported at its own field (path, message).
 What the constructs check about the props built from a coherent config (instance types allowed where they
-run, model tiers, job timeouts...) is theirs: `config_synth_checks` runs their rules."""
+run, model tiers, job timeouts...) is theirs: `aifinops.synth_checks` runs their rules."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aifinops.catalog import model_catalog
 from aifinops.catalog.tag_policy_types import tag_policy_types
-from aifinops.config import ENVIRONMENT, TEAM, Canary, FinOpsConfig  # imported lazily by FinOpsConfig itself
-from aifinops.config_source import Loc
-from aifinops.config_workloads import GpuNotebookWorkload, GpuTrainingQueueWorkload
+from aifinops.config.keys import ENVIRONMENT, TEAM
+from aifinops.config.source import Loc
+from aifinops.config.workloads import GpuNotebookWorkload, GpuTrainingQueueWorkload
 from aifinops.naming import BUDGET_PREFIX, org_guardrails_stack_name, workload_stack_name
+
+if TYPE_CHECKING:  # the schema runs these checks: its module imports this one, not the other way round
+    from aifinops.config.models import FinOpsConfig
 
 
 def cross_check(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
@@ -58,15 +61,15 @@ def _check_environments(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     for name, env in cfg.environments.items():
         if not env.ou_ids and not env.accounts:
             yield ("environments", name), "needs ou_ids or accounts, so guardrails know where it applies"
-        canary = env.canary or Canary()
+        canary_ous, canary_accounts = (env.canary.ou_ids, env.canary.accounts) if env.canary else ((), ())
         for path, ids in ((("ou_ids",), env.ou_ids), (("accounts",), env.accounts),
-                          (("canary", "ou_ids"), canary.ou_ids), (("canary", "accounts"), canary.accounts)):
+                          (("canary", "ou_ids"), canary_ous), (("canary", "accounts"), canary_accounts)):
             for i, ident in enumerate(ids):
                 if ident in owner:
                     yield ("environments", name, *path, i), f"'{ident}' is already in {owner[ident]}"
                 owner.setdefault(ident, f"environment '{name}'" + (" (canary)" if path[0] == "canary" else ""))
             yield from _duplicates(ids, ("environments", name, *path), "id")
-        if env.canary is not None and not canary.ou_ids and not canary.accounts:
+        if env.canary is not None and not canary_ous and not canary_accounts:
             yield ("environments", name, "canary"), "needs ou_ids or accounts (or remove canary)"
         policy_account = cfg.organization.policy_account
         if policy_account and policy_account in env.accounts:

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
-from aifinops.config_types import Accelerator, ModelId, Name, RoleArn, TagValue
+from aifinops.config.fields import Accelerator, ModelId, Name, RoleArn, TagValue
 
 
 class WorkloadBase(BaseModel):
