@@ -54,6 +54,14 @@ def _check_tags(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
             yield ("tags", "required"), f"must include '{key}' (budgets filter on team, guards read environment)"
     yield from _duplicates(required, ("tags", "required"), "tag key")
     yield from _duplicates(cfg.tags.task_types, ("tags", "task_types"), "task type")
+    for key, values in cfg.tags.shared.items():
+        if key == ENVIRONMENT:
+            yield ("tags", "shared", key), ("the environment cannot be shared: guardrails, the guard and the "
+                                            "accelerator checks read it; tag shared infrastructure with its "
+                                            "environment")
+        elif key not in required:
+            yield ("tags", "shared", key), f"'{key}' is not a required tag key ({', '.join(required)})"
+        yield from _duplicates(values, ("tags", "shared", key), "value")
 
 
 def _check_environments(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:

@@ -130,6 +130,12 @@ class CostTagRules(_Model):
     )
     # Values of the `model` tag allowed besides catalog model ids (self-hosted models, mixed use).
     model_values: tuple[TagValue, ...] = ("none", "multiple")
+    shared: dict[TagKey, tuple[TagValue, ...]] = Field(
+        default_factory=dict,
+        description="values accepted for infrastructure owned by no team, key -> values, e.g. {team: [platform], "
+                    "project: [shared], task-type: [infrastructure]}: a VPC shared by teams is tagged team=platform "
+                    "and passes every check; a resource whose team is a shared value takes any project unless "
+                    "shared.project lists some. Not for `environment`: guardrails read it")
     enforcement: TagPolicyEnforcement = TagPolicyEnforcement()
     activation_overdue_days: StrictInt = Field(
         3, ge=1, le=30, description="days after which a cost allocation tag key that is still not active raises "

@@ -34,8 +34,9 @@ def checkov_policy(config: FinOpsConfig) -> dict[str, Any]:
             "environmentKey": ENVIRONMENT, "teamKey": TEAM, "projectKey": PROJECT, "modelKey": MODEL,
             "allowedValues": closed,
             # a team that lists no projects takes any project value (as cost_tags.allowed_values says)
-            "projectsByTeam": {t.name: list(projects) for t in config.teams
-                               if (projects := allowed_values(PROJECT, config, {TEAM: t.name})) is not None},
+            "projectsByTeam": {team: list(projects)
+                               for team in (*(t.name for t in config.teams), *config.tags.shared.get(TEAM, ()))
+                               if (projects := allowed_values(PROJECT, config, {TEAM: team})) is not None},
             "modelValues": list(config.tags.model_values),
             "modelPatterns": [p for f in model_catalog().families for p in f.patterns],
             "geoPrefixes": list(GEO_PREFIXES),

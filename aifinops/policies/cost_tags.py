@@ -25,7 +25,18 @@ class TagProblem:
 
 
 def allowed_values(key: str, config: FinOpsConfig, tags: Mapping[str, str]) -> tuple[str, ...] | None:
-    """The closed set of values for `key`, or None when any valid tag value is allowed."""
+    """The closed set of values for `key`, or None when any valid tag value is allowed; `tags.shared` values
+    (infrastructure owned by no team) are allowed besides the configured ones."""
+    shared = config.tags.shared
+    if key == PROJECT and tags.get(TEAM) in shared.get(TEAM, ()):
+        return shared.get(PROJECT) or None  # a shared resource: its project is whatever shared.project allows
+    found = _configured_values(key, config, tags)
+    if found is None:
+        return None
+    return found + tuple(v for v in shared.get(key, ()) if v not in found)
+
+
+def _configured_values(key: str, config: FinOpsConfig, tags: Mapping[str, str]) -> tuple[str, ...] | None:
     if key == TEAM:
         return tuple(t.name for t in config.teams)
     if key == ENVIRONMENT:

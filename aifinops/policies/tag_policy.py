@@ -31,8 +31,12 @@ def allowed_tag_values(config: FinOpsConfig) -> dict[str, tuple[str, ...]]:
         ENVIRONMENT: tuple(config.environments),
         TASK_TYPE: config.tags.task_types,
     }
-    if all(t.projects for t in config.teams):  # one team without projects leaves `project` open
-        values[PROJECT] = tuple(sorted({p for t in config.teams for p in t.projects}))
+    shared = config.tags.shared
+    # one team without projects, or a shared team without shared projects, leaves `project` open
+    if all(t.projects for t in config.teams) and (not shared.get(TEAM) or shared.get(PROJECT)):
+        values[PROJECT] = tuple(sorted({p for t in config.teams for p in t.projects} | set(shared.get(PROJECT, ()))))
+    for key in (TEAM, TASK_TYPE):  # infrastructure owned by no team (tags.shared) carries these too
+        values[key] += tuple(v for v in shared.get(key, ()) if v not in values[key])
     return {k: v for k, v in values.items() if k in config.tags.required}
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aifinops.config import FinOpsConfig, load
+from aifinops.config import ConfigError, FinOpsConfig, load, parse
+from aifinops.policies.checkov.aif_policy import parse_policy
+from aifinops.policies.checkov_policy import checkov_policy
 from aifinops.policies.cost_tags import MISSING, WRONG_VALUE, check_tags
 from tests.conftest import REFERENCE_CONFIG
 
@@ -70,3 +74,22 @@ def test_template_tags_read_like_the_checkov_checks_and_nag_rules() -> None:
     assert read_template_tags(tags) == {"team": "search", "environment": None, "owner": None}
     assert read_template_tags({"Ref": "Tags"}) == {} and read_template_tags(None) == {}
     assert read_template_tags({"team": "search", "project": {"Ref": "P"}}) == {"team": "search", "project": None}
+
+
+def test_shared_infrastructure_values_pass_every_check() -> None:
+    """`tags.shared`: a resource owned by no team (a shared VPC) passes the cost tag check and the checkov
+    policy with the shared values; a shared team takes only shared.project; the environment cannot be shared."""
+    data = yaml.safe_load(REFERENCE_CONFIG.read_text())
+    data["tags"]["shared"] = {"team": ["platform"], "project": ["shared"], "task-type": ["infrastructure"]}
+    shared = parse(data)
+    tags = {"team": "platform", "project": "shared", "model": "none", "environment": "dev",
+            "task-type": "infrastructure"}
+    assert check_tags(tags, shared) == []
+    assert [p.key for p in check_tags({**tags, "project": "ranker"}, shared)] == ["project"]
+    assert [p.key for p in check_tags({**tags, "team": "platfrom"}, shared)] == ["team"]
+    policy = parse_policy(checkov_policy(shared))
+    assert policy.tag_problems(tags) == []
+    assert policy.tag_problems({**tags, "project": "ranker"}) != []
+    data["tags"]["shared"] = {"environment": ["shared"]}
+    with pytest.raises(ConfigError, match=r"tags\.shared\.environment: the environment cannot be shared"):
+        parse(data)
