@@ -73,9 +73,11 @@ def _report(problems: Sequence[PropProblem], at: Loc, fields: Fields) -> Iterato
 def _workload(cfg: FinOpsConfig, at: Loc, w: Any) -> Iterator[tuple[Loc, str]]:
     env = cfg.environments[w.environment]
     if isinstance(w, GpuInferenceEndpointWorkload):
-        yield from _report(gpu_endpoint_rules.check_props(_endpoint_props(w, env), env), at, {
+        endpoint = _endpoint_props(w, env)
+        fixed = gpu_endpoint_rules.unacknowledged_fixed_fleet(endpoint)
+        yield from _report([*gpu_endpoint_rules.check_props(endpoint, env), *([fixed] if fixed else [])], at, {
             p: (p,) for p in ("instance_type", "image_uri", "model_data_url", "min_instances", "max_instances",
-                              "idle_mode")})
+                              "idle_mode", "fixed_capacity_reason")})
     elif isinstance(w, GpuTrainingQueueWorkload):
         yield from _report(gpu_training_rules.check_props(_queue_props(w, env), env), at, {
             **{p: (p,) for p in ("instance_types", "image_uri", "max_vcpus", "on_demand_max_vcpus", "job_vcpus",
@@ -104,7 +106,8 @@ def _endpoint_props(w: GpuInferenceEndpointWorkload, env: Environment) -> gpu_en
         idle_mode=w.idle_mode if w.idle_mode is not None else gpu_endpoint_rules.default_idle_mode(env),
         idle_mode_given=w.idle_mode is not None,
         invocations_per_instance_target=gpu_endpoint_rules.DEFAULT_INVOCATIONS_TARGET,
-        business_hours=None, component_memory_mb=None, endpoint_name=None)
+        business_hours=None, component_memory_mb=None, endpoint_name=None,
+        fixed_capacity_reason=w.fixed_capacity_reason)
 
 
 def _queue_props(w: GpuTrainingQueueWorkload, env: Environment) -> gpu_training_rules.QueueProps:

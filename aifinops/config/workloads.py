@@ -47,6 +47,9 @@ class GpuInferenceEndpointWorkload(WorkloadBase):
     max_instances: StrictInt = Field(1, ge=1, le=100)
     idle_mode: Literal["scale_to_zero", "schedule", "none"] | None = Field(
         None, description="Default: scale_to_zero outside production, none in production")
+    fixed_capacity_reason: str | None = Field(
+        None, description="why a fixed fleet (idle_mode none, min_instances == max_instances) may run without auto "
+                          "scaling, 20 characters or more: the acknowledgement of AiFinOps-SM1 and CKV_AIF_3")
 
     @property
     def model_tag(self) -> str:

@@ -78,6 +78,16 @@ def check_props(props: EndpointProps, environment: Environment) -> list[PropProb
             *_check_fixed_reason(props)]
 
 
+def unacknowledged_fixed_fleet(p: EndpointProps) -> PropProblem | None:
+    """A fixed fleet without a reason: not refused by the construct (its owner may acknowledge AiFinOps-SM1
+    elsewhere), but from finops.yaml nothing else can, so synthesis would fail on SM1: `validate` says so first."""
+    if p.idle_mode == "none" and p.min_instances == p.max_instances and p.fixed_capacity_reason is None:
+        return PropProblem("AIF_FIXED_FLEET_NEEDS_REASON", "fixed_capacity_reason", None, (
+            "a reason of 20 characters or more for a fixed fleet (idle_mode none, min_instances == max_instances "
+            "has no auto scaling, which AiFinOps-SM1 fails at synthesis), or max_instances above min_instances"))
+    return None
+
+
 def _check_fixed_reason(p: EndpointProps) -> list[PropProblem]:
     if p.fixed_capacity_reason is None:
         return []

@@ -71,7 +71,8 @@ def _gpu_inference_endpoint(stack: WorkloadStack, w: GpuInferenceEndpointWorkloa
     GpuInferenceEndpoint(
         stack, w.name, cost_tags=cost_tags_of(w), environment=stack.config.environments[w.environment],
         instance_type=w.instance_type, image_uri=w.image_uri, model_data_url=w.model_data_url,
-        min_instances=w.min_instances, max_instances=w.max_instances, idle_mode=w.idle_mode)
+        min_instances=w.min_instances, max_instances=w.max_instances, idle_mode=w.idle_mode,
+        fixed_capacity_reason=w.fixed_capacity_reason)
 
 
 def _gpu_notebook(stack: WorkloadStack, w: GpuNotebookWorkload) -> None:

@@ -109,3 +109,28 @@ def test_finding_ids_render_references_as_cdk_nag_does(value: Any, rendered: str
     stack = cdk.Stack(cdk.App(), "S")
     token = value if isinstance(value, str) else cdk.Token.as_string(value)
     assert nag_acks.nag_text(stack, token) == rendered
+
+
+def test_a_fixed_fleet_from_finops_yaml_synthesizes_with_its_reason(tmp_path: Path) -> None:
+    """finops.yaml's fixed_capacity_reason reaches the endpoint: AiFinOps-SM1 is acknowledged with it (and
+    CKV_AIF_3 skipped), so what `aifinops validate` accepts also synthesizes."""
+    import yaml
+
+    from aifinops.config import parse
+    from aifinops.infra.workload_stack import WorkloadStack
+    from aifinops.policies.nag import AiFinOpsChecks
+    from tests.conftest import REFERENCE_CONFIG
+
+    data = yaml.safe_load(REFERENCE_CONFIG.read_text())
+    endpoint = next(w for w in data["workloads"] if w["kind"] == "gpu_inference_endpoint")
+    why = "a latency SLO of 50 ms at a steady 400 requests per second"
+    endpoint.update(idle_mode="none", min_instances=1, max_instances=1, fixed_capacity_reason=why)
+    config = parse(data)
+    app = cdk.App(outdir=str(tmp_path), builtin_cloud_formation_validation=False)
+    cdk.Validations.of(app).add_plugins(AiFinOpsChecks(app, config=config))
+    environment = config.environments[endpoint["environment"]]
+    WorkloadStack(app, "Workloads", config=config, environment=endpoint["environment"], team=endpoint["team"],
+                  env=cdk.Environment(account=environment.accounts[0], region="us-east-1"))
+    app.synth()
+    [report] = json.loads((tmp_path / "validation-report.json").read_text())["pluginReports"]
+    assert [(s["ruleName"], s["reason"]) for s in report["suppressedViolations"]] == [("AiFinOps-SM1", why)]
