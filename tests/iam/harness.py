@@ -174,7 +174,9 @@ def simulate(scps: Sequence[Mapping[str, Any]], requests: Sequence[Request]) -> 
     ids = [r.id for r in requests]
     if len(set(ids)) != len(ids):
         raise ValueError("request ids must be unique")
-    out = run_node("simulate.mjs", {"scps": list(scps), "requests": [r.payload() for r in requests]})
+    # A hang guard, not a speed test: ~6,000 requests take a minute alone and several on a busy 2-core machine.
+    out = run_node("simulate.mjs", {"scps": list(scps), "requests": [r.payload() for r in requests]},
+                   timeout=TIMEOUT_SECONDS + len(requests) / 10)
     return {r["id"]: SimResult(r["id"], r["result"], r["detail"]) for r in out}
 
 
