@@ -18,6 +18,7 @@ from rich.table import Table
 from aifinops.check.command import check as check_command
 from aifinops.check.plain import checkov_templates
 from aifinops.cli.budget import budget_app
+from aifinops.cli.cost import cost_app
 from aifinops.cli.guard import guard_app
 from aifinops.cli.io import BAD_INPUT, err, load_or_exit, out
 from aifinops.cli.org import org_app
@@ -28,6 +29,7 @@ from aifinops.report_render import FORMATS, to_json, to_markdown
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 app.add_typer(budget_app, name="budget")
+app.add_typer(cost_app, name="cost")
 app.add_typer(guard_app, name="guard")
 app.add_typer(org_app, name="org")
 app.command("check")(check_command)
