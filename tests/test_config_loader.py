@@ -12,6 +12,7 @@ import time
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -180,12 +181,19 @@ def test_directory_device_and_socket_are_refused(tmp_path: Path) -> None:
         assert _message(path) == f"{path}: is not a regular file (it is a socket); expected a finops.yaml file\n"
 
 
-def test_unreadable_file(tmp_path: Path) -> None:
+def test_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "finops.yaml"
     path.write_text(BODY)
     path.chmod(0)
-    if os.access(path, os.R_OK):
-        pytest.skip("running as root: every file is readable")
+    if os.access(path, os.R_OK):  # root reads every file: the kernel's refusal, as a non-root user gets it
+        real_open = os.open
+
+        def refuse(name: Any, *args: Any, **kwargs: Any) -> int:
+            if Path(name) == path:
+                raise PermissionError(13, "Permission denied", str(name))
+            return real_open(name, *args, **kwargs)
+
+        monkeypatch.setattr(os, "open", refuse)
     assert _message(path) == f"{path}: cannot read the file: Permission denied\n"
 
 

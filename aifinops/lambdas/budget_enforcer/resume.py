@@ -61,12 +61,12 @@ def resume(*, policy: Policy, clients: Clients, now: datetime, regions: Sequence
         target = policy.budgets.get(budget)
         return target.team if target is not None else tags.get(policy.team_tag)
 
-    if dry_run:
-        def marked(tags: Mapping[str, str | None]) -> bool:
-            mark = parse_mark(tags.get(tag))
-            return (mark is not None and (budgets is None or mark.budget in budgets)
-                    and (team is None or tags.get(policy.team_tag) == team))
+    def marked(tags: Mapping[str, str | None]) -> bool:
+        mark = parse_mark(tags.get(tag))
+        return (mark is not None and (budgets is None or mark.budget in budgets)
+                and (team is None or tags.get(policy.team_tag) == team))
 
+    if dry_run:  # no lock: nothing changes
         for _, account_clients in accounts.each(policy, summary):
             for region in regions or policy.regions:
                 _plan_region(account_clients, region, policy, summary, marked, team)
@@ -75,9 +75,7 @@ def resume(*, policy: Policy, clients: Clients, now: datetime, regions: Sequence
                      region=policy.lock.region) as held:
         def selected(tags: Mapping[str, str | None]) -> bool:
             mark = parse_mark(tags.get(tag))
-            return (mark is not None and (budgets is None or mark.budget in budgets)
-                    and (team is None or tags.get(policy.team_tag) == team)
-                    and team_of(tags, mark.budget) in held.teams)
+            return marked(tags) and mark is not None and team_of(tags, mark.budget) in held.teams
 
         if held.teams:
             for _, account_clients in accounts.each(policy, summary):
@@ -86,35 +84,40 @@ def resume(*, policy: Policy, clients: Clients, now: datetime, regions: Sequence
     return summary
 
 
-def _resume_region(clients: Clients, region: str, policy: Policy, summary: Summary,
-                   selected: Callable[[Mapping[str, str | None]], bool], team: str | None,
-                   keep: Callable[[], None]) -> None:
+def _marked(clients: Clients, region: str, policy: Policy, summary: Summary,
+            team: str | None) -> list[Workload] | None:
+    """Every resource of one region carrying the paused mark (endpoint configs hold their endpoints' records);
+    None when the inventory failed (recorded as an error)."""
     tag = policy.paused_tag
     try:
         found = tagged_resources(clients, region, [{"Key": tag}],
                                  (EC2_INSTANCE, NOTEBOOK, TRAINING_JOB, ENDPOINT_CONFIG))
-        found += job_queues(clients, region, lambda tags: tag in tags)
+        return found + job_queues(clients, region, lambda tags: tag in tags)
     except (ClientError, BotoCoreError) as exc:
         summary.error(kind="inventory", region=region, resource=team or "*", operation="GetResources", exc=exc)
+        return None
+
+
+def _resume_region(clients: Clients, region: str, policy: Policy, summary: Summary,
+                   selected: Callable[[Mapping[str, str | None]], bool], team: str | None,
+                   keep: Callable[[], None]) -> None:
+    found = _marked(clients, region, policy, summary, team)
+    if found is None:
         return
     for config in (w for w in found if w.kind == ENDPOINT_CONFIG):
         keep()
         _resume_endpoints(clients, config, policy, summary, selected)
     for w in describe(clients, [w for w in found if w.kind != ENDPOINT_CONFIG and selected(w.tags)], summary):
         keep()  # the teams' leases; LockLost ends the run
-        _resume_one(clients, w, tag, summary)
+        _resume_one(clients, w, policy.paused_tag, summary)
 
 
 def _plan_region(clients: Clients, region: str, policy: Policy, summary: Summary,
                  selected: Callable[[Mapping[str, str | None]], bool], team: str | None) -> None:
     """A dry run's view of one region: what a resume would restore, read only."""
     tag = policy.paused_tag
-    try:
-        found = tagged_resources(clients, region, [{"Key": tag}],
-                                 (EC2_INSTANCE, NOTEBOOK, TRAINING_JOB, ENDPOINT_CONFIG))
-        found += job_queues(clients, region, lambda tags: tag in tags)
-    except (ClientError, BotoCoreError) as exc:
-        summary.error(kind="inventory", region=region, resource=team or "*", operation="GetResources", exc=exc)
+    found = _marked(clients, region, policy, summary, team)
+    if found is None:
         return
     for config in (w for w in found if w.kind == ENDPOINT_CONFIG):
         records, _ = decode_endpoint_records(tag, config.tags)
