@@ -31,3 +31,13 @@ def org_guardrails_stack_name(environment: str, canary: bool = False) -> str:
 
 def workload_stack_name(environment: str, team: str) -> str:
     return f"{WORKLOAD_STACK_PREFIX}{environment}-{team}"
+PAYER_REGION = "us-east-1"  # the payer stacks: Budgets, Organizations and Cost Explorer live there
+INFORM_NAME = f"{NAME_PREFIX}-inform"  # the spend collector and weekly report functions: <INFORM_NAME>-collect/-report
+INFORM_STACK = f"{NAME_PREFIX}-inform"  # the stack of the collector, the reports and the dashboards (payer account)
+REPORT_TOPIC_PREFIX = f"{NAME_PREFIX}-report-"  # aifinops-report-<team>: each team's weekly report
+DASHBOARD_PREFIX = f"{NAME_PREFIX}-"  # aifinops-executive, aifinops-team-<team>, aifinops-engineering-<env>-<team>
+
+
+def report_bucket_name(account: str, region: str) -> str:
+    """The weekly reports' bucket: one a payer account and region, named so the functions' policy can say it."""
+    return f"{NAME_PREFIX}-reports-{account}-{region}"

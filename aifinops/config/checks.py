@@ -30,6 +30,23 @@ def cross_check(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     yield from _check_budgets(cfg)
     yield from _check_workloads(cfg)
     yield from _check_stack_names(cfg)
+    yield from _check_outcomes(cfg)
+
+
+def _check_outcomes(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    teams = {t.name: t for t in cfg.teams}
+    seen: set[tuple[str, str]] = set()
+    for i, outcome in enumerate(cfg.inform.outcomes):
+        loc = ("inform", "outcomes", i)
+        team = teams.get(outcome.team)
+        if team is None:
+            yield (*loc, "team"), f"unknown team '{outcome.team}'; teams are {', '.join(sorted(teams))}"
+        elif outcome.project not in team.projects:
+            yield (*loc, "project"), (f"team '{team.name}' has no project '{outcome.project}'; its projects are "
+                                      f"{', '.join(sorted(team.projects)) or '(none)'}")
+        if (outcome.team, outcome.project) in seen:
+            yield loc, f"a second outcome of {outcome.team}/{outcome.project}: one outcome a project"
+        seen.add((outcome.team, outcome.project))
 
 
 def _check_tag_enforcement(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:

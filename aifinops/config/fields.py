@@ -103,4 +103,12 @@ Accelerator = Annotated[str, AfterValidator(_check_accelerator)]
 ModelId = Annotated[str, AfterValidator(_check_model_id)]
 CronExpression = Annotated[str, AfterValidator(_check_cron)]  # EventBridge's six fields, checked one by one
 Email = EmailStr
+# CloudWatch's limits: namespaces, metric and dimension names 1-255 printable ASCII characters, dimension values
+# 1-1024; "AWS/" namespaces are AWS's own.
+MetricNamespace = Annotated[str, _pattern(r"(?!AWS/)[\x21-\x7e][\x20-\x7e]{0,254}",
+                                          "a CloudWatch namespace of your own: 1-255 printable characters, not AWS/...")]
+MetricName = Annotated[str, _pattern(r"[\x21-\x7e][\x20-\x7e]{0,254}",
+                                     "a CloudWatch metric or dimension name: 1-255 printable ASCII characters")]
+DimensionValue = Annotated[str, _pattern(r"[\x21-\x7e][\x20-\x7e]{0,1023}",
+                                         "a CloudWatch dimension value: 1-1024 printable ASCII characters")]
 Usd = Annotated[float, Field(gt=0, le=100_000_000)]

@@ -38,6 +38,7 @@ from aifinops.config.fields import (
     Usd,
     VpcId,
 )
+from aifinops.config.inform import InformSettings
 from aifinops.config.keys import DEFAULT_REQUIRED_TAGS
 from aifinops.config.source import Loc, dotted
 from aifinops.config.workloads import (
@@ -294,6 +295,7 @@ class FinOpsConfig(_Model):
     guard: GuardSettings = GuardSettings()
     workloads: tuple[Workload, ...] = ()
     check: CheckSettings = CheckSettings()
+    inform: InformSettings = InformSettings()
 
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)

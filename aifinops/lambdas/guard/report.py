@@ -20,7 +20,8 @@ done), `counts.unpriced` the listed resources without a price.
 
 Logging (JSON lines on stdout, logger `aifinops.gpu_guard`, printed only after `configure_logging()`): one line
 per stopped resource, one EMF metrics line (namespace aifinops/GpuGuard, no dimensions: ResourcesStopped,
-HourlyDollarsSaved, ResourcesMarked, Errors), then the summary as one line (when longer than LOG_LINE_MAX, the
+HourlyDollarsSaved, ResourcesMarked, Errors), one per team with stopped resources (dimension Team:
+ResourcesStopped, HourlyDollarsSaved), then the summary as one line (when longer than LOG_LINE_MAX, the
 summary without decisions, then the decisions in several lines: CloudWatch Logs caps an event at 256 KB).
 """
 
@@ -41,6 +42,7 @@ from .model import Action, Decision, Reason
 LOGGER_NAME = "aifinops.gpu_guard"
 SERVICE = "aifinops-gpu-guard"
 METRIC_NAMESPACE = "aifinops/GpuGuard"
+TEAM_UNTAGGED = "untagged"  # the Team dimension of stopped resources without a team tag
 LOG_LINE_MAX = 200_000
 SNS_MESSAGE_MAX = 250_000  # SNS allows 256 KB
 
@@ -108,6 +110,17 @@ class Summary:
         metrics = {"ResourcesStopped": counts["stopped"], "HourlyDollarsSaved": counts["hourly_usd_saved"],
                    "ResourcesMarked": counts["marked"], "Errors": counts["errors"]}
         _log.metrics("scan metrics", METRIC_NAMESPACE, metrics, units={"HourlyDollarsSaved": "None"})
+        # Per team, for the weekly team reports: what the guard stopped of each team (no team tag: TEAM_UNTAGGED).
+        stopped_by_team: dict[str, list[float]] = {}
+        for d in summary["decisions"]:
+            if d["action"] == Action.STOP and d["result"] == DONE:
+                row = stopped_by_team.setdefault(d["team"] or TEAM_UNTAGGED, [0, 0.0])
+                row[0] += 1
+                row[1] += d["hourly_usd"] or 0.0
+        for team, (stopped, saved) in sorted(stopped_by_team.items()):
+            _log.metrics("team scan metrics", METRIC_NAMESPACE, {"ResourcesStopped": stopped,
+                                                                 "HourlyDollarsSaved": round(saved, 4)},
+                         dimensions={"Team": team}, units={"HourlyDollarsSaved": "None"})
         line = json.dumps(summary, default=str)
         if len(line) <= LOG_LINE_MAX:
             log_event("scan summary", summary=summary)
