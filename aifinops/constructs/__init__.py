@@ -23,7 +23,10 @@ if TYPE_CHECKING:
     from aifinops.constructs.gpu_guard import GpuGuard
     from aifinops.constructs.gpu_inference_endpoint import GpuInferenceEndpoint
     from aifinops.constructs.gpu_notebook import GpuNotebook
+    from aifinops.constructs.engineering_dashboard import EngineeringDashboard
     from aifinops.constructs.gpu_training_queue import GpuTrainingQueue
+    from aifinops.constructs.inform_functions import InformFunctions
+    from aifinops.constructs.spend_dashboards import ExecutiveDashboard, TeamDashboard
     from aifinops.constructs.team_budget import BudgetThresholds, OrgAiBudget, TeamBudget
 
 # public name -> the module that defines it
@@ -38,13 +41,17 @@ _MODULES = {
     "ConstructPropError": "errors",
     "CostAllocationTags": "cost_allocation_tags",
     "CostTags": "cost_tags",
+    "EngineeringDashboard": "engineering_dashboard",
+    "ExecutiveDashboard": "spend_dashboards",
     "GpuGuard": "gpu_guard",
     "GpuInferenceEndpoint": "gpu_inference_endpoint",
     "GpuNotebook": "gpu_notebook",
     "GpuTrainingQueue": "gpu_training_queue",
+    "InformFunctions": "inform_functions",
     "OrgAiBudget": "team_budget",
     "TeamAnomalyAlerts": "cost_anomaly",
     "TeamBudget": "team_budget",
+    "TeamDashboard": "spend_dashboards",
 }
 
 
@@ -66,11 +73,15 @@ __all__ = [
     "ConstructPropError",
     "CostAllocationTags",
     "CostTags",
+    "EngineeringDashboard",
+    "ExecutiveDashboard",
     "GpuGuard",
     "GpuInferenceEndpoint",
     "GpuNotebook",
     "GpuTrainingQueue",
+    "InformFunctions",
     "OrgAiBudget",
     "TeamAnomalyAlerts",
     "TeamBudget",
+    "TeamDashboard",
 ]

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from aifinops.config import Environment
 from aifinops.constructs import nag_acks
+from aifinops.constructs.engineering_dashboard import ProfileView
 from aifinops.constructs.bedrock_model_rules import Routing, check_props, geo_of, resolve_tier
 from aifinops.constructs.capacity import record_token_pricing
 from aifinops.constructs.cost_tags import CostTags
@@ -77,6 +78,7 @@ class BedrockModelAccess(Construct):
         raise_if_any(self, problems or check_props(models, tier, routing, stack.region))
         cost_tags.apply(self)
         self.profile_arns: dict[str, str] = {}
+        self.profile_ids: dict[str, str] = {}  # model id -> the profile's id: the ModelId dimension of its metrics
         profile_resources, model_resources, sources = [], [], []
         for index, model_id in enumerate(models):
             source = _model_source(stack, model_id, routing)
@@ -91,6 +93,7 @@ class BedrockModelAccess(Construct):
             cdk.Tags.of(profile).add("model", model_id, priority=200)
             record_token_pricing(profile, workload=construct_id, model_id=model_id)
             self.profile_arns[model_id] = profile.attr_inference_profile_arn
+            self.profile_ids[model_id] = profile.attr_inference_profile_id
             profile_resources.append(profile.attr_inference_profile_arn)
             sources.append(source)
             model_resources.append(f"arn:{stack.partition}:bedrock:*::foundation-model/{model_id}")
@@ -113,6 +116,11 @@ class BedrockModelAccess(Construct):
         self.policy.add_statements(routed_statement)
         nag_acks.acknowledge_wildcards(self.policy, [routed_statement],
                                        {"RoutedModelsOnlyViaProfiles": nag_acks.BEDROCK_ROUTED_MODELS})
+
+    def profile_views(self) -> list[ProfileView]:
+        """The profiles as an `EngineeringDashboard` shows them: label <construct id>/<model>."""
+        return [ProfileView(label=f"{self.node.id}/{model_id}", model_id=model_id, profile_id=profile_id)
+                for model_id, profile_id in self.profile_ids.items()]
 
 
 def _model_source(stack: cdk.Stack, model_id: str, routing: Routing) -> str:

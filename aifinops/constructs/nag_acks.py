@@ -110,6 +110,23 @@ ENFORCER: Reasons = {
         "resume re-creates a paused endpoint under its recorded name, only with a pausable team's tag in the "
         "request (aws:RequestTag)"),
 }
+# Per statement id of the Inform functions' role (`aifinops.constructs.inform_functions`).
+INFORM: Reasons = {
+    "ReadCostExplorer": (
+        "Cost Explorer's GetCostAndUsage and GetCostForecast have no resource-level permissions; GetAnomalyMonitors "
+        "and GetAnomalies read the teams' monitors found by name at run time. Reads only, billed per request and "
+        "bounded per run (inform.max_cost_explorer_requests)"),
+    "PutSpendMetrics": (
+        "cloudwatch:PutMetricData has no resource type; the statement allows only the AiFinOps namespace "
+        "(cloudwatch:namespace condition)"),
+    "ReadMetrics": (
+        "cloudwatch:GetMetricData has no resource type: the collector reads the configured outcome metrics and "
+        "the report reads the GPU guard's per-team metrics"),
+    "ReadBudgets": "budgets:ViewBudget only of the aifinops-* budgets: each team's budget status in its report",
+    "WriteReports": (
+        "objects under the report prefix of the report bucket, one per team and week (and its sent marker), "
+        "under names built from the week at run time"),
+}
 ENDPOINT: Reasons = {
     "PullImage": ENDPOINT_UNRESOLVED_IMAGE,
     "EcrAuthorizationToken": ENDPOINT_ACCOUNT_CALLS,
@@ -132,6 +149,9 @@ NO_XRAY_SDK = (
 NO_XRAY_SDK_PROVIDER = (
     "the aws-cdk custom resource provider makes one AWS SDK call per deployment; its outcome is in the "
     "CloudFormation stack events and the provider's log group, and tracing it would add an xray grant on '*'")
+IS_ACCESS_LOG_BUCKET = (
+    "this bucket receives the server access logs of the report bucket; logging it into itself would log its own "
+    "log deliveries without end, and S3 writes these logs only to a bucket with SSE-S3")
 IS_DEAD_LETTER_QUEUE = (
     "this queue is itself the dead-letter queue; nothing consumes it automatically, so there is no receive "
     "count to redrive on, and its depth is alarmed")

@@ -13,12 +13,14 @@ from aifinops.infra.budget_access_stack import BudgetAccessStack
 from aifinops.infra.checkov_skips import add_checkov_skips
 from aifinops.infra.cost_tags_stack import CostTagsStack
 from aifinops.infra.guard_stack import GuardStack
+from aifinops.infra.inform_stack import InformStack
 from aifinops.infra.org_guardrails_stack import OrgDelegationStack, OrgGuardrailsStack
 from aifinops.infra.team_budgets_stack import TeamBudgetsStack
 from aifinops.infra.workload_stack import WorkloadStack
 from aifinops.naming import (
     BUDGET_ACCESS_STACK_PREFIX,
     GUARD_STACK_PREFIX,
+    INFORM_STACK,
     NAME_PREFIX,
     org_guardrails_stack_name,
     workload_stack_name,
@@ -52,6 +54,13 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True,
                     "the team cost category")
     budgets.add_stack_dependency(cost_tags)  # budgets filter by the tags
     stacks: list[cdk.Stack] = [*org_guardrail_stacks(app, config), cost_tags, budgets]
+    if config.inform.enabled:
+        inform = InformStack(
+            app, INFORM_STACK, config=config, env=payer, synthesizer=guardrail_synthesizer(config),
+            description="aifinops: AI spend metrics from Cost Explorer, weekly team reports, executive and team "
+                        "dashboards")
+        inform.add_stack_dependency(budgets)  # the reports read the budgets and the teams' anomaly monitors
+        stacks.append(inform)
     regions = config.organization.regions
     # The role the budget enforcer assumes, in every workload account (IAM is global: the first region).
     for workload_account in workload_accounts(config):
@@ -130,7 +139,7 @@ def guard_stack_name(account: str, region: str) -> str:
     return f"{GUARD_STACK_PREFIX}{account}-{region}"
 
 
-__all__ = ["STACK_PREFIX", "BudgetAccessStack", "CostTagsStack", "GuardStack", "OrgDelegationStack",
+__all__ = ["STACK_PREFIX", "BudgetAccessStack", "CostTagsStack", "GuardStack", "InformStack", "OrgDelegationStack",
            "OrgGuardrailsStack", "TeamBudgetsStack", "WorkloadStack", "attach_security_checks",
            "budget_access_stack_name", "build", "guard_stack_name", "guardrail_synthesizer", "org_guardrail_stacks",
            "org_guardrails_stack_name", "workload_stack_name"]

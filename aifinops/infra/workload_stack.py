@@ -18,6 +18,8 @@ from aifinops.config import (
     GpuTrainingQueueWorkload,
 )
 from aifinops.constructs import BedrockModelAccess, CostTags, GpuInferenceEndpoint, GpuNotebook, GpuTrainingQueue
+from aifinops.constructs.engineering_dashboard import EndpointView, EngineeringDashboard, ProfileView
+from aifinops.constructs.gpu_inference_endpoint import VARIANT as ENDPOINT_VARIANT
 from aifinops.policies.plugins.cost_tag_validation import enforce_cost_tags
 
 
@@ -34,9 +36,23 @@ class WorkloadStack(cdk.Stack):
         self.environment_name = environment
         self.team = team
         self._vpc: ec2.IVpc | None = None
+        profiles: list[ProfileView] = []
+        endpoints: list[EndpointView] = []
+        shown = []
         for workload in config.workloads:
             if workload.environment == environment and workload.team == team:
-                _BUILDERS[type(workload)](self, workload)
+                built = _BUILDERS[type(workload)](self, workload)
+                if isinstance(built, (BedrockModelAccess, GpuInferenceEndpoint)):
+                    shown.append(workload)
+                if isinstance(built, BedrockModelAccess):
+                    profiles += built.profile_views()
+                elif isinstance(built, GpuInferenceEndpoint):
+                    endpoints.append(EndpointView(label=workload.name, endpoint_name=built.endpoint_name,
+                                                  variant_name=ENDPOINT_VARIANT))
+        if profiles or endpoints:
+            self.engineering_dashboard = EngineeringDashboard(
+                self, "EngineeringDashboard", cost_tags=shared_cost_tags(shown), profiles=profiles,
+                endpoints=endpoints)
 
 
     @property
@@ -55,20 +71,34 @@ class WorkloadStack(cdk.Stack):
         return self._vpc
 
 
+def shared_cost_tags(workloads: list[Any]) -> CostTags:
+    """The tags of something several workloads of one team and environment share (their dashboard): each
+    value theirs when they agree, else `multiple` for the model and the first workload's project and task type
+    (a project must be one of the team's, and a dashboard costs a few dollars a month)."""
+    tags = [cost_tags_of(w) for w in workloads]
+
+    def one(values: list[str], fallback: str) -> str:
+        return values[0] if len(set(values)) == 1 else fallback
+
+    return CostTags(team=tags[0].team, environment=tags[0].environment,
+                    project=tags[0].project, model=one([t.model for t in tags], "multiple"),
+                    task_type=tags[0].task_type)
+
+
 def cost_tags_of(workload: Any) -> CostTags:
     return CostTags(team=workload.team, project=workload.project, model=workload.model_tag,
                     environment=workload.environment, task_type=workload.task_type)
 
 
-def _bedrock_access(stack: WorkloadStack, w: BedrockAccessWorkload) -> None:
+def _bedrock_access(stack: WorkloadStack, w: BedrockAccessWorkload) -> BedrockModelAccess:
     env = stack.config.environments[w.environment]
     roles = [iam.Role.from_role_arn(stack, f"{w.name}-role{i}", arn, mutable=True)
              for i, arn in enumerate(w.roles)]
-    BedrockModelAccess(stack, w.name, cost_tags=cost_tags_of(w), models=w.models, environment=env, roles=roles)
+    return BedrockModelAccess(stack, w.name, cost_tags=cost_tags_of(w), models=w.models, environment=env, roles=roles)
 
 
-def _gpu_inference_endpoint(stack: WorkloadStack, w: GpuInferenceEndpointWorkload) -> None:
-    GpuInferenceEndpoint(
+def _gpu_inference_endpoint(stack: WorkloadStack, w: GpuInferenceEndpointWorkload) -> GpuInferenceEndpoint:
+    return GpuInferenceEndpoint(
         stack, w.name, cost_tags=cost_tags_of(w), environment=stack.config.environments[w.environment],
         instance_type=w.instance_type, image_uri=w.image_uri, model_data_url=w.model_data_url,
         min_instances=w.min_instances, max_instances=w.max_instances, idle_mode=w.idle_mode,
@@ -92,7 +122,7 @@ def _gpu_training_queue(stack: WorkloadStack, w: GpuTrainingQueueWorkload) -> No
         retry_attempts=w.retry_attempts)
 
 
-_BUILDERS: dict[type, Callable[[WorkloadStack, Any], None]] = {
+_BUILDERS: dict[type, Callable[[WorkloadStack, Any], object]] = {
     BedrockAccessWorkload: _bedrock_access,
     GpuInferenceEndpointWorkload: _gpu_inference_endpoint,
     GpuNotebookWorkload: _gpu_notebook,
