@@ -62,12 +62,18 @@ def horizontal_bars(title: str, values: dict[str, float], *, width: int = 640) -
     for i, (name, value) in enumerate(rows):
         y = 30 + i * row_h
         w = max(0.0, (width - left - 90) * value / top)
-        parts.append(f'<text x="{left - 6}" y="{y + 15}" font-size="12" text-anchor="end">{escape(name)}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 15}" font-size="12" text-anchor="end"><title>{escape(name)}'
+                     f'</title>{escape(_short(name))}</text>')
         parts.append(f'<rect class="bar" x="{left}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
                      f'fill="{PALETTE[i % len(PALETTE)]}"><title>{escape(f"{name}: {_money(value)}")}</title></rect>')
         parts.append(f'<text x="{left + w + 6:.1f}" y="{y + 15}" font-size="12">{escape(_money(value))}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _short(name: str, limit: int = 22) -> str:
+    """A label that fits its column; the whole name stays in the element's <title>."""
+    return name if len(name) <= limit else name[:limit - 1] + "\u2026"
 
 
 def _top(series: dict[str, list[float]]) -> dict[str, list[float]]:
@@ -87,5 +93,6 @@ def _legend(names: list[str], x: int, y: int) -> list[str]:
     out = []
     for i, name in enumerate(names):
         out.append(f'<rect x="{x}" y="{y + i * 18}" width="12" height="12" fill="{_colour(i, name)}"/>')
-        out.append(f'<text x="{x + 18}" y="{y + i * 18 + 11}" font-size="12">{escape(name)}</text>')
+        out.append(f'<text x="{x + 18}" y="{y + i * 18 + 11}" font-size="12"><title>{escape(name)}</title>'
+                   f'{escape(_short(name, 20))}</text>')
     return out

@@ -39,6 +39,11 @@ class ClientFactory(_Factory):
     USER_AGENT = "aifinops-inform"
 
 
+def utcnow() -> datetime:
+    """The clock of both handlers (tests freeze it, as they do the guard's)."""
+    return datetime.now(UTC)
+
+
 def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or GLOBAL_REGION
 
@@ -48,7 +53,7 @@ def collect_handler(event: Any, context: Any) -> dict[str, Any]:
     policy, clients, region = load_policy(), ClientFactory(), _region()
     ce = CostExplorer(clients.client("ce", GLOBAL_REGION), policy.max_cost_explorer_requests)
     cloudwatch = clients.client("cloudwatch", region)
-    collection = collect(ce, policy, datetime.now(UTC), cloudwatch_outcome_reader(cloudwatch, policy.account))
+    collection = collect(ce, policy, utcnow(), cloudwatch_outcome_reader(cloudwatch, policy.account))
     calls = publish(cloudwatch, collection)
     summary = collection.summary(policy.max_cost_explorer_requests, calls)
     _log.event("spend collected", logging.ERROR if collection.errors else logging.INFO, summary=summary)
@@ -60,7 +65,7 @@ def report_handler(event: Any, context: Any) -> dict[str, Any]:
     policy, clients, region = load_policy(), ClientFactory(), _region()
     ce = CostExplorer(clients.client("ce", GLOBAL_REGION), policy.max_cost_explorer_requests)
     team = event.get("team") if isinstance(event, dict) else None
-    now = datetime.now(UTC)
+    now = utcnow()
     guard = cloudwatch_guard_reader({r: clients.client("cloudwatch", r) for r in policy.regions or (region,)},
                                     policy.guard_accounts, policy.account)
     delivery = deliver_reports(ce=ce, s3=clients.client("s3", region), sns=clients.client("sns", region),
