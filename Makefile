@@ -50,6 +50,15 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 
 deps: $(VENV)/.installed node_modules/.installed
 
+# Headless Chromium (Debian's package) renders the weekly report page in the tests; installed once, needs root
+# (CI runs as root) or sudo.
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@echo "installing Debian's chromium for the report rendering test"
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium \
+	  || { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update && $$( [ "$$(id -u)" = 0 ] || echo sudo ) \
+	       apt-get install -y --no-install-recommends chromium; }
+
 deps-runtime: $(VENV)/.runtime node_modules/.installed
 
 synth: deps-runtime
@@ -61,7 +70,7 @@ lint: deps
 	$(BIN)/ruff check aifinops aifinops_runtime tests bench app.py
 	$(BIN)/mypy
 
-test: lint $(CHECKOV_VENV)/.installed
+test: lint $(CHECKOV_VENV)/.installed $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 check: deps $(CHECKOV_VENV)/.installed

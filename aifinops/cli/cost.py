@@ -62,8 +62,8 @@ def report(team: Annotated[str, typer.Option("--team", help="team name from fino
         found = team_weekly_report(ce, policy, team, today=day, weeks=weeks, budgets=budgets, guard_reader=reader)
     except CostExplorerError as exc:
         if exc.code == NoCredentialsError.__name__:
-            err.print("Cost Explorer: no AWS credentials (set a profile or AWS_* variables for the payer account, which "
-                      "Cost Explorer answers for the whole organisation)", markup=False, highlight=False)
+            err.print("Cost Explorer: no AWS credentials (set a profile or AWS_* variables for the payer account, "
+                      "which Cost Explorer answers for the whole organisation)", markup=False, highlight=False)
         else:
             err.print(f"{exc} (needs ce:GetCostAndUsage, in the payer account)", markup=False, highlight=False)
         raise typer.Exit(BAD_INPUT) from None

@@ -106,7 +106,8 @@ Email = EmailStr
 # CloudWatch's limits: namespaces, metric and dimension names 1-255 printable ASCII characters, dimension values
 # 1-1024; "AWS/" namespaces are AWS's own.
 MetricNamespace = Annotated[str, _pattern(r"(?!AWS/)[\x21-\x7e][\x20-\x7e]{0,254}",
-                                          "a CloudWatch namespace of your own: 1-255 printable characters, not AWS/...")]
+                                          "a CloudWatch namespace of your own: 1-255 printable characters, "
+                                          "not AWS/...")]
 MetricName = Annotated[str, _pattern(r"[\x21-\x7e][\x20-\x7e]{0,254}",
                                      "a CloudWatch metric or dimension name: 1-255 printable ASCII characters")]
 DimensionValue = Annotated[str, _pattern(r"[\x21-\x7e][\x20-\x7e]{0,1023}",

@@ -18,12 +18,12 @@ if TYPE_CHECKING:
     from aifinops.constructs.cost_allocation_tags import CostAllocationTags
     from aifinops.constructs.cost_anomaly import TeamAnomalyAlerts
     from aifinops.constructs.cost_tags import CostTags
+    from aifinops.constructs.engineering_dashboard import EngineeringDashboard
     from aifinops.constructs.errors import ConstructPropError
     from aifinops.constructs.gpu_endpoint_rules import BusinessHours
     from aifinops.constructs.gpu_guard import GpuGuard
     from aifinops.constructs.gpu_inference_endpoint import GpuInferenceEndpoint
     from aifinops.constructs.gpu_notebook import GpuNotebook
-    from aifinops.constructs.engineering_dashboard import EngineeringDashboard
     from aifinops.constructs.gpu_training_queue import GpuTrainingQueue
     from aifinops.constructs.inform_functions import InformFunctions
     from aifinops.constructs.spend_dashboards import ExecutiveDashboard, TeamDashboard

@@ -13,10 +13,10 @@ from constructs import Construct
 
 from aifinops.config import Environment
 from aifinops.constructs import nag_acks
-from aifinops.constructs.engineering_dashboard import ProfileView
 from aifinops.constructs.bedrock_model_rules import Routing, check_props, geo_of, resolve_tier
 from aifinops.constructs.capacity import record_token_pricing
 from aifinops.constructs.cost_tags import CostTags
+from aifinops.constructs.engineering_dashboard import ProfileView
 from aifinops.constructs.errors import raise_if_any
 
 # Converse and ConverseStream are authorised as these two actions; there is no bedrock:Converse.

@@ -92,7 +92,8 @@ class InformFunctions(Construct):
                            description=f"{INFORM_NAME}: encrypts the weekly team reports and their topics")
         self.access_logs = s3.Bucket(
             self, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True, versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(retention_days),
                                               noncurrent_version_expiration=cdk.Duration.days(30))],
             removal_policy=cdk.RemovalPolicy.RETAIN)
@@ -100,7 +101,8 @@ class InformFunctions(Construct):
         self.bucket = s3.Bucket(
             self, "Reports", bucket_name=policy.report_bucket, encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key, bucket_key_enabled=True, enforce_ssl=True, versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(retention_days),
                                               noncurrent_version_expiration=cdk.Duration.days(30))],
             server_access_logs_bucket=self.access_logs, server_access_logs_prefix="reports/",

@@ -135,7 +135,8 @@ def test_every_dashboard_metric_is_one_the_collector_writes_or_aws_publishes(
     items = [*ITEMS, Item(date(2026, 11, 9), BEDROCK, 80.0, {"team": "assistant", "project": "support-bot"})]
     model = FakeCostExplorer(items, forecasts={t.name: 1.0 for t in policy.teams} | {"*": 1.0})
     collection = collect(CostExplorer(model, 60), policy, NOW, lambda outcome, start, end: 40.0)
-    assert not collection.errors and collection.value(m.COST_PER_OUTCOME, Team="assistant", Project="support-bot") == 2.0
+    assert not collection.errors
+    assert collection.value(m.COST_PER_OUTCOME, Team="assistant", Project="support-bot") == 2.0
     cloudwatch = boto3.client("cloudwatch", endpoint_url=moto, region_name=REGION)
     publish(cloudwatch, collection)
     written = {(x["MetricName"], tuple(sorted(d["Name"] for d in x.get("Dimensions", []))))

@@ -34,6 +34,7 @@ class RequestBoundReached(Exception):
 class CostExplorer:
     def __init__(self, client: Any, max_requests: int) -> None:
         self._client, self.max_requests, self.requests = client, max_requests, 0
+        self._monitors: list[dict[str, Any]] | None = None
 
     def _call(self, name: str, **request: Any) -> dict[str, Any]:
         if self.requests >= self.max_requests:
@@ -60,14 +61,19 @@ class CostExplorer:
         """The forecast's total mean value, USD."""
         return float(self._call("GetCostForecast", **request).get("Total", {}).get("Amount", 0) or 0)
 
-    def anomaly_monitors(self) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {}
-        while True:
-            page = self._call("GetAnomalyMonitors", **request)
-            yield from page.get("AnomalyMonitors", [])
-            if not page.get("NextPageToken"):
-                return
-            request["NextPageToken"] = page["NextPageToken"]
+    def anomaly_monitors(self) -> list[dict[str, Any]]:
+        """Every anomaly monitor of the account, listed once a run (every team's report looks its own up)."""
+        if self._monitors is None:
+            monitors: list[dict[str, Any]] = []
+            request: dict[str, Any] = {}
+            while True:
+                page = self._call("GetAnomalyMonitors", **request)
+                monitors += page.get("AnomalyMonitors", [])
+                if not page.get("NextPageToken"):
+                    break
+                request["NextPageToken"] = page["NextPageToken"]
+            self._monitors = monitors
+        return self._monitors
 
     def anomalies(self, **request: Any) -> Iterator[dict[str, Any]]:
         request = dict(request)

@@ -29,6 +29,7 @@ from .policy import InformPolicy, OutcomePolicy
 NOT_ENOUGH_HISTORY = "DataUnavailableException"  # a forecast needs some history; not an error of the run
 
 Dimensions = tuple[tuple[str, str], ...]
+OutcomeReader = Callable[[OutcomePolicy, datetime, datetime], float]  # outcome, start, end -> its sum
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def month_bounds(day: date) -> tuple[date, date, date]:
 
 
 def collect(ce: CostExplorer, policy: InformPolicy, now: datetime,
-            outcome_reader: Callable[[OutcomePolicy, datetime, datetime], float] | None = None) -> Collection:
+            outcome_reader: OutcomeReader | None = None) -> Collection:
     today = now.astimezone(UTC).date()
     previous, this_month, next_month = month_bounds(today)
     result = Collection(today)
@@ -182,12 +183,12 @@ def collect(ce: CostExplorer, policy: InformPolicy, now: datetime,
         result.skipped.append("forecasts: the month has no complete day yet")
     else:
         run("forecast of all AI spend", forecast_all)
-        for team in policy.teams:
-            run(f"forecast of team {team.name}", forecast_team(team.name))
-    for team in policy.teams:
-        result.add(m.BUDGET, team.monthly_budget_usd, stamp, **{m.TEAM: team.name})
-        result.add(m.BUDGET_USED, 100 * mtd.get(team.name, 0.0) / team.monthly_budget_usd, stamp,
-                   **{m.TEAM: team.name})
+        for member in policy.teams:
+            run(f"forecast of team {member.name}", forecast_team(member.name))
+    for member in policy.teams:
+        result.add(m.BUDGET, member.monthly_budget_usd, stamp, **{m.TEAM: member.name})
+        result.add(m.BUDGET_USED, 100 * mtd.get(member.name, 0.0) / member.monthly_budget_usd, stamp,
+                   **{m.TEAM: member.name})
     if policy.org_budget_usd:
         result.add(m.BUDGET, policy.org_budget_usd, stamp)
         result.add(m.BUDGET_USED, 100 * total_mtd / policy.org_budget_usd, stamp)
@@ -201,8 +202,7 @@ def collect(ce: CostExplorer, policy: InformPolicy, now: datetime,
     return result
 
 
-def _outcome(result: Collection, outcome: OutcomePolicy, reader: Callable[[OutcomePolicy, datetime, datetime], float],
-             start: datetime, now: datetime) -> None:
+def _outcome(result: Collection, outcome: OutcomePolicy, reader: OutcomeReader, start: datetime, now: datetime) -> None:
     where = {m.TEAM: outcome.team, m.PROJECT: outcome.project}
     try:
         count = reader(outcome, start, now)
@@ -216,7 +216,7 @@ def _outcome(result: Collection, outcome: OutcomePolicy, reader: Callable[[Outco
         result.add(m.COST_PER_OUTCOME, spend / count, now, **where)
 
 
-def cloudwatch_outcome_reader(cloudwatch: Any, home_account: str) -> Callable[[OutcomePolicy, datetime, datetime], float]:
+def cloudwatch_outcome_reader(cloudwatch: Any, home_account: str) -> OutcomeReader:
     """Reads an outcome metric's sum over [start, end) in daily periods: one GetMetricData (its pages) a call. An
     outcome of another account is read through cross-account observability (`AccountId`)."""
 

@@ -63,8 +63,8 @@ def deliver_reports(*, ce: CostExplorer, s3: Any, sns: Any, budgets: Any, policy
             if member.topic_arn:
                 week = report.weeks[-1]
                 subject = f"AI spend of team {team}, week of {week[0].isoformat()}"[:SUBJECT_MAX]
-                text = report.to_text() + (f"\nThe report with charts: {console_link(policy.report_bucket, key, region)}"
-                                           f"\n(s3://{policy.report_bucket}/{key})\n")
+                link = console_link(policy.report_bucket, key, region)
+                text = report.to_text() + f"\nThe report with charts: {link}\n(s3://{policy.report_bucket}/{key})\n"
                 sns.publish(TopicArn=member.topic_arn, Subject=subject, Message=text)
             s3.put_object(Bucket=policy.report_bucket, Key=marker, Body=now.isoformat().encode())
             delivery.sent.append(team)

@@ -40,7 +40,8 @@ def render_html(report: TeamWeeklyReport, *, generated: str, price_note: str = "
             "<div>" + "".join(f'<span class="kpi">{escape(k)}<b>{escape(v)}</b></span>' for k, v in kpis) + "</div>",
             stacked_columns("Weekly spend by project", labels, {k or "(untagged)": v
                                                                 for k, v in report.by_project.items()}),
-            stacked_columns("Weekly spend by model", labels, {k or "(untagged)": v for k, v in report.by_model.items()}),
+            stacked_columns("Weekly spend by model", labels,
+                            {k or "(untagged)": v for k, v in report.by_model.items()}),
             horizontal_bars("Last week by project", {k or "(untagged)": v[-1] for k, v in report.by_project.items()}),
             "<h2>Week by week</h2><table>" + _row(["week", "spend"], "th")
             + "".join(_row([f"{s.isoformat()} .. {e.isoformat()}", _usd(t)])

@@ -158,7 +158,7 @@ def _anomalies(ce: CostExplorer, monitor_name: str, start: date, end: date) -> l
     arn = next((m["MonitorArn"] for m in ce.anomaly_monitors() if m.get("MonitorName") == monitor_name), None)
     if arn is None:
         raise CostExplorerError("GetAnomalyMonitors", "NotFound", f"no monitor named {monitor_name}")
-    found = []
+    found: list[dict[str, Any]] = []
     for anomaly in ce.anomalies(MonitorArn=arn, DateInterval={"StartDate": start.isoformat(),
                                                               "EndDate": end.isoformat()}):
         causes = [", ".join(v for v in (c.get("Service"), c.get("Region"), c.get("UsageType")) if v)
@@ -166,7 +166,7 @@ def _anomalies(ce: CostExplorer, monitor_name: str, start: date, end: date) -> l
         found.append({"start": str(anomaly.get("AnomalyStartDate", ""))[:10],
                       "impactUsd": round(float(anomaly.get("Impact", {}).get("TotalImpact", 0) or 0), 2),
                       "cause": "; ".join(c for c in causes if c) or "no root cause given"})
-    found.sort(key=lambda a: (-a["impactUsd"], a["start"]))
+    found.sort(key=lambda a: (-float(a["impactUsd"]), str(a["start"])))
     return found[:MAX_ANOMALIES]
 
 
@@ -193,7 +193,7 @@ def cloudwatch_guard_reader(cloudwatch_by_region: dict[str, Any], accounts: tupl
     def read(team: str, start: datetime, end: datetime) -> dict[str, float]:
         totals = {"resourcesStopped": 0.0, "hourlyUsdStopped": 0.0}
         names = {"ResourcesStopped": "resourcesStopped", "HourlyDollarsSaved": "hourlyUsdStopped"}
-        for region, cloudwatch in sorted(cloudwatch_by_region.items()):
+        for _, cloudwatch in sorted(cloudwatch_by_region.items()):
             queries: list[dict[str, Any]] = []
             for i, account in enumerate(accounts or (home_account,)):
                 for j, metric in enumerate(names):

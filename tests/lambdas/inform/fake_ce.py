@@ -80,13 +80,14 @@ class FakeCostExplorer:
         self.calls.append(("GetCostForecast", request))
         key = json.dumps(request.get("Filter", {}), sort_keys=True)
         for name, amount in self.forecasts.items():
-            if name == "*" and "Or" in key or f'"Values": ["{name}"]' in key:
+            if (name == "*" and "Or" in key) or f'"Values": ["{name}"]' in key:
                 return {"Total": {"Amount": str(amount), "Unit": "USD"}}
         raise _error("DataUnavailableException", "Insufficient amount of historical data", "GetCostForecast")
 
     def get_anomaly_monitors(self, **request: Any) -> dict[str, Any]:
         self.calls.append(("GetAnomalyMonitors", request))
-        return {"AnomalyMonitors": [{"MonitorName": name, "MonitorArn": f"arn:aws:ce::111111111111:anomalymonitor/{name}"}
+        arn = "arn:aws:ce::111111111111:anomalymonitor/"
+        return {"AnomalyMonitors": [{"MonitorName": name, "MonitorArn": f"{arn}{name}"}
                                     for name in sorted(self.anomalies_by_monitor)]}
 
     def get_anomalies(self, **request: Any) -> dict[str, Any]:
