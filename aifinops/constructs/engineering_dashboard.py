@@ -22,6 +22,7 @@ from aifinops.naming import DASHBOARD_PREFIX
 HOUR = cdk.Duration.hours(1)
 BEDROCK = "AWS/Bedrock"
 ENDPOINTS = "/aws/sagemaker/Endpoints"
+MANTLE = "AWS/BedrockMantle"  # bedrock-mantle's metrics: per account, project, model (not per profile)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,10 @@ class EngineeringDashboard(Construct):
             if unpriced:
                 rows.append(cloudwatch.TextWidget(width=24, height=2, markdown=(
                     "Not priced (no catalog price): " + ", ".join(f"`{u}`" for u in unpriced))))
+            rows.append(_graph("Inferences per hour on bedrock-mantle (the OpenAI-compatible endpoint), where used",
+                               [cloudwatch.MathExpression(
+                                   expression=f"SEARCH('{{{MANTLE},Model}} MetricName=\"Inferences\"', 'Sum', 3600)",
+                                   using_metrics={}, label="", period=HOUR)], "calls", width=24))
         if endpoints:
             rows.append(_graph("GPU utilisation per endpoint", [cloudwatch.Metric(
                 namespace=ENDPOINTS, metric_name="GPUUtilization", statistic="Average", period=cdk.Duration.minutes(5),

@@ -21,6 +21,7 @@ from aifinops.constructs.budget_enforcer import BudgetEnforcer
 from aifinops.constructs.cost_allocation_tags import PROVIDER_ID, CostAllocationTags
 from aifinops.constructs.gpu_guard import GpuGuard
 from aifinops.constructs.gpu_training_queue import GpuTrainingQueue
+from aifinops.constructs.inform_functions import InformFunctions
 
 METADATA_KEY = "checkov"
 
@@ -51,9 +52,9 @@ def _custom_resource_provider(node: cdk.CfnResource) -> bool:
 
 
 def _dead_letter_queue_with_sse_sqs(node: cdk.CfnResource) -> bool:
-    """The dead-letter queues of the guard, the enforcer and the cost tag activator (SQS-managed encryption); not
+    """The dead-letter queues of the guard, the enforcer, the Inform functions and the cost tag activator (SQS-managed encryption); not
     any queue of the app."""
-    owned = _under(GpuGuard, BudgetEnforcer, CostAllocationTags)(node)
+    owned = _under(GpuGuard, BudgetEnforcer, CostAllocationTags, InformFunctions)(node)
     return owned and getattr(node, "sqs_managed_sse_enabled", None) is True
 
 
@@ -64,8 +65,14 @@ _FUNCTION_LOGS = (
 _NO_VPC = ("calls only public AWS APIs and reaches nothing private: a VPC would need NAT or interface endpoints "
            "for no gain")
 
+def _access_log_bucket(node: cdk.CfnResource) -> bool:
+    """The bucket of the report bucket's server access logs (InformFunctions.access_logs)."""
+    return _under(InformFunctions)(node) and node.node.scope is not None and node.node.scope.node.id == "AccessLogs"
+
+
 SKIPS: tuple[CheckovSkip, ...] = (
-    CheckovSkip("AWS::Logs::LogGroup", _under(GpuGuard, BudgetEnforcer, CostAllocationTags), "CKV_AWS_158",
+    CheckovSkip("AWS::Logs::LogGroup", _under(GpuGuard, BudgetEnforcer, CostAllocationTags, InformFunctions),
+                "CKV_AWS_158",
                 _FUNCTION_LOGS),
     CheckovSkip("AWS::Logs::LogGroup", _under(GpuTrainingQueue), "CKV_AWS_158", (
         "output of the team's Batch training containers; CloudWatch Logs encrypts it at rest, and readers are "
@@ -76,6 +83,7 @@ SKIPS: tuple[CheckovSkip, ...] = (
         "The queue holds failed EventBridge and Lambda events (resource ids, no secrets); EventBridge cannot "
         "deliver to a queue under the AWS managed aws/sqs key, and a customer managed key would add key "
         "grants for no change in who may read it")),
+    CheckovSkip("AWS::S3::Bucket", _access_log_bucket, "CKV_AWS_18", nag_acks.IS_ACCESS_LOG_BUCKET),
     CheckovSkip("AWS::DynamoDB::Table", _under(BudgetEnforcer), "CKV_AWS_119", (
         "the budget enforcer's lock table holds one item per team while a run holds its lock (team name, run id, "
         "function or CLI user, start and expiry; minutes long, no secrets), encrypted at rest with the AWS managed "
@@ -88,7 +96,8 @@ SKIPS: tuple[CheckovSkip, ...] = (
         "times a year")),
     CheckovSkip("AWS::Lambda::Function", _custom_resource_provider, "CKV_AWS_117",
                 f"the provider makes one call (lambda:InvokeFunction of the cost tag activator); it {_NO_VPC}"),
-    CheckovSkip("AWS::Lambda::Function", _under(GpuGuard, BudgetEnforcer, CostAllocationTags), "CKV_AWS_117",
+    CheckovSkip("AWS::Lambda::Function", _under(GpuGuard, BudgetEnforcer, CostAllocationTags, InformFunctions),
+                "CKV_AWS_117",
                 f"the function {_NO_VPC}"),
     CheckovSkip("AWS::Lambda::Function", _under(CostAllocationTags), "CKV_AWS_173", (
         "its environment holds the tag keys, a parameter name, a rule name and a number of days, no secret: a KMS "

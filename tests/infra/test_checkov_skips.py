@@ -73,7 +73,8 @@ def test_an_apps_own_queue_and_provider_keep_their_findings(resources: dict[str,
 def test_the_functions_dead_letter_queues_are_skipped_with_the_reason(reference_assembly: Any) -> None:
     queues = [(stack, r) for stack in reference_assembly.stacks()
               for r in reference_assembly.template(stack)["Resources"].values() if r["Type"] == "AWS::SQS::Queue"]
-    assert queues and all(stack.startswith(("aifinops-guard-", "aifinops-team-budgets", "aifinops-cost-tags"))
+    assert queues and all(stack.startswith(("aifinops-guard-", "aifinops-team-budgets", "aifinops-cost-tags",
+                                            "aifinops-inform"))
                           for stack, _ in queues)
     for _, queue in queues:
         assert skips(queue)["CKV_AWS_27"] == reason("CKV_AWS_27", "AWS::SQS::Queue")

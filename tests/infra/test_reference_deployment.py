@@ -12,14 +12,15 @@ def workload_stacks(assembly: Assembly) -> list[str]:
     return [s for s in assembly.stacks() if s.startswith("aifinops-workloads-")]
 
 
-def test_stacks_org_guardrails_budgets_access_guards_and_one_workload_stack_per_environment_and_team(
+def test_stacks_org_guardrails_budgets_inform_access_guards_and_one_workload_stack_per_environment_and_team(
         reference_assembly: Assembly, config: FinOpsConfig) -> None:
     expected = {f"aifinops-workloads-{w.environment}-{w.team}" for w in config.workloads}
     access = {f"aifinops-budget-access-{a}" for a in ("222222222222", "333333333333", "444444444444")}
     assert {a for e in config.environments.values() for a in e.accounts} == {a.rsplit("-", 1)[1] for a in access}
     guards = {f"aifinops-guard-{a.rsplit('-', 1)[1]}-{r}" for a in access for r in config.organization.regions}
     org = {f"aifinops-org-guardrails-{e}" for e in config.environments}
-    assert reference_assembly.stacks() == sorted({*org, "aifinops-cost-tags", "aifinops-team-budgets", *access,
+    assert reference_assembly.stacks() == sorted({*org, "aifinops-cost-tags", "aifinops-team-budgets",
+                                                  "aifinops-inform", *access,
                                                   *guards, *expected})
     assert {name.split("-")[2] for name in expected} == set(config.environments)
 
