@@ -98,7 +98,6 @@ class InformFunctions(Construct):
             lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(retention_days),
                                               noncurrent_version_expiration=cdk.Duration.days(30))],
             removal_policy=cdk.RemovalPolicy.RETAIN)
-        nag_acks.acknowledge(self.access_logs, nag_acks.AWS_SOLUTIONS, "AwsSolutions-S1", nag_acks.IS_ACCESS_LOG_BUCKET)
         self.bucket = s3.Bucket(
             self, "Reports", bucket_name=policy.report_bucket, encryption=s3.BucketEncryption.KMS,
             encryption_key=self.key, bucket_key_enabled=True, enforce_ssl=True, versioned=True,

@@ -46,7 +46,7 @@ TEAM_UNTAGGED = "untagged"  # the Team dimension of stopped resources without a 
 LOG_LINE_MAX = 200_000
 SNS_MESSAGE_MAX = 250_000  # SNS allows 256 KB
 
-__all__ = ["LOGGER_NAME", "METRIC_NAMESPACE", "Summary", "configure_logging", "digest", "log_event"]
+__all__ = ["LOGGER_NAME", "METRIC_NAMESPACE", "TEAM_UNTAGGED", "Summary", "configure_logging", "digest", "log_event"]
 
 _log = JsonLog(LOGGER_NAME, SERVICE)
 configure_logging = _log.configure
