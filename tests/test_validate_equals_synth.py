@@ -201,8 +201,8 @@ NOT_FROM_FINOPS: dict[str, str] = {
     "AIF_ENFORCER_CODE": "an incomplete installation (the enforcer's Lambda package missing), not a finops.yaml value",
     "AIF_INFORM_POLICY": "InformStack passes inform_policy_json(config), which the functions parse",
     "AIF_INFORM_ENV": "InformStack deploys in the management account, us-east-1: an explicit environment",
-    "AIF_INFORM_BUCKET": "inform_policy_json names the bucket the construct creates, for the stack's account and region",
-    "AIF_INFORM_TOPIC": "inform_policy_json names the topics the construct creates, for the stack's account and region",
+    "AIF_INFORM_BUCKET": "inform_policy_json names the bucket the construct creates (the stack's account, region)",
+    "AIF_INFORM_TOPIC": "inform_policy_json names the topics the construct creates (the stack's account, region)",
     "AIF_INFORM_OWNERS": "InformStack passes the owners of exactly the config's teams",
 }
 
