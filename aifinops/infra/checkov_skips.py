@@ -52,8 +52,8 @@ def _custom_resource_provider(node: cdk.CfnResource) -> bool:
 
 
 def _dead_letter_queue_with_sse_sqs(node: cdk.CfnResource) -> bool:
-    """The dead-letter queues of the guard, the enforcer, the Inform functions and the cost tag activator (SQS-managed encryption); not
-    any queue of the app."""
+    """The dead-letter queues of the guard, the enforcer, the Inform functions and the cost tag activator
+    (SQS-managed encryption); not any queue of the app."""
     owned = _under(GpuGuard, BudgetEnforcer, CostAllocationTags, InformFunctions)(node)
     return owned and getattr(node, "sqs_managed_sse_enabled", None) is True
 
