@@ -19,6 +19,7 @@ from aifinops.check.command import check as check_command
 from aifinops.check.plain import checkov_templates
 from aifinops.cli.budget import budget_app
 from aifinops.cli.cost import cost_app
+from aifinops.cli.diff import diff_command
 from aifinops.cli.guard import guard_app
 from aifinops.cli.io import BAD_INPUT, err, load_or_exit, out
 from aifinops.cli.org import org_app
@@ -34,6 +35,7 @@ app.add_typer(guard_app, name="guard")
 app.add_typer(org_app, name="org")
 app.command("check")(check_command)
 app.command("checkov")(checkov_templates)
+app.command("diff")(diff_command)
 
 
 def _print_version(value: bool) -> None:
