@@ -169,6 +169,8 @@ def test_thresholds_turn_the_diff_into_a_gate(reference_assembly: Assembly, head
     assert run(base, str(head), "--config", str(REFERENCE_CONFIG), "--fail-over-budget").exit_code == 1
     assert run(base, str(head), "--fail-over", "1000000").exit_code == 0
     assert run(base, str(head), "--fail-over", "100").exit_code == 1
+    table = run(base, str(head), "--config", str(REFERENCE_CONFIG))
+    assert table.exit_code == 0 and "vision-caption-ep-stg" in table.stdout and "105.8 % of its" in table.stdout
 
 
 @pytest.mark.parametrize(("args", "message"), [
