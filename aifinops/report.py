@@ -144,6 +144,7 @@ class StackSummary:
     budgets: list[BudgetSummary] = field(default_factory=list)
     guardrails: dict[str, Any] | None = None  # `aifinops:guardrails` metadata of an org guardrail stack
     near_misses: list[TagNearMiss] = field(default_factory=list)  # tag keys that look like ours (tag_near_misses)
+    stacksets: list[dict[str, Any]] = field(default_factory=list)  # AWS::CloudFormation::StackSet, summarized
 
 
 @dataclass
@@ -250,6 +251,8 @@ def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> Sta
             tags = read_template_tags(props.get("Tags"))
             summary.costs.append(replace(_workload_cost(name, capacity), team=tags.get(TEAM),
                                          environment=tags.get(ENVIRONMENT)))
+        if kind == "AWS::CloudFormation::StackSet":
+            summary.stacksets.append(_stackset(props))
         if kind == "AWS::Bedrock::ApplicationInferenceProfile":
             tags = read_template_tags(props.get("Tags"))
             summary.profiles.append((str(props.get("InferenceProfileName")), str(tags.get("model")),
@@ -267,6 +270,20 @@ def _raw_cost(stack: str, raw: RawCapacity) -> WorkloadCost:
         estimate=price.estimate if price else False, price_date=price.as_of if price else None,
         note=f"raw {raw.resource_type}" + (": capacity unresolved" if unresolved else ""),
         team=_text(raw.tags.get(TEAM)), environment=_text(raw.tags.get(ENVIRONMENT)), source=raw.resource_type)
+
+
+def _stackset(props: dict[str, Any]) -> dict[str, Any]:
+    """Name, permission model, automatic deployment, who manages it, and where it deploys."""
+    groups = props.get("StackInstancesGroup") or []
+    targets = [g.get("DeploymentTargets", {}) for g in groups if isinstance(g, dict)]
+    return {"name": props.get("StackSetName", "?"), "permissionModel": props.get("PermissionModel", "SELF_MANAGED"),
+            "autoDeployment": bool((props.get("AutoDeployment") or {}).get("Enabled")),
+            "callAs": props.get("CallAs", "SELF"),
+            "organizationalUnits": sorted({ou for t in targets for ou in t.get("OrganizationalUnitIds", [])}),
+            "accounts": sorted({a for t in targets for a in t.get("Accounts", [])}),
+            "regions": sorted({r for g in groups if isinstance(g, dict) for r in g.get("Regions", [])}),
+            "failureTolerancePercent": (props.get("OperationPreferences") or {}).get("FailureTolerancePercentage"),
+            "maxConcurrentPercent": (props.get("OperationPreferences") or {}).get("MaxConcurrentPercentage")}
 
 
 def _text(value: object) -> str | None:

@@ -27,6 +27,7 @@ def to_json(summary: DeploymentSummary) -> dict[str, Any]:
                for dim in ("stack", "team", "environment")},
         },
         "budgets": [asdict(b) for s in summary.stacks for b in s.budgets],
+        "stackSets": [{"stack": s.name, **ss} for s in summary.stacks for ss in s.stacksets],
         "nearMisses": [{"stack": m.stack, "resource": m.resource, "type": m.resource_type, "tag": m.tag,
                         "looksLike": m.looks_like} for m in summary.near_misses()],
         "validation": [{"plugin": r.get("pluginName"), "conclusion": r.get("conclusion"),

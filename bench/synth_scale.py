@@ -79,6 +79,7 @@ def generate_config(teams: int) -> dict[str, Any]:
     allowed = {env: [m for m in MODELS if catalog.tier_rank(catalog.tier_of(m) or "") <= catalog.tier_rank(tier)]
                for env, tier in ((e, spec["max_model_tier"]) for e, spec in environments.items())}
     data["teams"], data["workloads"] = [], []
+    data.get("inform", {}).pop("outcomes", None)  # they name the reference config's teams and projects
     for i in range(teams):
         team = f"team-{i:03d}"
         projects = {f"proj-{i:03d}-a": 4000} if i % 2 else {f"proj-{i:03d}-a": 6000, f"proj-{i:03d}-b": None}
@@ -100,11 +101,24 @@ def generate_config(teams: int) -> dict[str, Any]:
     return data
 
 
+def with_accounts(data: dict[str, Any], accounts: int, rollout: str) -> dict[str, Any]:
+    """`data` with `accounts` workload accounts spread over its environments (each keeps its own first), and
+    organization.rollout `rollout` (StackSets need the organization's id)."""
+    envs = sorted(data["environments"])
+    extra = [f"5{i:011d}" for i in range(1, max(0, accounts - len(envs)) + 1)]  # made-up ids, 5000...
+    for i, name in enumerate(envs):
+        env = data["environments"][name]
+        env["accounts"] = env["accounts"][:1] + extra[i::len(envs)]
+    data["organization"].update(rollout=rollout, org_id="o-ex12example01")
+    return data
+
+
 # --- child: one measurement --------------------------------------------------------------------------
 
 
 def run_one(teams: int, enforce: bool, builtin_validation: bool, outdir: Path,
-            spawned_at: float | None, security_checks: bool = True) -> dict[str, Any]:
+            spawned_at: float | None, security_checks: bool = True, accounts: int | None = None,
+            rollout: str = "stacks") -> dict[str, Any]:
     """Build and synthesize in this process; times relative to `spawned_at` (parent's clock, epoch s)."""
     t_start = time.perf_counter()
     import aws_cdk as cdk  # loads the aws-cdk-lib jsii assembly: starts the Node kernel
@@ -117,7 +131,10 @@ def run_one(teams: int, enforce: bool, builtin_validation: bool, outdir: Path,
     t_imported = time.perf_counter()
     # Cross-process clocks: wall clock for the spawn, perf_counter for everything in here.
     startup = time.time() - spawned_at if spawned_at is not None else t_imported - t_start
-    config = parse(generate_config(teams))
+    data = generate_config(teams)
+    if accounts is not None:
+        data = with_accounts(data, accounts, rollout)
+    config = parse(data)
     t_config, c_config = time.perf_counter(), tree_cpu_seconds()
     app = cdk.App(context=cdk_json_context(), outdir=str(outdir),
                   builtin_cloud_formation_validation=builtin_validation)
@@ -127,7 +144,8 @@ def run_one(teams: int, enforce: bool, builtin_validation: bool, outdir: Path,
     t_synth, c_synth = time.perf_counter(), tree_cpu_seconds()
     stacks, resources, outputs, size = _count(outdir)
     return {
-        "teams": teams, "enforce": enforce, "builtin_validation": builtin_validation,
+        "teams": teams, "accounts": accounts, "rollout": rollout, "enforce": enforce,
+        "builtin_validation": builtin_validation,
         "security_checks": security_checks,
         "stacks": stacks, "resources": resources, "outputs": outputs, "template_bytes": size,
         "startup_s": startup, "config_s": t_config - t_imported,
@@ -201,7 +219,7 @@ def _count(outdir: Path) -> tuple[int, int, int, int]:
 # --- parent: spawn, repeat, summarize ----------------------------------------------------------------
 
 
-def spawn(teams: int, variant: Variant) -> dict[str, Any]:
+def spawn(teams: int, variant: Variant, accounts: int | None = None, rollout: str = "stacks") -> dict[str, Any]:
     env = dict(os.environ)
     # jsii must run on the pinned Node 22; CDK_VALIDATION=false would silently disable the validator.
     env["PATH"] = f"{ROOT / 'node_modules' / '.bin'}{os.pathsep}{env.get('PATH', '')}"
@@ -213,6 +231,8 @@ def spawn(teams: int, variant: Variant) -> dict[str, Any]:
             cmd.append("--no-builtin-validation")
         if not variant.security_checks:
             cmd.append("--no-security-checks")
+        if accounts is not None:
+            cmd += ["--accounts", str(accounts), "--rollout", rollout]
         t0 = time.perf_counter()
         cmd += ["--spawned-at", repr(time.time())]
         proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -367,6 +387,33 @@ def print_rich(points: Sequence[Point], repeat: int, elapsed: float) -> None:
 # --- command line ------------------------------------------------------------------------------------
 
 
+STACKS_MAX_ACCOUNTS = 100  # per-account stacks beyond this take too long to measure on this machine
+
+
+def rollout_study(accounts: Sequence[int], teams: int, repeat: int, markdown: bool) -> None:
+    """Synth time and templates against the number of workload accounts, StackSets against per-account stacks."""
+    rows = []
+    for count in accounts:
+        for rollout in ("stacksets", "stacks"):
+            if rollout == "stacks" and count > STACKS_MAX_ACCOUNTS:
+                continue
+            runs = [spawn(teams, ENFORCED, count, rollout) for _ in range(repeat)]
+            rows.append((count, rollout, statistics.median(r["in_process_s"] for r in runs),
+                         statistics.median(r["wall_s"] for r in runs), runs[0]["stacks"], runs[0]["resources"]))
+            print(f"{count} accounts, {rollout}: {rows[-1][2]:.1f} s in process", file=sys.stderr)
+    base = {r[1]: r[2] for r in rows if r[0] == min(accounts)}
+    header = ("accounts", "rollout", "synth s (median)", "wall s", "templates", "resources", "x smallest")
+    lines = [(str(c), r, f"{s:.1f}", f"{w:.1f}", str(t), str(res), f"{s / base[r]:.2f}")
+             for c, r, s, w, t, res in rows]
+    if markdown:
+        print("| " + " | ".join(header) + " |\n|" + "---|" * len(header))
+        print("\n".join("| " + " | ".join(line) + " |" for line in lines))
+    else:
+        width = [max(len(x) for x in col) for col in zip(header, *lines, strict=True)]
+        for line in (header, *lines):
+            print("  ".join(x.ljust(w) for x, w in zip(line, width, strict=True)))
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--teams", default=",".join(map(str, DEFAULT_TEAMS)),
@@ -385,6 +432,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     child.add_argument("--builtin-validation", action=argparse.BooleanOptionalAction, default=True,
                        help="cdk.App(builtin_cloud_formation_validation=...)")
     child.add_argument("--outdir", type=Path, help="cloud assembly directory")
+    parser.add_argument("--accounts", help="comma-separated workload account counts: the rollout study (StackSets "
+                                           "at each count, per-account stacks up to 100 accounts) instead of teams")
+    child.add_argument("--rollout", choices=("stacks", "stacksets"), default="stacks",
+                       help="organization.rollout of the generated config (with --accounts)")
     child.add_argument("--spawned-at", type=float, help="parent's time.time() at spawn, for start-up time")
     args = parser.parse_args(argv)
     try:
@@ -395,6 +446,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--teams: one or more positive integers")
     if args.repeat < 1:
         parser.error("--repeat: at least 1")
+    try:
+        args.account_counts = [int(a) for a in str(args.accounts).split(",") if a.strip()] if args.accounts else []
+    except ValueError:
+        parser.error(f"--accounts: expected comma-separated integers, got {args.accounts!r}")
     if args.one and (len(args.team_counts) != 1 or args.outdir is None):
         parser.error("--one needs exactly one --teams value and --outdir")
     return args
@@ -404,7 +459,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.team_counts[0], args.enforce, args.builtin_validation, args.outdir,
-                                 args.spawned_at, args.security_checks)))
+                                 args.spawned_at, args.security_checks,
+                                 args.account_counts[0] if args.account_counts else None, args.rollout)))
+        return
+    if args.account_counts:
+        rollout_study(args.account_counts, args.team_counts[0], args.repeat, args.markdown)
         return
     started = time.perf_counter()
     points = measure(args.team_counts, args.repeat, progress=not args.quiet)

@@ -148,6 +148,7 @@ def _read_manifest(assembly: CloudAssembly, directory: Path, manifest_file: Path
                               region=None if region in ("", "unknown-region") else region,
                               security_checks=_security_checks(template))
         assembly.stacks.append(stack)
+        assembly.stacks += _stackset_templates(directory, stack)
         metadata = expect(artifact.get("metadata") or {}, dict, manifest_file, f"{where}.metadata")
         metadata_file = manifest_file
         if "additionalMetadataFile" in artifact:
@@ -161,6 +162,26 @@ def _read_manifest(assembly: CloudAssembly, directory: Path, manifest_file: Path
                     assembly._by_path[path] = (stack, str(entry.get("data")))
                 if isinstance(entry, dict) and entry.get("type") == SOURCE_KEY and isinstance(entry.get("data"), str):
                     assembly.sources[path.strip("/")] = entry["data"]
+
+
+STACKSET_TEMPLATE_SUFFIX = ".stackset.template.json"  # what cdk-stacksets writes for each StackSetStack
+
+
+def _stackset_templates(directory: Path, stack: StackTemplate) -> list[StackTemplate]:
+    """The StackSet templates a stack publishes as file assets (cdk-stacksets): checked like stacks, named
+    <stack>/<template>, in the stack's region, under the packs of the stack whose constructs made them."""
+    found = []
+    manifest = directory / f"{stack.template.name.removesuffix('.template.json')}.assets.json"
+    if not manifest.is_file():
+        return []
+    files = read_json(manifest).get("files", {})
+    for asset in files.values() if isinstance(files, dict) else []:
+        path = asset.get("source", {}).get("path") if isinstance(asset, dict) else None
+        if isinstance(path, str) and path.endswith(STACKSET_TEMPLATE_SUFFIX) and (directory / path).is_file():
+            found.append(StackTemplate(name=f"{stack.name}/{path.removesuffix(STACKSET_TEMPLATE_SUFFIX)}",
+                                       template=directory / path, region=stack.region,
+                                       security_checks=stack.security_checks))
+    return sorted(found, key=lambda s: s.name)
 
 
 def _security_checks(template: Path) -> tuple[str, ...] | None:

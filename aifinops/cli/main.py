@@ -113,6 +113,7 @@ def _print_summary(summary: DeploymentSummary) -> None:
     _print_costs(summary)
     _print_scps(summary)
     _print_guards(summary)
+    _print_stacksets(summary)
     _print_budgets(summary)
     _print_near_misses(summary)
     if not summary.validation:
@@ -262,6 +263,20 @@ def _merge_per_key(lines: list[str]) -> list[str]:
                           .replace("the {} tag", f"any of the {names} tags")
                           if len(found) > 1 else template.replace("the {} tag", f"the {names} tag"))
     return merged
+
+
+def _print_stacksets(summary: DeploymentSummary) -> None:
+    rows = [(s, ss) for s in summary.stacks for ss in s.stacksets]
+    if not rows:
+        return
+    table = _table("StackSets (new accounts of the OUs get them when auto-deployment is on)",
+                   ("stackset", "from", "permissions", "auto-deploy", "targets", "regions", "tolerance / concurrency"))
+    for stack, ss in rows:
+        targets = ", ".join([*ss["organizationalUnits"], *ss["accounts"]]) or "-"
+        table.add_row(ss["name"], f"{stack.account} ({ss['callAs']})", ss["permissionModel"],
+                      "on" if ss["autoDeployment"] else "off", targets, ", ".join(ss["regions"]),
+                      f"{ss['failureTolerancePercent']} % / {ss['maxConcurrentPercent']} %")
+    out.print(table)
 
 
 def _print_guards(summary: DeploymentSummary) -> None:

@@ -31,6 +31,18 @@ def cross_check(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     yield from _check_workloads(cfg)
     yield from _check_stack_names(cfg)
     yield from _check_outcomes(cfg)
+    yield from _check_rollout(cfg)
+
+
+def _check_rollout(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    if cfg.rollout != "stacksets":
+        return
+    if cfg.organization.org_id is None:
+        yield ("organization", "org_id"), ("rollout stacksets needs the organization's id (o-...): the StackSets' "
+                                           "assets are readable by the organization's accounts only")
+    for name, env in cfg.environments.items():
+        if not env.ou_ids and not env.accounts:  # pragma: no cover - refused by _check_environments first
+            yield ("environments", name), "a StackSet needs the environment's ou_ids or accounts"
 
 
 def _check_outcomes(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:

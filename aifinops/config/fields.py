@@ -81,6 +81,7 @@ def _check_cron(value: str) -> str:
 
 
 AccountId = Annotated[str, _pattern(r"\d{12}", "an AWS account id (12 digits, quoted)")]
+OrgId = Annotated[str, _pattern(r"o-[a-z0-9]{10,32}", "an organization id (o- and 10-32 of a-z, 0-9)")]
 OuId = Annotated[str, _pattern(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "an OU id (ou-xxxx-xxxxxxxx)")]
 RootId = Annotated[str, _pattern(r"r-[0-9a-z]{4,32}", "an organization root id (r-xxxx)")]
 CdkQualifier = Annotated[str, _pattern(r"[a-z0-9]{1,10}", "a CDK bootstrap qualifier: 1-10 of a-z and 0-9")]

@@ -26,6 +26,7 @@ from aifinops.config.fields import (
     CronExpression,
     Email,
     Name,
+    OrgId,
     OuId,
     PrincipalArnPattern,
     Region,
@@ -66,6 +67,21 @@ class ScpLimits(_Model):
                                                                    "headroom for statements that grow")
 
 
+class StackSetSettings(_Model):
+    """How the StackSets roll the guard and the enforcer's access role out (organization.rollout: stacksets)."""
+
+    admin_account: AccountId | None = Field(
+        None, description="the delegated administrator for CloudFormation StackSets that manages them (CallAs "
+                          "DELEGATED_ADMIN). Default: the management account")
+    failure_tolerance_percentage: StrictInt = Field(
+        10, ge=0, le=100, description="of the stack instances of a region that may fail before an operation stops")
+    max_concurrent_percentage: StrictInt = Field(
+        25, ge=1, le=100, description="of the accounts an operation deploys to at once")
+    region_concurrency: Literal["SEQUENTIAL", "PARALLEL"] = "SEQUENTIAL"
+    retain_stacks_on_account_removal: StrictBool = Field(
+        False, description="keep the guard in an account that leaves the OUs (default: removed with it)")
+
+
 class Organization(_Model):
     management_account: AccountId
     policy_account: AccountId | None = Field(
@@ -87,12 +103,24 @@ class Organization(_Model):
         (), description="principals that create first and tag after (some Terraform or CloudFormation "
                         "resources, Karpenter): spared by the tags-at-creation SCP statements only")
     scp_limits: ScpLimits = ScpLimits()
+    org_id: OrgId | None = Field(None, description="the organization's id (o-...): StackSet assets are readable by "
+                                                   "its accounts (aws:PrincipalOrgID); required by rollout stacksets")
+    rollout: Literal["stacksets", "stacks"] | None = Field(
+        None, description="how the guard and the enforcer's access role reach the workload accounts: stacksets "
+                          "(service-managed, automatic deployment to the environments' OUs; the default when an "
+                          "environment has ou_ids) or stacks (a stack per account and region, cdk deploy each)")
+    stacksets: StackSetSettings = StackSetSettings()
 
     @property
     def deployers(self) -> tuple[str, ...]:
         """Who changes what aifinops deploys: the execution role of the aifinops CDK bootstrap and
-        `deployment_roles` (break-glass is spared everywhere anyway)."""
+        `deployment_roles` (break-glass is spared everywhere anyway); with rollout stacksets also the roles the
+        StackSets deploy with (`FinOpsConfig.deployers`)."""
         return (cdk_execution_role(self.cdk_qualifier), *self.deployment_roles)
+
+    @property
+    def stackset_admin(self) -> str:
+        return self.stacksets.admin_account or self.management_account
 
     @property
     def policy_admin(self) -> str:
@@ -103,6 +131,10 @@ class Organization(_Model):
     def bootstrap_roles(self) -> str:
         """Every role of the aifinops CDK bootstrap (deploy, file and image publishing, lookup, execution)."""
         return f"arn:aws:iam::*:role/cdk-{self.cdk_qualifier}-*"
+
+
+# The role service-managed StackSets create in each target account and deploy with: stacksets-exec-<hash>.
+STACKSET_EXECUTION_ROLES = "arn:aws:iam::*:role/stacksets-exec-*"
 
 
 def cdk_execution_role(qualifier: str, account: str = "*", region: str = "*") -> str:
@@ -296,6 +328,21 @@ class FinOpsConfig(_Model):
     workloads: tuple[Workload, ...] = ()
     check: CheckSettings = CheckSettings()
     inform: InformSettings = InformSettings()
+
+    @property
+    def rollout(self) -> Literal["stacksets", "stacks"]:
+        """organization.rollout, or stacksets when an environment is targeted by OUs."""
+        chosen = self.organization.rollout
+        if chosen is not None:
+            return chosen
+        return "stacksets" if any(e.ou_ids for e in self.environments.values()) else "stacks"
+
+    @property
+    def deployers(self) -> tuple[str, ...]:
+        """`organization.deployers`, and with rollout stacksets the roles service-managed StackSets create and
+        deploy with in each member account (stacksets-exec-*)."""
+        extra = (STACKSET_EXECUTION_ROLES,) if self.rollout == "stacksets" else ()
+        return (*self.organization.deployers, *extra)
 
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)

@@ -41,6 +41,7 @@ GUARD_DIR = Path(__file__).resolve().parents[1] / "lambdas" / "guard"
 GUARD_HANDLER = "handler.handler"
 TOPIC_ENV_VAR = "AIFINOPS_GUARD_TOPIC_ARN"  # the handler's TOPIC_ENV
 ENFORCE_ENV_VAR = "AIFINOPS_GUARD_ENFORCE"  # the handler's ENFORCE_ENV
+ENVIRONMENT_ENV_VAR = "AIFINOPS_GUARD_ENVIRONMENT"  # the handler's ENVIRONMENT_ENV
 # CloudTrail events that create a resource the guard checks at once: (event source, event names).
 CREATE_EVENTS = {"aws.ec2": ("RunInstances",),
                  "aws.sagemaker": ("CreateEndpoint", "CreateNotebookInstance", "CreateTrainingJob")}
@@ -89,7 +90,7 @@ class GpuGuard(Construct):
                  topic_owners: Sequence[str] = (), memory_size: int = GUARD_DEFAULT_MEMORY,
                  timeout: cdk.Duration | None = None,
                  log_retention: logs.RetentionDays = logs.RetentionDays.ONE_YEAR, enforce: bool = True,
-                 code: lambda_.Code | None = None) -> None:
+                 code: lambda_.Code | None = None, environment: str | None = None) -> None:
         """
         :param policy_json: `aifinops.policies.guard_policy.guard_policy_json(config)`.
         :param schedule_minutes: minutes between scheduled scans. Default: 15.
@@ -103,6 +104,8 @@ class GpuGuard(Construct):
             only), e.g. for a first deployment. Default: True (production environments stay notify-only).
         :param code: replaces the function code (tests). Default: the package ``aifinops/lambdas/guard`` with
             ``policy_json`` bundled as its policy file; replacement code must bring its own policy.
+        :param environment: the environment of the account when the policy's account map lacks it (a StackSet
+            deploys one guard template to every account of an environment's OUs). Default: none (the map only).
         """
         super().__init__(scope, construct_id)
         problems = guard_problems(policy_json=policy_json, schedule_minutes=schedule_minutes,
@@ -143,8 +146,9 @@ class GpuGuard(Construct):
             architecture=lambda_.Architecture.ARM_64, handler=GUARD_HANDLER,
             code=code or guard_code(policy_json), role=self.role, timeout=timeout, memory_size=memory_size,
             reserved_concurrent_executions=1, dead_letter_queue=self.dead_letter_queue, log_group=self.log_group,
-            retry_attempts=2, max_event_age=max_event_age, environment={TOPIC_ENV_VAR: self.topic.topic_arn,
-                                                              ENFORCE_ENV_VAR: "true" if enforce else "false"},
+            retry_attempts=2, max_event_age=max_event_age, environment={
+                **({ENVIRONMENT_ENV_VAR: environment} if environment else {}), TOPIC_ENV_VAR: self.topic.topic_arn,
+                ENFORCE_ENV_VAR: "true" if enforce else "false"},
             description="aifinops GPU guard: scan, mark, stop and notify (idle or untagged accelerated resources)")
         nag_acks.acknowledge(self.function, nag_acks.SERVERLESS, "LambdaTracing", nag_acks.NO_XRAY_SDK)
         nag_acks.acknowledge(self.function, nag_acks.SERVERLESS, "LambdaAsyncFailureDestination",

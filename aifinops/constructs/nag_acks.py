@@ -149,6 +149,23 @@ NO_XRAY_SDK = (
 NO_XRAY_SDK_PROVIDER = (
     "the aws-cdk custom resource provider makes one AWS SDK call per deployment; its outcome is in the "
     "CloudFormation stack events and the provider's log group, and tracing it would add an xray grant on '*'")
+# The StackSets' asset copy (aws-cdk's BucketDeployment singleton, used by cdk-stacksets) and asset buckets.
+ASSET_COPY_RUNTIME = (
+    "aws-cdk's BucketDeployment provider: its runtime is chosen by the aws-cdk-lib release pinned here and moves with "
+    "it; it runs only during deployments, to copy the StackSets' Lambda code")
+ASSET_COPY_LOGS = (
+    "the BucketDeployment provider's role writes its own CloudWatch logs through AWSLambdaBasicExecutionRole, which "
+    "AWS keeps in step with Lambda's logging; it runs only during deployments")
+ASSET_COPY_GRANTS = (
+    "aws-cdk's BucketDeployment grants: read the CDK asset bucket of this account and region and write the objects of "
+    "the StackSets' asset buckets (aifinops-stackset-assets-*), the S3 action families its copy uses")
+STACKSET_ASSETS_UNLOGGED = (
+    "holds only the StackSets' Lambda code, written by deployments (CloudTrail records them) and read by "
+    "CloudFormation in the organization's accounts (aws:PrincipalOrgID); access logs would need a bucket per region "
+    "for reads of public-by-design code")
+STACKSET_ASSETS_IMPORTED = (
+    "the StackSets' asset buckets are imported by name: their stacks (aifinops-stackset-assets-<region>) give the "
+    "organization read access; the asset copy needs no bucket policy, its role's IAM policy grants its writes")
 IS_ACCESS_LOG_BUCKET = (
     "this bucket receives the server access logs of the report bucket; logging it into itself would log its own "
     "log deliveries without end, and S3 writes these logs only to a bucket with SSE-S3")

@@ -15,6 +15,12 @@ from aifinops.infra.cost_tags_stack import CostTagsStack
 from aifinops.infra.guard_stack import GuardStack
 from aifinops.infra.inform_stack import InformStack
 from aifinops.infra.org_guardrails_stack import OrgDelegationStack, OrgGuardrailsStack
+from aifinops.infra.stackset_rollout import (
+    ASSETS_STACK_PREFIX,
+    ROLLOUT_STACK,
+    StackSetAssetsStack,
+    StackSetRolloutStack,
+)
 from aifinops.infra.team_budgets_stack import TeamBudgetsStack
 from aifinops.infra.workload_stack import WorkloadStack
 from aifinops.naming import (
@@ -62,14 +68,16 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True,
         inform.add_stack_dependency(budgets)  # the reports read the budgets and the teams' anomaly monitors
         stacks.append(inform)
     regions = config.organization.regions
+    if config.rollout == "stacksets":
+        stacks += stackset_rollout_stacks(app, config)
     # The role the budget enforcer assumes, in every workload account (IAM is global: the first region).
-    for workload_account in workload_accounts(config):
+    for workload_account in workload_accounts(config) if config.rollout == "stacks" else ():
         stacks.append(BudgetAccessStack(
             app, budget_access_stack_name(workload_account), config=config,
             env=cdk.Environment(account=workload_account, region=regions[0]), synthesizer=guardrail_synthesizer(config),
             description="aifinops: the role the budget enforcer assumes to pause and resume team workloads"))
     # The GPU guard in every workload account and region.
-    for workload_account in workload_accounts(config):
+    for workload_account in workload_accounts(config) if config.rollout == "stacks" else ():
         for region in regions:
             stacks.append(GuardStack(app, guard_stack_name(workload_account, region), config=config,
                                      account=workload_account, region=region,
@@ -86,6 +94,21 @@ def build(app: cdk.App, config: FinOpsConfig, *, enforce_tags: bool = True,
                     team=team.name, env=cdk.Environment(account=account, region=region),
                     description=f"aifinops: AI workloads of team {team.name} in {env_name} (cost-tagged)"))
     return stacks
+
+
+def stackset_rollout_stacks(app: cdk.App, config: FinOpsConfig) -> list[cdk.Stack]:
+    """organization.rollout stacksets: the asset bucket of each region, then the StackSets (aifinops.infra.
+    stackset_rollout), in the StackSet administrator account."""
+    assets = [StackSetAssetsStack(
+        app, f"{ASSETS_STACK_PREFIX}{region}", config=config, region=region, synthesizer=guardrail_synthesizer(config),
+        description=f"aifinops: the StackSets' Lambda code in {region}, readable by the organization")
+        for region in config.organization.regions]
+    rollout = StackSetRolloutStack(
+        app, ROLLOUT_STACK, config=config, synthesizer=guardrail_synthesizer(config),
+        description="aifinops: StackSets of the GPU guard (one per environment) and the budget enforcer's access role")
+    for stack in assets:
+        rollout.add_stack_dependency(stack)
+    return [*assets, rollout]
 
 
 def org_guardrail_stacks(app: cdk.App, config: FinOpsConfig) -> list[cdk.Stack]:

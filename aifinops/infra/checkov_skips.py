@@ -22,6 +22,7 @@ from aifinops.constructs.cost_allocation_tags import PROVIDER_ID, CostAllocation
 from aifinops.constructs.gpu_guard import GpuGuard
 from aifinops.constructs.gpu_training_queue import GpuTrainingQueue
 from aifinops.constructs.inform_functions import InformFunctions
+from aifinops.infra.stackset_rollout import StackSetAssetsStack, StackSetRolloutStack
 
 METADATA_KEY = "checkov"
 
@@ -70,6 +71,19 @@ def _access_log_bucket(node: cdk.CfnResource) -> bool:
     return _under(InformFunctions)(node) and node.node.scope is not None and node.node.scope.node.id == "AccessLogs"
 
 
+def _stackset_asset_copy(node: cdk.CfnResource) -> bool:
+    """aws-cdk's BucketDeployment singleton (function and log group) in the StackSet rollout stack."""
+    return isinstance(cdk.Stack.of(node), StackSetRolloutStack) and any(
+        s.node.id.startswith("Custom::CDKBucketDeployment") for s in node.node.scopes)
+
+
+def _stackset_assets_bucket(node: cdk.CfnResource) -> bool:
+    return isinstance(cdk.Stack.of(node), StackSetAssetsStack)
+
+
+_ASSET_COPY = ("aws-cdk's BucketDeployment provider, which runs only during deployments to copy the StackSets' Lambda "
+               "code into each region's asset bucket")
+
 SKIPS: tuple[CheckovSkip, ...] = (
     CheckovSkip("AWS::Logs::LogGroup", _under(GpuGuard, BudgetEnforcer, CostAllocationTags, InformFunctions),
                 "CKV_AWS_158",
@@ -84,6 +98,14 @@ SKIPS: tuple[CheckovSkip, ...] = (
         "deliver to a queue under the AWS managed aws/sqs key, and a customer managed key would add key "
         "grants for no change in who may read it")),
     CheckovSkip("AWS::S3::Bucket", _access_log_bucket, "CKV_AWS_18", nag_acks.IS_ACCESS_LOG_BUCKET),
+    CheckovSkip("AWS::S3::Bucket", _stackset_assets_bucket, "CKV_AWS_18", nag_acks.STACKSET_ASSETS_UNLOGGED),
+    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_115",
+                f"{_ASSET_COPY}: one deployment at a time, no concurrency to limit"),
+    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_116", nag_acks.PROVIDER_DLQ),
+    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_117", f"{_ASSET_COPY}; it {_NO_VPC}"),
+    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_173",
+                f"{_ASSET_COPY}: its environment holds no secret"),
+    CheckovSkip("AWS::Logs::LogGroup", _stackset_asset_copy, "CKV_AWS_158", _FUNCTION_LOGS),
     CheckovSkip("AWS::DynamoDB::Table", _under(BudgetEnforcer), "CKV_AWS_119", (
         "the budget enforcer's lock table holds one item per team while a run holds its lock (team name, run id, "
         "function or CLI user, start and expiry; minutes long, no secrets), encrypted at rest with the AWS managed "

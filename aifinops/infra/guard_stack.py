@@ -14,7 +14,7 @@ from aifinops.naming import MANAGED_TAG
 from aifinops.policies.guard_policy import guard_policy_json
 from aifinops.template_metadata import GUARD
 
-__all__ = ["GuardStack", "guard_owners"]
+__all__ = ["GuardStack", "guard_owners", "guard_owners_of_environment"]
 
 
 class GuardStack(cdk.Stack):
@@ -57,5 +57,13 @@ def guard_owners(config: FinOpsConfig, account: str) -> list[str]:
     digest); every team's owners when no workload of the config runs there. Unique, in config order."""
     environments = {name for name, env in config.environments.items() if account in env.accounts}
     teams = {w.team for w in config.workloads if w.environment in environments}
+    chosen = [t for t in config.teams if t.name in teams] or list(config.teams)
+    return list(dict.fromkeys(o for t in chosen for o in t.owners))
+
+
+def guard_owners_of_environment(config: FinOpsConfig, environment: str) -> list[str]:
+    """Owners of the teams with a workload in `environment` (a StackSet's guard serves all its accounts); every
+    team's owners when none has one. Unique, in config order."""
+    teams = {w.team for w in config.workloads if w.environment == environment}
     chosen = [t for t in config.teams if t.name in teams] or list(config.teams)
     return list(dict.fromkeys(o for t in chosen for o in t.owners))

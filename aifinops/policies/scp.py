@@ -67,10 +67,16 @@ def exempt_principals(config: FinOpsConfig) -> Exempt:
     return Exempt(
         everything=exemptions(org.break_glass),
         tags_at_creation=exemptions(org.break_glass, org.tag_exempt_principals),
-        aifinops_resources=exemptions(org.break_glass, org.deployers),
+        aifinops_resources=exemptions(org.break_glass, config.deployers),
         exempt_roles_and_bootstrap=exemptions(org.break_glass, org.deployment_roles, (org.bootstrap_roles,)),
         guard_tags=exemptions(org.break_glass, GUARD_WRITERS),
     )
+
+
+def stackset_roles(config: FinOpsConfig) -> tuple[str, ...]:
+    """The StackSets' execution roles, when they deploy aifinops: only their service-linked creator (which SCPs do
+    not restrict) may make or change them, so a role named stacksets-exec-* by anyone else is refused."""
+    return tuple(p for p in config.deployers if p not in config.organization.deployers)
 
 
 def build_sections(config: FinOpsConfig, environment: str) -> tuple[tuple[Statement, ...], ...]:
@@ -84,7 +90,8 @@ def build_sections(config: FinOpsConfig, environment: str) -> tuple[tuple[Statem
         (*model_tier_statements(env, glass), *accelerator_statements(environment, env, glass),
          *runtime_statements(env, glass), *commitment_statements(environment, env, glass)),
         (*required_tag_statements(required, exempt.tags_at_creation), *emptied_tag_statements(required, glass)),
-        (*guardrail_statements(exempt.aifinops_resources), *exemption_statements(exempt.exempt_roles_and_bootstrap),
+        (*guardrail_statements(exempt.aifinops_resources),
+         *exemption_statements(exempt.exempt_roles_and_bootstrap, also_protected=stackset_roles(config)),
          *bootstrap_statements(config.organization.cdk_qualifier, exempt.exempt_roles_and_bootstrap),
          *guard_tag_statements(exempt.guard_tags, glass), *cost_tag_statements(required, glass)),
     )

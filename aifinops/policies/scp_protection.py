@@ -166,10 +166,11 @@ def exempt_principal_resources(patterns: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys("arn:*:" + p.split(":", 2)[2] for p in patterns))
 
 
-def exemption_statements(deploying: tuple[str, ...]) -> tuple[Statement, ...]:
+def exemption_statements(deploying: tuple[str, ...], also_protected: tuple[str, ...] = ()) -> tuple[Statement, ...]:
     """Nobody but `deploying` (break-glass, deployment_roles, the aifinops bootstrap roles) changes, creates or
-    passes an exempt principal or one of the guard's writers."""
-    protected = exempt_principal_resources((*deploying, *GUARD_WRITERS))
+    passes an exempt principal, one of the guard's writers or `also_protected` (the StackSets' execution roles,
+    which only their service-linked role creates)."""
+    protected = exempt_principal_resources((*deploying, *GUARD_WRITERS, *also_protected))
     users = any(":user/" in p for p in protected)
     return (deny(
         "AifProtectExemptRoles",

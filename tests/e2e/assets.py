@@ -70,3 +70,45 @@ def _asset_source(cdk_out: Path, artifacts: dict[str, Any], stack: str, asset_ha
             source: dict[str, Any] = files[asset_hash]["source"]
             return source
     raise AssetError(f"asset {asset_hash} not in the asset manifests of {stack}: {manifests}")
+
+
+def stackset_function_asset(cdk_out: Path, stackset_name: str, handler: str) -> FunctionAsset:
+    """The function `handler` of the StackSet named `stackset_name`, as its stack instances would run it: the
+    StackSet's template (a `*.stackset.template.json` that cdk-stacksets writes) gives `Code.S3Key` (`<asset
+    hash>.zip` in each region's asset bucket), which is the staged directory `cdk.out/asset.<hash>`."""
+    manifest = json.loads((cdk_out / "manifest.json").read_text())
+    for artifact in manifest.get("artifacts", {}).values():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        parent = json.loads((cdk_out / artifact["properties"]["templateFile"]).read_text())
+        for resource in parent.get("Resources", {}).values():
+            props = resource.get("Properties", {})
+            if resource.get("Type") != "AWS::CloudFormation::StackSet" or props.get("StackSetName") != stackset_name:
+                continue
+            url = json.dumps(props["TemplateURL"])
+            [template_path] = [p for p in cdk_out.glob("*.stackset.template.json")
+                               if _file_hash(p.name, cdk_out) and _file_hash(p.name, cdk_out) in url]
+            template = json.loads(template_path.read_text())
+            functions = [(lid, r["Properties"]) for lid, r in template["Resources"].items()
+                         if r["Type"] == "AWS::Lambda::Function" and r["Properties"].get("Handler") == handler]
+            if len(functions) != 1:
+                raise AssetError(f"{len(functions)} functions with handler {handler!r} in {template_path.name}")
+            logical_id, fprops = functions[0]
+            directory = cdk_out / f"asset.{fprops['Code']['S3Key'].removesuffix('.zip')}"
+            if not directory.is_dir():
+                raise AssetError(f"{directory} is not staged")
+            variables = fprops.get("Environment", {}).get("Variables", {})
+            return FunctionAsset(logical_id=logical_id, handler=handler, directory=directory,
+                                 environment={k: v for k, v in variables.items() if isinstance(v, str)},
+                                 function_name=fprops.get("FunctionName", "") if isinstance(
+                                     fprops.get("FunctionName"), str) else "")
+    raise AssetError(f"no StackSet named {stackset_name!r} in {cdk_out}")
+
+
+def _file_hash(template_file: str, cdk_out: Path) -> str | None:
+    """The asset hash under which a stack's asset manifest publishes `template_file` (the StackSet template)."""
+    for manifest in cdk_out.glob("*.assets.json"):
+        for asset_hash, asset in json.loads(manifest.read_text()).get("files", {}).items():
+            if asset.get("source", {}).get("path") == template_file:
+                return str(asset_hash)
+    return None

@@ -18,14 +18,17 @@ from types import ModuleType
 from typing import Any
 
 import boto3
+import pytest
 from botocore.exceptions import ClientError
 
 from aifinops.lambdas.guard.permissions import actions_for
-from tests.e2e.assets import FunctionAsset
+from tests.e2e.assets import FunctionAsset, function_asset, stackset_function_asset
 from tests.e2e.conftest import REGION
 from tests.e2e.guard_fleet import (
     ACCOUNT,
+    HANDLER,
     POLICY_FILE,
+    STACK,
     STOP_AFTER,
     STOPPED_BY,
     TAGS,
@@ -35,6 +38,30 @@ from tests.e2e.guard_fleet import (
     by_label,
     check_counts,
 )
+
+
+@pytest.fixture(scope="module", params=["stack", "stackset"])
+def guard_asset(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, config: Any) -> FunctionAsset:
+    """Every test of this module twice: the guard of the per-account GuardStack, and the guard the dev StackSet
+    deploys (organization.rollout: stacksets): the same code and policy, told its environment."""
+    import aws_cdk as cdk
+
+    from aifinops.infra.context import cdk_json_context
+    from aifinops.infra.guard_stack import GuardStack
+    from aifinops.infra.stackset_rollout import ROLLOUT_STACK, StackSetRolloutStack
+
+    outdir = tmp_path_factory.mktemp(f"guard-{request.param}-cdk.out")
+    app = cdk.App(outdir=str(outdir), context=cdk_json_context())
+    if request.param == "stack":
+        GuardStack(app, STACK, config=config, account=ACCOUNT, region=REGION)
+        app.synth()
+        return function_asset(outdir, STACK, HANDLER)
+    organization = config.organization.model_copy(update={"rollout": "stacksets", "org_id": "o-ex12example01"})
+    StackSetRolloutStack(app, ROLLOUT_STACK, config=config.model_copy(update={"organization": organization}))
+    app.synth()
+    asset = stackset_function_asset(outdir, "aifinops-guard-dev", HANDLER)
+    assert asset.environment["AIFINOPS_GUARD_ENVIRONMENT"] == "dev"
+    return asset
 
 
 def test_the_asset_bundles_the_policy_and_runs_without_aifinops(guard_asset: FunctionAsset, invoke: Invoke) -> None:

@@ -155,7 +155,7 @@ def environment_of(resource: Resource, policy: GuardPolicy) -> str | None:
     tagged = resource.tags.get(policy.environment_tag, "").strip()
     if tagged in policy.environments:
         return tagged
-    return policy.accounts.get(resource.account)
+    return policy.account_environment(resource.account)
 
 
 def _setting(resource: Resource, policy: GuardPolicy) -> _Setting:
@@ -184,7 +184,7 @@ def _setting(resource: Resource, policy: GuardPolicy) -> _Setting:
 def _account_environment_if_other(resource: Resource, policy: GuardPolicy,
                                   tagged: EnvironmentPolicy | None) -> EnvironmentPolicy | None:
     """The account's environment when the tag names another one that does not list this account."""
-    name = policy.accounts.get(resource.account)
+    name = policy.account_environment(resource.account)
     if tagged is None or name is None or name == tagged.name or resource.account in tagged.accounts:
         return None
     return policy.environments.get(name)
@@ -346,7 +346,7 @@ def _accelerators(resource: Resource, policy: GuardPolicy, enforce: Action) -> l
     account (where it runs; else of the tag) does not allow: routes the SCPs cannot see (EKS, Batch, EMR, Spot
     Fleet, service-linked roles, the management account). A family only DescribeInstanceTypes knows is not
     allowed anywhere until the catalog classifies it."""
-    name = policy.accounts.get(resource.account) or environment_of(resource, policy)
+    name = policy.account_environment(resource.account) or environment_of(resource, policy)
     env = policy.environments.get(name) if name else None
     if env is None:
         return []

@@ -43,11 +43,13 @@ from .scan import scan
 ENFORCE_ENV = "AIFINOPS_GUARD_ENFORCE"
 TOPIC_ENV = "AIFINOPS_GUARD_TOPIC_ARN"
 REGIONS_ENV = "AIFINOPS_GUARD_REGIONS"
+ENVIRONMENT_ENV = "AIFINOPS_GUARD_ENVIRONMENT"  # the environment of this account when the policy's map lacks it
 SAFETY_MARGIN_SECONDS = 20.0
 _TYPES: dict[str, frozenset[str]] = {}  # region -> accelerated type names, kept while the container is warm
 CREATE_EVENTS = ("RunInstances", "CreateEndpoint", "CreateNotebookInstance", "CreateTrainingJob")
 
-__all__ = ["CREATE_EVENTS", "ENFORCE_ENV", "TOPIC_ENV", "created_resources", "enforce_from_env", "handler", "utcnow"]
+__all__ = ["CREATE_EVENTS", "ENFORCE_ENV", "ENVIRONMENT_ENV", "TOPIC_ENV", "created_resources", "enforce_from_env",
+           "handler", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -59,7 +61,7 @@ def handler(event: Any, context: Any, *, clients: Clients | None = None,
             environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     configure_logging()
     env = os.environ if environ is None else environ
-    policy = load_policy(env)
+    policy = load_policy(env).with_home_environment(env.get(ENVIRONMENT_ENV, "").strip() or None)
     factory = clients or ClientFactory()
     created = created_resources(event)
     if created is not None:

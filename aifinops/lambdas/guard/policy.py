@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,21 @@ class GuardPolicy:
     prices_region: str = ""
     accelerated_types: tuple[str, ...] = ()  # the catalog's exact EC2 type names (g5.xlarge ... p5.48xlarge)
     own_tag_keys: tuple[str, ...] = ()  # every aifinops tag key: a key differing only in case is a near miss
+    home_environment: str | None = None  # the environment of an account the map lacks (a StackSet's, per OU)
+
+    def account_environment(self, account: str) -> str | None:
+        """The environment of `account`: the map's, else the guard's home environment (set where a StackSet
+        deploys the guard to every account of an environment's OUs, new accounts included)."""
+        return self.accounts.get(account) or self.home_environment
+
+    def with_home_environment(self, name: str | None) -> GuardPolicy:
+        """This policy with `name` (AIFINOPS_GUARD_ENVIRONMENT) as the home environment; an unknown name raises."""
+        if not name:
+            return self
+        if name not in self.environments:
+            raise PolicyError([f"AIFINOPS_GUARD_ENVIRONMENT={name!r} is not an environment of the policy "
+                               f"({', '.join(self.environments)})"])
+        return replace(self, home_environment=name)
 
     def price(self, instance_type: str) -> HourlyPrice | None:
         return self.prices.get(instance_type)
