@@ -169,6 +169,9 @@ class InformFunctions(Construct):
                                 resources=[f"arn:{stack.partition}:budgets::{stack.account}:budget/{BUDGET_PREFIX}*"]),
             iam.PolicyStatement(sid="WriteReports", actions=["s3:GetObject", "s3:PutObject"],
                                 resources=[self.bucket.arn_for_objects(prefix)]),
+            # Without ListBucket S3 answers 403, not 404, for a report not sent yet (the sent markers).
+            iam.PolicyStatement(sid="ListReports", actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn],
+                                conditions={"StringLike": {"s3:prefix": [prefix]}}),
             iam.PolicyStatement(sid="PublishReports", actions=["sns:Publish"],
                                 resources=sorted(t.topic_arn for t in self.topics.values())),
             iam.PolicyStatement(sid="EncryptReports", actions=["kms:Decrypt", "kms:GenerateDataKey"],
