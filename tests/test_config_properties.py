@@ -85,7 +85,8 @@ def test_keys_are_printed_as_written(workdir: Path, key: str) -> None:
     path.write_text(REFERENCE_TEXT.replace("  dev:\n", "  dev:\n" + line), encoding="utf-8")
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"{path}:26: environments.dev.{key}: unknown key '{key}'; allowed keys: ")
+    dev = REFERENCE_TEXT.splitlines().index("  dev:") + 2  # the line after `dev:`, 1-based
+    assert result.stderr.startswith(f"{path}:{dev}: environments.dev.{key}: unknown key '{key}'; allowed keys: ")
 
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=30),

@@ -98,14 +98,6 @@ SKIPS: tuple[CheckovSkip, ...] = (
         "deliver to a queue under the AWS managed aws/sqs key, and a customer managed key would add key "
         "grants for no change in who may read it")),
     CheckovSkip("AWS::S3::Bucket", _access_log_bucket, "CKV_AWS_18", nag_acks.IS_ACCESS_LOG_BUCKET),
-    CheckovSkip("AWS::S3::Bucket", _stackset_assets_bucket, "CKV_AWS_18", nag_acks.STACKSET_ASSETS_UNLOGGED),
-    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_115",
-                f"{_ASSET_COPY}: one deployment at a time, no concurrency to limit"),
-    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_116", nag_acks.PROVIDER_DLQ),
-    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_117", f"{_ASSET_COPY}; it {_NO_VPC}"),
-    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_173",
-                f"{_ASSET_COPY}: its environment holds no secret"),
-    CheckovSkip("AWS::Logs::LogGroup", _stackset_asset_copy, "CKV_AWS_158", _FUNCTION_LOGS),
     CheckovSkip("AWS::DynamoDB::Table", _under(BudgetEnforcer), "CKV_AWS_119", (
         "the budget enforcer's lock table holds one item per team while a run holds its lock (team name, run id, "
         "function or CLI user, start and expiry; minutes long, no secrets), encrypted at rest with the AWS managed "
@@ -125,8 +117,20 @@ SKIPS: tuple[CheckovSkip, ...] = (
         "its environment holds the tag keys, a parameter name, a rule name and a number of days, no secret: a KMS "
         "key for them would protect nothing")),
     CheckovSkip("AWS::Lambda::Function", _under(GpuGuard), "CKV_AWS_173", (
-        "its environment holds the notification topic ARN and the dry-run switch, no secret: a KMS key for "
-        "them would protect nothing")),
+        "its environment holds the notification topic ARN, the dry-run switch and, deployed by a StackSet, its "
+        "environment's name; no secret: a KMS key for them would protect nothing")),
+    CheckovSkip("AWS::S3::Bucket", _stackset_assets_bucket, "CKV_AWS_18", nag_acks.STACKSET_ASSETS_UNLOGGED),
+    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_115",
+                f"{_ASSET_COPY}: one deployment at a time, no concurrency to limit"),
+    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_116",
+                f"{_ASSET_COPY}: CloudFormation invokes it synchronously; a failed copy fails the deployment, shown "
+                "in the stack events"),
+    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_117", f"{_ASSET_COPY}; it {_NO_VPC}"),
+    CheckovSkip("AWS::Lambda::Function", _stackset_asset_copy, "CKV_AWS_173",
+                f"{_ASSET_COPY}: its environment holds no secret"),
+    CheckovSkip("AWS::Logs::LogGroup", _stackset_asset_copy, "CKV_AWS_158",
+                f"{_ASSET_COPY}: its log holds the copy's progress (object keys, no secrets), encrypted at rest by "
+                "CloudWatch Logs; readers are limited by IAM"),
 )
 
 
