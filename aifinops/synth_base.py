@@ -35,6 +35,8 @@ def repo_root(path: Path) -> Path:
 
 def show_file(repo: Path, ref: str, path: str) -> str | None:
     """The text of `path` (relative to the repository root) at `ref`; None when it does not exist there."""
+    if ref.startswith("-"):
+        raise SynthError(f"{ref!r} is not a git revision")
     done = subprocess.run(["git", "-C", str(repo), "show", f"{ref}:{path}"], capture_output=True, check=False,
                           timeout=60)
     return done.stdout.decode("utf-8", errors="replace") if done.returncode == 0 else None
@@ -42,6 +44,8 @@ def show_file(repo: Path, ref: str, path: str) -> str | None:
 
 def synth_revision(ref: str, outdir: Path, *, cwd: Path, app: str | None = None) -> Path:
     """Synthesize `ref` of the repository holding `cwd` into `outdir`; return `outdir`."""
+    if ref.startswith("-"):  # never let a revision be read as an option of git
+        raise SynthError(f"{ref!r} is not a git revision")
     root = repo_root(cwd)
     commit = git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
     relative = cwd.resolve().relative_to(root)

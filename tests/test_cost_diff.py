@@ -225,3 +225,22 @@ def test_git_base_and_base_ref_in_a_repository(tmp_path: Path, reference_assembl
     assert (change["charsBefore"], change["charsAfter"], change["monthlyUsd"]) == (350, 1150, 12.0)
     assert subprocess.run(["git", "-C", str(repo), "worktree", "list"], capture_output=True, text=True,
                           check=True).stdout.count("\n") == 1  # the temporary worktree is gone
+
+
+def test_hostile_routes_are_bad_input(tmp_path: Path, reference_assembly: Assembly) -> None:
+    """A revision that reads as an option, a prompt outside the repository, an assembly whose template is gone:
+    exit 2 with a message, nothing printed, never a traceback."""
+    same = str(reference_assembly.outdir)
+    result = run("--git-base", "--upload-pack=touch /tmp/x", same)
+    assert result.exit_code == 2 and "is not a git revision" in result.stderr and result.stdout == ""
+    usage = tmp_path / "usage.yaml"
+    usage.write_text("prompts:\n  ../../../etc/hostname: {workload: w, calls: 1}\n")
+    result = run(same, same, "--usage", str(usage), "--base-ref", "HEAD", cwd=ROOT)
+    assert result.exit_code == 2 and "outside the git repository" in result.stderr and result.stdout == ""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text(json.dumps({"artifacts": {"s": {
+        "type": "aws:cloudformation:stack", "environment": "aws://1/us-east-1",
+        "properties": {"templateFile": "gone.template.json"}}}}))
+    result = run(same, str(broken))
+    assert result.exit_code == 2 and "unreadable" in result.stderr and result.stdout == ""

@@ -69,8 +69,10 @@ def diff_command(
             else:
                 base, head = assemblies
             diff = diff_assemblies(base, head, usage=usage_file, budgets=budgets, prompt_texts=texts)
-    except (CdkOutError, SynthError, json.JSONDecodeError, KeyError) as exc:
-        _bad(f"{type(exc).__name__}: {exc}" if isinstance(exc, (json.JSONDecodeError, KeyError)) else str(exc))
+    except (CdkOutError, SynthError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        _bad(str(exc))
+    except (OSError, KeyError, TypeError) as exc:  # a template missing or not what the CDK writes
+        _bad(f"a cloud assembly is unreadable: {type(exc).__name__}: {exc}")
     _print(diff, output_format)
     too_much = fail_over is not None and diff.delta(True) > fail_over
     if (fail_over_budget and diff.over_budget()) or too_much:
@@ -108,7 +110,10 @@ def _prompt_texts(usage: UsageFile, ref: str) -> dict[str, tuple[str | None, str
     found = {}
     for path in usage.prompts:
         here = Path(path)
-        in_repo = (Path.cwd() / here).resolve().relative_to(root).as_posix()
+        try:
+            in_repo = (Path.cwd() / here).resolve().relative_to(root).as_posix()
+        except ValueError:
+            raise SynthError(f"prompt {path}: outside the git repository {root}") from None
         head = here.read_text(encoding="utf-8", errors="replace") if here.is_file() else None
         found[path] = (show_file(root, ref, in_repo), head)
     return found

@@ -41,8 +41,9 @@ def _check_rollout(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
         yield ("organization", "org_id"), ("rollout stacksets needs the organization's id (o-...): the StackSets' "
                                            "assets are readable by the organization's accounts only")
     for name, env in cfg.environments.items():
-        if not env.ou_ids and not env.accounts:  # pragma: no cover - refused by _check_environments first
-            yield ("environments", name), "a StackSet needs the environment's ou_ids or accounts"
+        if not env.ou_ids:  # service-managed StackSets deploy to OUs; listed accounts only add to them
+            yield ("environments", name, "ou_ids"), ("rollout stacksets deploys the guard to the environment's OUs: "
+                                                     "give its ou_ids, or set organization.rollout: stacks")
 
 
 def _check_outcomes(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:

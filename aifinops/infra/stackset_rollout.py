@@ -156,7 +156,6 @@ class StackSetRolloutStack(cdk.Stack):
 
 def _target(ou_ids: tuple[str, ...] | list[str], accounts: tuple[str, ...] | list[str],
             regions: list[str]) -> StackSetTarget:
-    if ou_ids:
-        return StackSetTarget.from_organizational_units(
-            organizational_units=list(ou_ids), regions=regions, additional_accounts=list(accounts) or None)
-    return StackSetTarget.from_accounts(accounts=list(accounts), regions=regions)
+    """The OUs, and the listed accounts besides (service-managed StackSets target OUs; the config requires them)."""
+    return StackSetTarget.from_organizational_units(
+        organizational_units=list(ou_ids), regions=regions, additional_accounts=list(accounts) or None)

@@ -140,3 +140,15 @@ def test_the_security_review_passes_on_the_stacksets(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output[-3000:]
     junit = (tmp_path / "reports" / "aifinops-check.junit.xml").read_text()
     assert junit.count(".stackset.template.json") > 0  # checkov and cfn-lint read the StackSet templates too
+
+
+def test_stacksets_need_every_environment_s_ous() -> None:
+    """Service-managed StackSets deploy to OUs: an environment of listed accounts only is refused, not synthesized
+    into a StackSet CloudFormation would reject."""
+    import yaml
+
+    data = yaml.safe_load(REFERENCE_CONFIG.read_text())
+    data["organization"]["rollout"] = "stacksets"
+    del data["environments"]["staging"]["ou_ids"]
+    with pytest.raises(ConfigError, match=r"environments\.staging\.ou_ids: rollout stacksets deploys the guard"):
+        parse(data)

@@ -50,16 +50,24 @@ class Collection:
     bound_skips: int = 0  # queries not sent: the request bound was reached
 
     def add(self, metric: str, value: float, timestamp: datetime, **dimensions: str) -> None:
-        self.points.append(Point(metric, tuple(dimensions.items()), round(value, 6), timestamp))
+        clean = tuple((k, dimension_value(v)) for k, v in dimensions.items())
+        self.points.append(Point(metric, clean, round(value, 6), timestamp))
 
     def value(self, metric: str, **dimensions: str) -> float | None:
-        wanted = tuple(dimensions.items())
+        wanted = tuple((k, dimension_value(v)) for k, v in dimensions.items())
         return next((p.value for p in self.points if p.metric == metric and p.dimensions == wanted), None)
 
     def summary(self, bound: int, calls: int) -> dict[str, Any]:
         return {"day": self.day.isoformat(), "costExplorerRequests": self.requests, "requestBound": bound,
                 "metricsPublished": len(self.points), "putMetricDataCalls": calls, "skipped": self.skipped,
                 "errors": self.errors}
+
+
+def dimension_value(value: str) -> str:
+    """A tag value as CloudWatch accepts a dimension value (printable ASCII, not blank, at most 1,024 characters): one
+    odd tag value must not make PutMetricData refuse the whole batch. Other characters are escaped (\\u00e9)."""
+    text = "".join(c if " " <= c <= "~" else c.encode("unicode_escape").decode("ascii") for c in value).strip()
+    return text[:1024] or m.UNTAGGED
 
 
 def month_bounds(day: date) -> tuple[date, date, date]:

@@ -116,3 +116,15 @@ def test_on_the_first_of_the_month_there_is_no_forecast_and_month_to_date_is_zer
 def test_month_bounds_across_a_year() -> None:
     assert month_bounds(date(2027, 1, 15)) == (date(2026, 12, 1), date(2027, 1, 1), date(2027, 2, 1))
     assert month_bounds(date(2026, 3, 31)) == (date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1))
+
+
+@pytest.mark.parametrize(("tag", "published"), [
+    ("équipe", "\\xe9quipe"), ("team\tx", "team\\tx"), ("   ", m.UNTAGGED), ("x" * 2000, "x" * 1024)])
+def test_odd_tag_values_become_dimension_values_cloudwatch_accepts(policy: InformPolicy, tag: str,
+                                                                    published: str) -> None:
+    """Printable ASCII, not blank, at most 1,024 characters: one such tag must not make PutMetricData refuse the
+    whole batch."""
+    items = [Item(date(2026, 11, 3), BEDROCK, 10.0, _tags("search", tag, HAIKU, "dev"))]
+    found = _run(policy, FakeCostExplorer(items, forecasts={"*": 1.0}))
+    assert found.value(m.SPEND_MTD, Team="search", Project=published) == 10.0
+    assert all(" " <= c <= "~" for p in found.points for _, v in p.dimensions for c in v)
