@@ -1,10 +1,13 @@
 """What a template's accelerated resources can cost when no aifinops construct recorded it: raw L1s, L2s and
-escape hatches (EC2 instances, Auto Scaling groups, EC2 and Spot fleets, EKS node groups, SageMaker endpoint
-configs, notebooks and HyperPod clusters, Batch compute environments), read from the synthesized template.
+escape hatches (every door of `aif_resources.INSTANCE_TYPE_PATHS`: EC2 instances, Auto Scaling groups and their
+launch templates or configurations, EC2 and Spot fleets, capacity reservations, EKS node groups, SageMaker
+endpoint configs, notebooks, Studio apps and HyperPod clusters, EMR, Batch compute environments...), read from
+the synthesized template.
 
 Each gives (instance type, minimum instances, full instances); the report prices them like construct
 workloads. A count the template does not state literally is not guessed: the resource is listed with its type
-and "capacity unresolved". Launch templates are not priced (what launches from them is priced where it is).
+and "capacity unresolved". Launch templates and configurations are not priced on their own: what launches from
+them is, with their instance type when it names none itself.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aifinops.catalog import vcpus_of
+from aifinops.catalog import accelerator_catalog, vcpus_of
 from aifinops.catalog.accelerators import is_accelerated
 from aifinops.policies.resource_facts import aif_resources as r
 from aifinops.policies.resource_facts import aif_template as t
@@ -38,7 +41,7 @@ def raw_capacities(resources: Mapping[str, Any]) -> list[RawCapacity]:
         if not isinstance(resource, dict) or CAPACITY in (resource.get("Metadata") or {}):
             continue
         kind, props = str(resource.get("Type", "")), resource.get("Properties") or {}
-        if kind == r.LAUNCH_TEMPLATE or kind not in r.INSTANCE_TYPE_TYPES or logical_id in recorded_configs:
+        if kind in _PRICED_WHERE_LAUNCHED or kind not in r.INSTANCE_TYPE_TYPES or logical_id in recorded_configs:
             continue
         tags = r.cost_tags(kind, props) or {}
         if kind == r.ENDPOINT_CONFIG:  # one line per variant: each runs its own fleet
@@ -48,12 +51,38 @@ def raw_capacities(resources: Mapping[str, Any]) -> list[RawCapacity]:
                     count = t.number(variant.get("InitialInstanceCount"))
                     found.append(RawCapacity(logical_id, kind, variant["InstanceType"], count, count, tags))
             continue
-        types = [v for v in r.instance_types(kind, props) if _accelerated(v)]
+        types = [v for v in r.instance_types(kind, props, _families()) + _launched_from(kind, props, resources)
+                 if _accelerated(v)]
         if not types:
             continue
         low, high = _counts(kind, props, types[0])
         found.append(RawCapacity(logical_id, kind, types[0], low, high, tags))
     return found
+
+
+_PRICED_WHERE_LAUNCHED = (r.LAUNCH_TEMPLATE, r.LAUNCH_CONFIGURATION)
+
+
+def _launched_from(kind: str, props: Mapping[str, Any], resources: Mapping[str, Any]) -> list[Any]:
+    """The instance types of the launch templates and configurations of this template that an Auto Scaling
+    group or a fleet launches from (by reference)."""
+    if kind == r.AUTO_SCALING_GROUP:
+        given = [props.get("LaunchTemplate"), props.get("LaunchConfigurationName"),
+                 _mapping(props.get("MixedInstancesPolicy")).get("LaunchTemplate")]
+    elif kind in (r.EC2_FLEET, r.SPOT_FLEET):
+        given = [props.get("LaunchTemplateConfigs"), _mapping(props.get("SpotFleetRequestConfigData"))]
+    else:
+        return []
+    found: list[Any] = []
+    for logical_id in {ref for value in given for ref in t.references(value)}:
+        other = resources.get(logical_id)
+        if isinstance(other, dict) and other.get("Type") in _PRICED_WHERE_LAUNCHED:
+            found.extend(r.instance_types(str(other["Type"]), other.get("Properties") or {}, _families()))
+    return found
+
+
+def _families() -> tuple[str, ...]:
+    return accelerator_catalog().ec2_family_names()
 
 
 def _accelerated(value: Any) -> bool:
@@ -62,8 +91,14 @@ def _accelerated(value: Any) -> bool:
 
 def _counts(kind: str, props: Mapping[str, Any], instance_type: str) -> tuple[float | None, float | None]:
     """(minimum, full) instances as the template states them."""
-    if kind in (r.EC2_INSTANCE, r.NOTEBOOK):
+    if kind in (r.EC2_INSTANCE, r.NOTEBOOK, r.STUDIO_APP, "AWS::WorkspacesInstances::WorkspaceInstance"):
         return 1, 1
+    if kind in (r.CAPACITY_RESERVATION, r.EMR_INSTANCE_GROUP):  # a reservation is billed whether used or not
+        count = t.number(props.get("InstanceCount"))
+        return count, count
+    if kind == "AWS::PCS::ComputeNodeGroup":
+        scaling = _mapping(props.get("ScalingConfiguration"))
+        return t.number(scaling.get("MinInstanceCount")), t.number(scaling.get("MaxInstanceCount"))
     if kind == r.AUTO_SCALING_GROUP:
         return t.number(props.get("MinSize")), t.number(props.get("MaxSize"))
     if kind == r.EKS_NODEGROUP:

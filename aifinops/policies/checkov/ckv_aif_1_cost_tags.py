@@ -35,7 +35,7 @@ class CostTags(AiFinOpsResourceCheck):
     def problems(self, resource_type: str, props: Mapping[str, Any], policy: aif_policy.Policy) -> list[str] | None:
         if resource_type in EC2_TYPES and not any(
                 isinstance(value, str) and policy.is_accelerated(value)
-                for value in aif_resources.instance_types(resource_type, props)):
+                for value in aif_resources.instance_types(resource_type, props, policy.ec2_families)):
             return None
         tags = aif_resources.cost_tags(resource_type, props)
         return None if tags is None else policy.tag_problems(tags)

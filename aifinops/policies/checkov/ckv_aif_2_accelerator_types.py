@@ -31,7 +31,7 @@ class AcceleratorTypes(AiFinOpsResourceCheck):
                          RESOURCE_TYPES)
 
     def problems(self, resource_type: str, props: Mapping[str, Any], policy: aif_policy.Policy) -> list[str] | None:
-        accelerated = [v for v in aif_resources.instance_types(resource_type, props)
+        accelerated = [v for v in aif_resources.instance_types(resource_type, props, policy.ec2_families)
                        if isinstance(v, str) and policy.is_accelerated(v)]
         if not accelerated:
             return None

@@ -102,6 +102,11 @@ def launch_template_instance_tags(data: Any) -> dict[str, str | None] | None:
     """The tags a launch template gives the instances it launches (every `instance` tag specification,
     merged in order): those are the tags the instance's cost is attributed to. None when they cannot be
     read (the specifications, one of them or its tags are an intrinsic function)."""
+    return tag_specification_tags(data, "instance")
+
+
+def tag_specification_tags(data: Any, resource_type: str) -> dict[str, str | None] | None:
+    """The tags of every TagSpecifications entry for `resource_type`, merged in order (see above)."""
     data = clean(data)
     specs = data.get("TagSpecifications") if isinstance(data, dict) else None
     if specs is None:
@@ -112,7 +117,7 @@ def launch_template_instance_tags(data: Any) -> dict[str, str | None] | None:
     for spec in specs:
         if not isinstance(spec, dict) or is_intrinsic(spec):
             return None
-        if spec.get("ResourceType") == "instance":
+        if spec.get("ResourceType") == resource_type:
             found = read_cost_tags(spec.get("Tags"))
             if found is None:
                 return None

@@ -343,6 +343,26 @@ DOORS = {
         {"InstanceGroupName": "workers", "InstanceType": "ml.g5.xlarge", "InstanceCount": 1,
          "ExecutionRole": "arn:aws:iam::222222222222:role/hp",
          "LifeCycleConfig": {"SourceS3Uri": "s3://b/l", "OnCreate": "on_create.sh"}}]),
+    # doors the schemas name (aif_resources.INSTANCE_TYPE_PATHS) and attribute-based selection
+    "DoorProcessingP5": resource("AWS::SageMaker::ProcessingJob", Tags=tag_list(), ProcessingResources={
+        "ClusterConfig": {"InstanceType": "ml.p5.48xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30}}),
+    "DoorStudioAppG5": resource("AWS::SageMaker::App", AppName="lab", AppType="JupyterLab", DomainId="d-1",
+                                Tags=tag_list(), ResourceSpec={"InstanceType": "ml.g5.xlarge"}),
+    "DoorReservationP5Untagged": resource("AWS::EC2::CapacityReservation", InstanceType="p5.48xlarge",
+                                          InstanceCount=2, InstancePlatform="Linux/UNIX",
+                                          AvailabilityZone="us-east-1a"),
+    "DoorEmrP4d": resource("AWS::EMR::Cluster", Tags=tag_list(), Instances={
+        "CoreInstanceGroup": {"InstanceType": "p4d.24xlarge", "InstanceCount": 2}}),
+    "DoorAsgAnyGpu": resource("AWS::AutoScaling::AutoScalingGroup", MinSize="0", MaxSize="2", Tags=tag_list(),
+                              MixedInstancesPolicy={"LaunchTemplate": {
+                                  "LaunchTemplateSpecification": {"LaunchTemplateId": "lt-1", "Version": "1"},
+                                  "Overrides": [{"InstanceRequirements": {"AcceleratorCount": {"Min": 1},
+                                                                          "VCpuCount": {"Min": 4}}}]}}),
+    "DoorAsgG5Pattern": resource("AWS::AutoScaling::AutoScalingGroup", MinSize="0", MaxSize="2", Tags=tag_list(),
+                                 MixedInstancesPolicy={"LaunchTemplate": {
+                                     "LaunchTemplateSpecification": {"LaunchTemplateId": "lt-1", "Version": "1"},
+                                     "Overrides": [{"InstanceRequirements": {"AllowedInstanceTypes": ["g5.*"],
+                                                                             "VCpuCount": {"Min": 4}}}]}}),
 }
 
 TEMPLATES = {"cost_tags.json": COST_TAGS, "accelerators.json": ACCELERATORS, "time_limits.json": TIME_LIMITS,

@@ -1,5 +1,6 @@
-"""Accelerated capacity by every door a template can open - Auto Scaling groups, EC2 and Spot fleets, EKS node
-groups, SageMaker HyperPod clusters - is held to the environment's accelerators (CKV_AIF_2) and the cost tags
+"""Accelerated capacity by every door a template can open - Auto Scaling groups (types or attribute-based
+selection), EC2 and Spot fleets, capacity reservations, EKS node groups, SageMaker HyperPod clusters, processing
+jobs and Studio apps, EMR clusters - is held to the environment's accelerators (CKV_AIF_2) and the cost tags
 (CKV_AIF_1); test_parity.py pins the nag twins ACC1 and TAG1 to the same verdicts."""
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from tests.policies.checkov.harness import CheckovRun
 ACCELERATORS = {
     "DoorAsgP5": "FAILED", "DoorAsgCpuUntagged": None, "DoorFleetG5": "PASSED", "DoorSpotFleetP4d": "FAILED",
     "DoorNodegroupP5": "FAILED", "DoorHyperPodP5": "FAILED", "DoorHyperPodG5": "PASSED",
+    "DoorProcessingP5": "FAILED", "DoorStudioAppG5": "PASSED", "DoorReservationP5Untagged": None,
+    "DoorEmrP4d": "FAILED", "DoorAsgAnyGpu": "FAILED", "DoorAsgG5Pattern": "PASSED",
 }
 COST_TAGS = {
     "DoorAsgP5": "PASSED", "DoorAsgCpuUntagged": None, "DoorFleetG5": "PASSED", "DoorFleetUntagged": "FAILED",
     "DoorSpotFleetP4d": "PASSED", "DoorNodegroupP5": "PASSED", "DoorNodegroupG5NoModel": "FAILED",
-    "DoorHyperPodP5": "PASSED",
+    "DoorHyperPodP5": "PASSED", "DoorProcessingP5": "PASSED", "DoorStudioAppG5": "PASSED",
+    "DoorReservationP5Untagged": "FAILED", "DoorEmrP4d": "PASSED", "DoorAsgAnyGpu": "PASSED",
 }
 
 

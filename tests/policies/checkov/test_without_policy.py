@@ -22,7 +22,8 @@ COMPLIANT = {
 }
 # Every AI resource has cost tags (CKV_AIF_1); the scalable target is no resource of any check.
 EXPECTED = [*(("CKV_AIF_1", logical_id) for logical_id in COMPLIANT if logical_id != "DevZeroTarget"),
-            ("CKV_AIF_2", "DevGpuInstance"), ("CKV_AIF_3", "DevZeroEndpoint"), ("CKV_AIF_4", "DevJobAtLimit"),
+            ("CKV_AIF_2", "DevGpuInstance"), ("CKV_AIF_2", "DevJobAtLimit"), ("CKV_AIF_2", "DevZeroComponent"),
+            ("CKV_AIF_3", "DevZeroEndpoint"), ("CKV_AIF_4", "DevJobAtLimit"),
             ("CKV_AIF_5", "DevGpuInstance")]  # which types are accelerated is policy: unknown, so it fails
 
 

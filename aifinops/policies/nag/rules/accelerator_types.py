@@ -16,11 +16,16 @@ EXPLANATION = (
     "Each environment lists the accelerated families or types it may run (finops.yaml "
     "`environments.<env>.accelerators`; SageMaker types carry `ml.`), and its SCP denies the others. The "
     "environment is the resource's `environment` cost tag. Fix: choose an allowed type, or add the family "
-    "to that environment in finops.yaml. Checked on EC2 instances, launch templates, EC2 and Spot fleets "
-    "(launch specifications and template overrides), Auto Scaling groups (mixed instances overrides), EKS node "
-    "groups, SageMaker endpoint configs (every production and shadow variant), notebook instances and HyperPod "
-    "clusters (every instance group), and Batch compute environments (every listed type or family); types "
-    "outside the accelerator catalog are not judged.")
+    "to that environment in finops.yaml. Checked on every CloudFormation resource type that launches, reserves "
+    "or runs instances of a type it names: EC2 instances, launch templates and configurations, Auto Scaling "
+    "groups, EC2 and Spot fleets, capacity reservations and hosts, EKS node groups, SageMaker endpoint configs "
+    "(every variant and instance pool), notebooks, processing and monitoring jobs, Studio apps, spaces, domains "
+    "and user profiles, inference experiments and HyperPod clusters, Batch compute environments and multi-node "
+    "job definitions, EMR clusters, instance groups and fleets, ParallelCluster node groups, GameLift fleets, "
+    "Cloud9, Image Builder and WorkSpaces instances; attribute-based selection (InstanceRequirements) counts "
+    "each accelerated family its AllowedInstanceTypes patterns match, or all of them when it asks for "
+    "accelerators without naming types. A launch configuration or EMR group takes the environment of the "
+    "resource that uses it. Types outside the accelerator catalog are not judged.")
 
 TYPES = frozenset(aif_resources.INSTANCE_TYPE_TYPES)  # the types of CKV_AIF_2: one list for both tools
 

@@ -19,9 +19,9 @@ EXPLANATION = (
     "construct or apply CostTags to its stack, or Tags.of(scope).add(key, value) with a value finops.yaml "
     "allows. Checked on SageMaker endpoints, endpoint configs, models, notebook instances and inference "
     "components, Bedrock application inference profiles, Batch compute environments, job queues and job "
-    "definitions, and, when one of their instance types is accelerated, EC2 instances, launch templates and "
-    "EC2 fleets (their instance TagSpecifications, merged), Spot fleets, Auto Scaling groups (mixed instances "
-    "overrides), EKS node groups and SageMaker HyperPod clusters. An unresolved tag "
+    "definitions, and, when one of their instance types is accelerated, every other resource type that "
+    "launches, reserves or runs instances (the doors AiFinOps-ACC1 lists; launch templates and EC2 and Spot "
+    "fleets by their instance TagSpecifications, merged; capacity reservations by their own). An unresolved tag "
     "value, or a key named in the branches of an Fn::If item of the tag list, counts as present.")
 
 ALWAYS = frozenset(aif_resources.AI_RESOURCE_TYPES)  # the types of CKV_AIF_1: one list for both tools

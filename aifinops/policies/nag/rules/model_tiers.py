@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any
 
 from cdk_nag import NagMessageLevel
 
 from aifinops.catalog import model_catalog
 from aifinops.catalog.models import strip_geo_prefix
-from aifinops.config import ENVIRONMENT, Environment, FinOpsConfig
+from aifinops.config import Environment, FinOpsConfig
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
 from aifinops.policies.nag.rules import bedrock_profiles
-from aifinops.policies.nag.rules._cfn import environment_of
-from aifinops.policies.resource_facts.aif_template import read_cost_tags, render
+from aifinops.policies.nag.rules._cfn import environment_of, template_environment
+from aifinops.policies.resource_facts.aif_template import render
 from aifinops.policies.wildcards import matches
 
 RULE_ID = "AiFinOps-BR2"
@@ -95,16 +94,8 @@ def _overlap(a: str, b: str) -> bool:
 
 def _stack_environment(resource: ResourceView, config: FinOpsConfig) -> tuple[str, Environment] | None:
     """The environment every environment-tagged resource of the template agrees on."""
-    values: Counter[str] = Counter()
-    for other in resource.siblings.values():
-        tags = read_cost_tags((other.get("Properties") or {}).get("Tags")) if isinstance(other, dict) else None
-        value = (tags or {}).get(ENVIRONMENT)
-        if value is not None:
-            values[value] += 1
-    if len(values) != 1:
-        return None
-    name = next(iter(values))
-    return (name, config.environments[name]) if name in config.environments else None
+    name = template_environment(resource)
+    return (name, config.environments[name]) if name is not None and name in config.environments else None
 
 
 RULE = NagRule(RULE_ID, LEVEL, INFO, EXPLANATION, TYPES, check)
