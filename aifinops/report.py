@@ -203,16 +203,40 @@ def summarize(cdk_out: Path) -> DeploymentSummary:
     manifest_path = cdk_out / "manifest.json"
     if not manifest_path.is_file():
         raise CdkOutError(f"{cdk_out}: no manifest.json; run `make synth` (or `npx cdk synth`) first")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    stacks = []
-    for name, artifact in sorted(manifest.get("artifacts", {}).items()):
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        template = json.loads((cdk_out / artifact["properties"]["templateFile"]).read_text(encoding="utf-8"))
-        stacks.append(_stack_summary(name, artifact.get("environment", ""), template))
+    stacks: list[StackSummary] = []
+    _summarize_assembly(cdk_out, manifest_path, stacks, top=True)
     report_path = cdk_out / "validation-report.json"
     validation = json.loads(report_path.read_text()).get("pluginReports", []) if report_path.is_file() else []
     return DeploymentSummary(stacks, validation)
+
+
+NESTED_TEMPLATE_SUFFIX = ".nested.template.json"
+
+
+def _summarize_assembly(directory: Path, manifest_path: Path, stacks: list[StackSummary], top: bool) -> None:
+    """The stacks of one cloud assembly, its Stages' assemblies (any depth) and each stack's nested stacks
+    (listed in the stack's asset manifest), in manifest order. A Stage's stacks go by their display name
+    (`Prod/Workloads`), nested stacks by `<stack>/<template>`."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for name, artifact in sorted(manifest.get("artifacts", {}).items()):
+        props = artifact.get("properties", {})
+        if artifact.get("type") == "cdk:cloud-assembly":
+            nested = directory / props["directoryName"]
+            _summarize_assembly(nested, nested / "manifest.json", stacks, top=False)
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        name = name if top else str(artifact.get("displayName", name))
+        template_file = directory / props["templateFile"]
+        environment = artifact.get("environment", "")
+        stacks.append(_stack_summary(name, environment, json.loads(template_file.read_text(encoding="utf-8"))))
+        assets = directory / f"{template_file.name.removesuffix('.template.json')}.assets.json"
+        files = json.loads(assets.read_text(encoding="utf-8")).get("files", {}) if assets.is_file() else {}
+        for asset in files.values():
+            path = asset.get("source", {}).get("path", "")
+            if path.endswith(NESTED_TEMPLATE_SUFFIX) and (directory / path).is_file():
+                template = json.loads((directory / path).read_text(encoding="utf-8"))
+                stacks.append(_stack_summary(f"{name}/{path.removesuffix(NESTED_TEMPLATE_SUFFIX)}", environment,
+                                             template))
 
 
 def _stack_summary(name: str, environment: str, template: dict[str, Any]) -> StackSummary:

@@ -97,3 +97,30 @@ def test_tag_keys_that_look_like_ours_are_listed_and_printed(tmp_path: Path) -> 
     doc = json.loads(CliRunner().invoke(app, ["report", str(outdir), "--format", "json"]).stdout)
     assert doc["nearMisses"][0] == {"stack": "s", "resource": "Nb", "type": "AWS::SageMaker::NotebookInstance",
                                     "tag": "Team", "looksLike": "team"}
+
+
+def test_stages_and_nested_stacks_are_read_and_priced(tmp_path: Path) -> None:
+    """A Stage is a cloud assembly of its own (assembly-<stage>/manifest.json); a nested stack's template is an
+    asset of its parent, listed in the parent's asset manifest. Both are where the CDK writes them."""
+    def instance(instance_type: str) -> dict[str, object]:
+        return {"Type": "AWS::EC2::Instance", "Properties": {"InstanceType": instance_type, "ImageId": "ami-1"}}
+
+    stage = tmp_path / "assembly-Prod"
+    stage.mkdir()
+    (tmp_path / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {
+        "assembly-Prod": {"type": "cdk:cloud-assembly",
+                          "properties": {"directoryName": "assembly-Prod", "displayName": "Prod"}}}}))
+    (stage / "manifest.json").write_text(json.dumps({"version": "55.0.0", "artifacts": {
+        "ProdWorkloads045C8371": {"type": "aws:cloudformation:stack", "displayName": "Prod/Workloads",
+                                  "environment": "aws://111111111111/us-east-1",
+                                  "properties": {"templateFile": "ProdWorkloads045C8371.template.json"}}}}))
+    (stage / "ProdWorkloads045C8371.template.json").write_text(json.dumps({"Resources": {"Gpu": instance("g5.xlarge")}}))
+    (stage / "ProdWorkloads045C8371.assets.json").write_text(json.dumps({"version": "55.0.0", "files": {
+        "8a40": {"source": {"path": "ProdWorkloadsChild725F502D.nested.template.json", "packaging": "file"}}}}))
+    (stage / "ProdWorkloadsChild725F502D.nested.template.json").write_text(json.dumps(
+        {"Resources": {"Hidden": instance("p5.48xlarge")}}))
+    summary = summarize(tmp_path)
+    assert [s.name for s in summary.stacks] == ["Prod/Workloads", "Prod/Workloads/ProdWorkloadsChild725F502D"]
+    priced = {(c.stack, c.workload): c.instance_type for c in summary.costs()}
+    assert priced == {("Prod/Workloads", "Gpu"): "g5.xlarge",
+                      ("Prod/Workloads/ProdWorkloadsChild725F502D", "Hidden"): "p5.48xlarge"}

@@ -148,7 +148,7 @@ def _read_manifest(assembly: CloudAssembly, directory: Path, manifest_file: Path
                               region=None if region in ("", "unknown-region") else region,
                               security_checks=_security_checks(template))
         assembly.stacks.append(stack)
-        assembly.stacks += _stackset_templates(directory, stack)
+        assembly.stacks += _asset_templates(directory, stack)
         metadata = expect(artifact.get("metadata") or {}, dict, manifest_file, f"{where}.metadata")
         metadata_file = manifest_file
         if "additionalMetadataFile" in artifact:
@@ -165,10 +165,13 @@ def _read_manifest(assembly: CloudAssembly, directory: Path, manifest_file: Path
 
 
 STACKSET_TEMPLATE_SUFFIX = ".stackset.template.json"  # what cdk-stacksets writes for each StackSetStack
+NESTED_TEMPLATE_SUFFIX = ".nested.template.json"  # what the CDK writes for each NestedStack
+_ASSET_TEMPLATE_SUFFIXES = (STACKSET_TEMPLATE_SUFFIX, NESTED_TEMPLATE_SUFFIX)
 
 
-def _stackset_templates(directory: Path, stack: StackTemplate) -> list[StackTemplate]:
-    """The StackSet templates a stack publishes as file assets (cdk-stacksets): checked like stacks, named
+def _asset_templates(directory: Path, stack: StackTemplate) -> list[StackTemplate]:
+    """The templates a stack publishes as file assets - its nested stacks (at any depth: the CDK lists them all
+    in the top stack's assets) and the StackSets of cdk-stacksets: checked like stacks, named
     <stack>/<template>, in the stack's region, under the packs of the stack whose constructs made them."""
     found = []
     manifest = directory / f"{stack.template.name.removesuffix('.template.json')}.assets.json"
@@ -177,8 +180,9 @@ def _stackset_templates(directory: Path, stack: StackTemplate) -> list[StackTemp
     files = read_json(manifest).get("files", {})
     for asset in files.values() if isinstance(files, dict) else []:
         path = asset.get("source", {}).get("path") if isinstance(asset, dict) else None
-        if isinstance(path, str) and path.endswith(STACKSET_TEMPLATE_SUFFIX) and (directory / path).is_file():
-            found.append(StackTemplate(name=f"{stack.name}/{path.removesuffix(STACKSET_TEMPLATE_SUFFIX)}",
+        suffix = next((x for x in _ASSET_TEMPLATE_SUFFIXES if isinstance(path, str) and path.endswith(x)), None)
+        if isinstance(path, str) and suffix and (directory / path).is_file():
+            found.append(StackTemplate(name=f"{stack.name}/{path.removesuffix(suffix)}",
                                        template=directory / path, region=stack.region,
                                        security_checks=stack.security_checks))
     return sorted(found, key=lambda s: s.name)

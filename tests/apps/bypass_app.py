@@ -11,6 +11,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
 from cdk_nag import AwsSolutionsChecks
 
 from aifinops.check.marker import add_marked_plugins
@@ -26,6 +27,7 @@ EXPIRED = f"{STACK}/Expired"  # a reason that expired
 INLINE = f"{STACK}/Inline"  # a `checkov:skip=` text in a tag value, with a short comment
 LINTED = f"{STACK}/Linted"  # a deprecated runtime, hidden by cfn-lint metadata
 UNUSED = f"{STACK}/Unused"  # an acknowledgement that matches nothing
+NESTED = "Hidden"  # a nested stack: its template is an asset of the stack, not an artifact of the assembly
 
 
 def _bucket(stack: cdk.Stack, name: str, **kwargs: object) -> s3.Bucket:
@@ -54,6 +56,7 @@ def main() -> None:
     unused = _bucket(stack, "Unused", enforce_ssl=True)
     cdk.Validations.of(unused).acknowledge(cdk.Acknowledgment(
         id="AwsSolutions::AwsSolutions-SQS3", reason="there is no queue here: this acknowledges nothing"))
+    sqs.CfnQueue(cdk.NestedStack(stack, NESTED), "PlainQueue")  # no encryption: checkov and cfn-lint must see it
     add_marked_plugins(app, AwsSolutionsChecks(app), AiFinOpsChecks(app, config=load(CONFIG)))
     app.synth()
 

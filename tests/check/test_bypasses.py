@@ -101,6 +101,11 @@ def test_a_cfnlintrc_is_ignored_and_said(bypassed: Bypassed) -> None:
     assert only(bypassed.results, "E2531", app.LINTED).blocking
 
 
+def test_a_nested_stack_is_checked_like_its_parent(bypassed: Bypassed) -> None:
+    [found] = [f for r in bypassed.results for f in r.findings if f.rule_id == "CKV_AWS_27"]
+    assert found.blocking and ".nested.template.json" in str(found.template)
+
+
 def test_an_unused_acknowledgement_is_noted_not_blocking(bypassed: Bypassed) -> None:
     found = only(bypassed.results, "AIF-ACK2", app.UNUSED)
     assert found.level is Level.NOTE and not found.blocking and "matches no finding" in found.message
