@@ -4,62 +4,18 @@ or property fails here until it is classified. The schemas are those cfn-lint sh
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator
-from functools import cache
-from pathlib import Path
-from typing import Any
-
-import cfnlint
 import pytest
 
 from aifinops.policies.resource_facts import aif_resources as r
+from tests.policies import cfn_schemas
 
-SCHEMAS = Path(cfnlint.__file__).parent / "data" / "schemas"
 # Properties that name instance types (or a family, or patterns of types).
-TYPE_PROPERTY = re.compile(r"(InstanceTypes?|InstanceFamily|AllowedInstanceTypes|EC2InstanceType)$")
+TYPE_PROPERTY = r"(InstanceTypes?|InstanceFamily|AllowedInstanceTypes|EC2InstanceType)$"
 IGNORED_LEAVES = ("ExcludedInstanceTypes", "HiddenInstanceTypes")  # what may not launch or is not shown
 
 
-@cache
 def schema_paths() -> dict[str, set[str]]:
-    """Resource type -> every property path (`A.B[].C`) that names instance types."""
-    index = json.loads((SCHEMAS / "providers" / "us-east-1.json").read_text(encoding="utf-8"))
-    found: dict[str, set[str]] = {}
-    for resource_type, digest in index.items():
-        file = SCHEMAS / "resources" / f"{digest}.json"
-        if file.exists():
-            schema = json.loads(file.read_text(encoding="utf-8"))
-            paths = {p for p in _walk(schema, schema, "", frozenset(), 0)
-                     if not p.endswith(IGNORED_LEAVES)}
-            if paths:
-                found[resource_type] = paths
-    return found
-
-
-def _walk(schema: dict[str, Any], node: Any, path: str, seen: frozenset[str], depth: int) -> Iterator[str]:
-    if depth > 14 or not isinstance(node, dict):
-        return
-    ref = node.get("$ref")
-    if isinstance(ref, str):
-        if ref in seen:
-            return
-        target: Any = schema
-        for part in ref.removeprefix("#/").split("/"):
-            target = target.get(part, {}) if isinstance(target, dict) else {}
-        yield from _walk(schema, target, path, seen | {ref}, depth + 1)
-        return
-    for name, sub in (node.get("properties") or {}).items():
-        step = f"{path}.{name}" if path else name
-        if TYPE_PROPERTY.search(name):
-            yield step
-        yield from _walk(schema, sub, step, seen, depth + 1)
-    if "items" in node:
-        yield from _walk(schema, node["items"], f"{path}[]", seen, depth + 1)
-    for key in ("oneOf", "anyOf", "allOf"):
-        for sub in node.get(key) or []:
-            yield from _walk(schema, sub, path, seen, depth + 1)
+    return cfn_schemas.schema_paths(TYPE_PROPERTY, IGNORED_LEAVES)
 
 
 def _classified(resource_type: str, path: str) -> bool:

@@ -149,6 +149,75 @@ NOT_CAPACITY: dict[str, str] = {
         "read-only: where the component was placed",
 }
 
+_MEMORY = "MemoryStrategies[].CustomMemoryStrategy.Configuration"
+_EVALUATOR = "EvaluatorConfig.{}.ModelConfig.{}.ModelId"
+_LEX_MODEL = "BotLocales[].{}.ModelArn"
+# Where each resource type names the foundation models (or inference profiles) it invokes, by id or ARN: the
+# environment's model tier holds there (AiFinOps-BR2). Kept complete against the CloudFormation schemas like the
+# instance type paths (tests/policies/test_model_doors.py); NOT_MODEL says why a model-like property is not one.
+MODEL_PATHS: dict[str, tuple[str, ...]] = {
+    "AWS::Bedrock::Agent": ("FoundationModel", "PromptOverrideConfiguration.PromptConfigurations[].FoundationModel"),
+    "AWS::Bedrock::ApplicationInferenceProfile": ("ModelSource.CopyFrom",),
+    "AWS::Bedrock::DataSource": tuple(
+        f"VectorIngestionConfiguration.{c}.BedrockFoundationModelConfiguration.ModelArn"
+        for c in ("ContextEnrichmentConfiguration", "ParsingConfiguration")),
+    **{f"AWS::Bedrock::{kind}": (
+        "Definition.Nodes[].Configuration.KnowledgeBase.ModelId",
+        "Definition.Nodes[].Configuration.KnowledgeBase.RerankingConfiguration.BedrockRerankingConfiguration."
+        "ModelConfiguration.ModelArn",
+        "Definition.Nodes[].Configuration.Prompt.SourceConfiguration.Inline.ModelId")
+        for kind in ("Flow", "FlowVersion")},
+    "AWS::Bedrock::IntelligentPromptRouter": ("FallbackModel.ModelArn", "Models[].ModelArn"),
+    "AWS::Bedrock::KnowledgeBase": tuple(f"KnowledgeBaseConfiguration.{c}.EmbeddingModelArn"
+                                         for c in ("ManagedKnowledgeBaseConfiguration",
+                                                   "VectorKnowledgeBaseConfiguration")),
+    "AWS::Bedrock::Prompt": ("Variants[].ModelId",),
+    "AWS::Bedrock::PromptVersion": ("Variants[].ModelId",),
+    "AWS::BedrockAgentCore::Evaluator": tuple(
+        _EVALUATOR.format(k, c) for k in ("Derived", "LlmAsAJudge")
+        for c in ("BedrockEvaluatorModelConfig", "ResponsesEvaluatorModelConfig")),
+    "AWS::BedrockAgentCore::Harness": ("Model.BedrockModelConfig.ModelId",),
+    "AWS::BedrockAgentCore::Memory": tuple(
+        f"{_MEMORY}.{override}.{step}.ModelId" for override, steps in (
+            ("EpisodicOverride", ("Consolidation", "Extraction", "Reflection")),
+            ("SemanticOverride", ("Consolidation", "Extraction")), ("SummaryOverride", ("Consolidation",)),
+            ("UserPreferenceOverride", ("Consolidation", "Extraction"))) for step in steps),
+    "AWS::Lex::Bot": tuple(_LEX_MODEL.format(p) for p in (
+        "GenerativeAISettings.BuildtimeSettings.DescriptiveBotBuilderSpecification.BedrockModelSpecification",
+        "GenerativeAISettings.BuildtimeSettings.SampleUtteranceGenerationSpecification.BedrockModelSpecification",
+        "GenerativeAISettings.RuntimeSettings.SlotResolutionImprovementSpecification.BedrockModelSpecification",
+        "Intents[].BedrockAgentIntentConfiguration.BedrockAgentIntentKnowledgeBaseConfiguration."
+        "BedrockModelConfiguration",
+        "Intents[].QnAIntentConfiguration.BedrockModelConfiguration", "UnifiedSpeechSettings.SpeechFoundationModel")),
+    "AWS::Wisdom::AIPrompt": ("ModelId",),
+    "AWS::Wisdom::KnowledgeBase": (
+        "VectorIngestionConfiguration.ParsingConfiguration.BedrockFoundationModelConfiguration.ModelArn",),
+}
+NOT_MODEL: dict[str, str] = {
+    "AWS::ApiGatewayV2::Model": "an API's data model",
+    "AWS::Bedrock::ApplicationInferenceProfile Models[].ModelArn": "read-only: the models the profile resolved to",
+    "AWS::BedrockAgentCore::Harness Model.GeminiModelConfig.ModelId": "another provider's model, outside Bedrock",
+    "AWS::BedrockAgentCore::Harness Model.LiteLlmModelConfig.ModelId": "another provider's model, outside Bedrock",
+    "AWS::BedrockAgentCore::Harness Model.OpenAiModelConfig.ModelId": "another provider's model, outside Bedrock",
+    "AWS::Comprehend::DocumentClassifierEndpoint": "a Comprehend custom model",
+    "AWS::Comprehend::EntityRecognizerEndpoint": "a Comprehend custom model",
+    "AWS::Comprehend::Flywheel": "a Comprehend custom model",
+    "AWS::IoTSiteWise::Asset": "an IoT asset model",
+    "AWS::IoTSiteWise::AssetModel": "an IoT asset model",
+    "AWS::IoTSiteWise::ComputationModel": "an IoT computation model",
+    "AWS::Lex::Bot BotLocales[].SpeechRecognitionSettings.SpeechModelConfig.DeepgramConfig.ModelId":
+        "a Deepgram speech model, outside Bedrock",
+    "AWS::Lex::Bot BotLocales[].UnifiedSpeechSettings.SpeechFoundationModel": "the object whose ModelArn is listed",
+    "AWS::SageMaker::Model": "read-only: the SageMaker model's own ARN",
+    "AWS::SageMaker::ModelCard": "documentation of a model",
+}
+
+
+def model_references(resource_type: str, props: Mapping[str, Any]) -> list[Any]:
+    """The model ids or ARNs a resource names, as written (strings, or intrinsic functions)."""
+    return [v for path in MODEL_PATHS.get(resource_type, ()) for value in _at(props, path) for v in t.as_list(value)]
+
+
 # Cost tags (CKV_AIF_1, AiFinOps-TAG1): always, and EC2 only with an accelerated instance type.
 AI_RESOURCE_TYPES = (ENDPOINT, ENDPOINT_CONFIG, "AWS::SageMaker::Model", NOTEBOOK, INFERENCE_COMPONENT,
                      "AWS::Bedrock::ApplicationInferenceProfile", COMPUTE_ENVIRONMENT, "AWS::Batch::JobQueue",

@@ -13,12 +13,13 @@ from aifinops.config import Environment, FinOpsConfig
 from aifinops.policies.nag.rule import NagRule, ResourceView, Verdict
 from aifinops.policies.nag.rules import bedrock_profiles
 from aifinops.policies.nag.rules._cfn import environment_of, template_environment
+from aifinops.policies.resource_facts import aif_resources
 from aifinops.policies.resource_facts.aif_template import render
 from aifinops.policies.wildcards import matches
 
 RULE_ID = "AiFinOps-BR2"
 LEVEL = NagMessageLevel.ERROR  # the environment's SCP denies the model at run time anyway: fail at synth
-INFO = "A Bedrock inference profile or IAM grant reaches a model above its environment's max_model_tier."
+INFO = "A Bedrock inference profile, IAM grant or resource reaches a model above its environment's max_model_tier."
 EXPLANATION = (
     "Each environment caps the model tier (finops.yaml `environments.<env>.max_model_tier`, e.g. no premium "
     "models in dev), and its SCP denies the rest at run time: a profile or grant above the cap is a finding at "
@@ -27,10 +28,13 @@ EXPLANATION = (
     "copy, by their `environment` cost tag) and on the allowed resources of Bedrock invoke statements in IAM "
     "policies, roles, users and groups (foundation-model and inference-profile ARNs, wildcards included), whose "
     "environment is the one `environment` cost tag every tagged resource of the stack agrees on. Under "
-    "`model_policy: allowlist` a model the catalog does not know fails too. Unresolved ARNs, and stacks "
-    "without one environment, are not judged.")
+    "`model_policy: allowlist` a model the catalog does not know fails too. Also checked wherever a resource "
+    "names the model it invokes (aif_resources.MODEL_PATHS: Bedrock agents, prompts, flows, knowledge bases and "
+    "data sources, prompt routers, AgentCore memories, evaluators and harnesses, Lex bots, Q in Connect prompts), "
+    "in the resource's environment or its stack's. Unresolved ARNs, and stacks without one environment, are not "
+    "judged.")
 
-TYPES = frozenset({bedrock_profiles.PROFILE_TYPE, *bedrock_profiles.TYPES})
+TYPES = frozenset({bedrock_profiles.PROFILE_TYPE, *bedrock_profiles.TYPES, *aif_resources.MODEL_PATHS})
 # the model id of foundation-model/<id> or inference-profile/<geo>.<id> (geo prefix dropped)
 _MODEL = re.compile(r"(?<![A-Za-z-])(?:foundation-model|inference-profile)/([A-Za-z0-9*?:._-]+)$")
 
@@ -42,6 +46,9 @@ def check(resource: ResourceView, config: FinOpsConfig) -> Verdict:
         found = environment_of(resource, config)
         source = resource.properties.get("ModelSource")
         models = [render(source.get("CopyFrom"))] if isinstance(source, dict) else [None]
+    elif resource.type in aif_resources.MODEL_PATHS:  # agents, prompts, flows, knowledge bases, routers, bots...
+        found = environment_of(resource, config) or _stack_environment(resource, config)
+        models = [_as_arn(render(v)) for v in aif_resources.model_references(resource.type, resource.properties)]
     else:
         found = _stack_environment(resource, config)
         models = [m for _, statement in bedrock_profiles._statements(resource) if statement is not None
@@ -59,6 +66,14 @@ def check(resource: ResourceView, config: FinOpsConfig) -> Verdict:
                             + (" or outside the catalog (allowlist)" if environment.model_policy == "allowlist"
                                else ""))
     return Verdict.ok(f"{', '.join(sorted(set(ids)))} within {name}'s tier {environment.max_model_tier}")
+
+
+def _as_arn(text: str | None) -> str | None:
+    """A model named by id (`anthropic.claude-...`, `us.anthropic.claude-...`) as the ARN form `_model_id` reads;
+    an ARN as it is; None for an unresolved value."""
+    if text is None or "${" in text or not text.strip():
+        return None
+    return text if text.startswith("arn:") else f"foundation-model/{text.strip()}"
 
 
 def _resources(statement: dict[str, Any]) -> list[str | None]:
