@@ -10,7 +10,9 @@ the scan reported (what it had to do); neither reads the scan's own call counts.
     ListTrainingJobs       max(1, ceil(J/100))      DescribeTrainingJob     J (InProgress jobs, any type)
     GetResources           ceil(S/100)              S accelerated SageMaker resources (tags, 100 ARNs a call)
     GetMetricData          ceil(Q/500)              Q queries of the resources whose action signals can change:
-                                                    4 per EC2 instance, 2 per endpoint variant
+                                                    4 per EC2 instance (+1 per GPU stream with per-device
+                                                    dimensions), 2 per endpoint variant (+1, +1 per async endpoint)
+    ListMetrics            ceil(G/500)              G agent GPU streams (one call when instances are measured)
     GetProducts            one per (type, component) the catalog cannot price among the listed decisions
     StopInstances          ceil(n/1000) for the n EC2 stops
     CreateTags             per distinct set of tag values (reasons, deadline, time): ceil(n/1000)
@@ -36,7 +38,7 @@ _SAGEMAKER_STOP = {"sagemaker-endpoint": "sagemaker:DeleteEndpoint", "sagemaker-
 
 def lower_bound(*, types: int, names: int, instances: int, endpoints: int, configs: int, notebooks: int, jobs: int,
                 sagemaker_accelerated: int, measured_queries: int,
-                decisions: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+                decisions: Iterable[Mapping[str, Any]], gpu_streams: int = 0) -> dict[str, int]:
     ceil = math.ceil
     done = [d for d in decisions if d["result"] == "done"]
     listed = list(decisions)
@@ -51,6 +53,7 @@ def lower_bound(*, types: int, names: int, instances: int, endpoints: int, confi
         "sagemaker:DescribeTrainingJob": jobs,
         "resourcegroupstaggingapi:GetResources": ceil(sagemaker_accelerated / 100),
         "cloudwatch:GetMetricData": ceil(measured_queries / 500),
+        "cloudwatch:ListMetrics": max(1, ceil(gpu_streams / 500)) if measured_queries else 0,
         "pricing:GetProducts": len({(d["instance_type"], d["kind"]) for d in listed
                                     if d["price_source"] not in ("catalog", "")}),
     })

@@ -101,7 +101,8 @@ def score(fleet: Fleet, summary: dict[str, Any], proxied: dict[str, int], stoppe
     bound = lower_bound(types=fleet.instance_types, names=summary["accelerated_names"], instances=fleet.ec2_running,
                         endpoints=fleet.endpoints, configs=fleet.endpoints, notebooks=fleet.notebooks,
                         jobs=fleet.jobs, sagemaker_accelerated=fleet.sagemaker_accelerated,
-                        measured_queries=fleet.measured_queries, decisions=summary["decisions"])
+                        measured_queries=fleet.measured_queries, decisions=summary["decisions"],
+                        gpu_streams=fleet.gpu_streams)
     hook = summary["api_calls"]
     without_types = {k: v for k, v in proxied.items() if k != "ec2:DescribeInstanceTypes"}
     bound_without_types = {k: v for k, v in bound.items() if k != "ec2:DescribeInstanceTypes"}

@@ -59,6 +59,7 @@ class Fleet:
     notebooks: int = 0
     jobs: int = 0
     sagemaker_accelerated: int = 0
+    gpu_streams: int = 0  # CloudWatch agent GPU metric streams (one per GPU with per-device dimensions)
 
     @property
     def measured_queries(self) -> int:
@@ -134,12 +135,18 @@ class _Seeder:
         for i, ts in enumerate(self.slots):
             cpu, net, gpu = {"busy-cpu": (40.0, 1e5, None), "busy-gpu": (3.0, 1e5, 60.0),
                              "gpu-idle-cpu-busy": (50.0, 1e6, 1.0), "busy-network": (1.0, 6e6, None),
+                             "busy-gpu-agent": (3.0, 1e5, 60.0), "gpu-agent-idle-cpu-busy": (50.0, 1e6, 1.0),
                              "idle": (1.0, 2e5, None), "spiky": (70.0 if i == len(self.slots) // 2 else 1.0, 2e5, None),
                              "idle-after-busy": (1.0, 2e5, None)}[pattern]
             self.point("AWS/EC2", "CPUUtilization", dims, ts, cpu)
             self.point("AWS/EC2", "NetworkIn", dims, ts, net / 2)
             self.point("AWS/EC2", "NetworkOut", dims, ts, net / 2)
-            if gpu is not None:
+            if gpu is not None and pattern.endswith(("-agent", "agent-idle-cpu-busy")):
+                # the agent's default: one stream per GPU (index, name) with InstanceId appended; GPU 1 idles
+                for index, value in (("0", gpu), ("1", 1.0)):
+                    self.point("CWAgent", "nvidia_smi_utilization_gpu",
+                               {"InstanceId": instance, "index": index, "name": "NVIDIA A10G"}, ts, value)
+            elif gpu is not None:
                 self.point("CWAgent", "nvidia_smi_utilization_gpu", dims, ts, gpu)
         if pattern == "idle-after-busy":  # busy until the window opened
             for minutes in range(125, 185, 5):
@@ -154,9 +161,12 @@ class _Seeder:
                                             "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
         response = self.ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1, InstanceType=instance_type, **kwargs)
         instance = str(response["Instances"][0]["InstanceId"])
+        per_gpu = pattern is not None and "agent" in pattern
         if pattern:
             self.activity(instance, pattern)
-        self.fleet.truth[instance] = Truth("ec2", category, action, ec2_price(instance_type), 4 if measured else 0)
+            self.fleet.gpu_streams += 2 if per_gpu else pattern in ("busy-gpu", "gpu-idle-cpu-busy")
+        queries = (6 if per_gpu else 4) if measured else 0  # one more query per GPU stream of its own
+        self.fleet.truth[instance] = Truth("ec2", category, action, ec2_price(instance_type), queries)
         return instance
 
     def flush(self) -> None:
@@ -187,7 +197,9 @@ def seed(clients: Any, set_clock: Callable[[str], None], scale: float = 1.0) -> 
             ("busy-cpu", "none", 120, "busy-cpu", TAGS), ("busy-gpu", "none", 110, "busy-gpu", TAGS),
             ("busy-network", "none", 40, "busy-network", TAGS), ("spiky", "none", 40, "spiky", TAGS),
             ("idle", "stop", 60, "idle", TAGS), ("gpu-idle-cpu-busy", "stop", 60, "gpu-idle-cpu-busy", TAGS),
-            ("idle-after-busy", "stop", 40, "idle-after-busy", TAGS)):
+            ("idle-after-busy", "stop", 40, "idle-after-busy", TAGS),
+            ("busy-gpu-per-device", "none", 30, "busy-gpu-agent", TAGS),
+            ("gpu-per-device-idle-cpu-busy", "stop", 30, "gpu-agent-idle-cpu-busy", TAGS)):
         for _ in range(s.n(count)):
             s.instance(category, action, tags=tags, pattern=pattern)
     for _ in range(s.n(60)):

@@ -257,9 +257,9 @@ def test_iam_statements_exact(raw: dict[str, Any]) -> None:
     acted_on = ("endpoint/*", "notebook-instance/*", "training-job/*")
     expected = [
         {"Sid": "ReadInventory", "Effect": "Allow", "Resource": "*",
-         "Action": ["cloudwatch:GetMetricData", "ec2:DescribeInstanceTypes", "ec2:DescribeInstances",
-                    "pricing:GetProducts", "sagemaker:ListEndpoints", "sagemaker:ListNotebookInstances",
-                    "sagemaker:ListTrainingJobs", "tag:GetResources"]},
+         "Action": ["cloudwatch:GetMetricData", "cloudwatch:ListMetrics", "ec2:DescribeInstanceTypes",
+                    "ec2:DescribeInstances", "pricing:GetProducts", "sagemaker:ListEndpoints",
+                    "sagemaker:ListNotebookInstances", "sagemaker:ListTrainingJobs", "tag:GetResources"]},
         {"Sid": "DescribeSageMaker", "Effect": "Allow",
          "Action": ["sagemaker:DescribeEndpoint", "sagemaker:DescribeEndpointConfig", "sagemaker:DescribeTrainingJob",
                     "sagemaker:ListTags"],

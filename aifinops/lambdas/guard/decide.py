@@ -33,7 +33,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from .exemption import near_misses, read_exemption
+from .exemption import exemption_lookalikes, near_misses, read_exemption
 from .managers import manager_of
 from .model import TAG_LIMIT, Action, Decision, Kind, Reason, Resource, Signal, Signals
 from .policy import EnvironmentPolicy, GuardPolicy
@@ -94,9 +94,7 @@ def decide(resource: Resource, signals: Signals | None, policy: GuardPolicy, now
     # unreadable value). Also without its prefix (`exempt-until`): bare `violation` or `managed` keys are common for
     # other purposes. A look-alike of a key the guard itself writes (stop-after, violation, ...) says nothing of
     # the owner's intent: reported, and it changes nothing (else one self-written tag would make a GPU unstoppable).
-    prefix = policy.exempt_until_tag.partition(":")[0] + ":"
-    exempt_misses = {**near_misses(resource.tags, (policy.exempt_until_tag,)),
-                     **near_misses(resource.tags, (policy.exempt_until_tag,), prefix=prefix)}
+    exempt_misses = exemption_lookalikes(resource.tags, policy.exempt_until_tag)
     guard_misses = {t: k for t, k in near_misses(resource.tags, policy.guard_tag_keys).items()
                     if k != policy.exempt_until_tag and t not in exempt_misses}
     if exempt_misses:

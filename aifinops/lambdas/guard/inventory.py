@@ -129,6 +129,7 @@ def endpoints(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryRe
     result = InventoryResult()
     configs: dict[str, dict[str, str] | None] = {}  # config name -> variant name -> instance type (None: gone)
     config_arns: dict[str, str] = {}  # config name -> ARN (act tags the config when it stops an endpoint)
+    asynchronous: set[str] = set()  # names of the configs with an AsyncInferenceConfig
     try:
         summaries = [s for page in pages(sagemaker.list_endpoints, "NextToken", StatusEquals="InService",
                                          MaxResults=SAGEMAKER_PAGE) for s in page.get("Endpoints", [])]
@@ -142,7 +143,7 @@ def endpoints(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryRe
             config_name = endpoint["EndpointConfigName"]
             if config_name not in configs:
                 operation = "DescribeEndpointConfig"
-                configs[config_name] = _variant_types(sagemaker, config_name, config_arns)
+                configs[config_name] = _variant_types(sagemaker, config_name, config_arns, asynchronous)
         except API_ERRORS as exc:
             result.errors.append(_error(name, operation, exc))
             continue
@@ -162,13 +163,15 @@ def endpoints(sagemaker: Any, accelerated: Callable[[str], bool]) -> InventoryRe
             region=sagemaker.meta.region_name, instance_type=max(kept, key=_size_rank, default=""),
             instance_count=sum(c for _, c in fleet), launched_at=_utc(endpoint.get("CreationTime")),
             variants=tuple(counts), config_arn=config_arns.get(config_name), fleet=fleet, accelerated_types=kept,
-            missing_config="" if types is not None else config_name))
+            missing_config="" if types is not None else config_name, asynchronous=config_name in asynchronous))
     return result
 
 
-def _variant_types(sagemaker: Any, config_name: str, arns: dict[str, str]) -> dict[str, str] | None:
+def _variant_types(sagemaker: Any, config_name: str, arns: dict[str, str],
+                   asynchronous: set[str]) -> dict[str, str] | None:
     """Variant name -> instance type of an endpoint config (production and shadow variants); None when the config
-    no longer exists (ValidationException: AWS lets a config be deleted under a running endpoint)."""
+    no longer exists (ValidationException: AWS lets a config be deleted under a running endpoint). Records the
+    config's ARN in `arns`, and its name in `asynchronous` when it configures asynchronous inference."""
     try:
         config = sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
     except ClientError as exc:
@@ -177,6 +180,8 @@ def _variant_types(sagemaker: Any, config_name: str, arns: dict[str, str]) -> di
         raise
     if config.get("EndpointConfigArn"):
         arns[config_name] = config["EndpointConfigArn"]
+    if config.get("AsyncInferenceConfig"):
+        asynchronous.add(config_name)
     return {v["VariantName"]: v["InstanceType"]
             for key in ("ProductionVariants", "ShadowProductionVariants")
             for v in config.get(key, []) if v.get("InstanceType")}

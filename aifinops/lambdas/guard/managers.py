@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["AWS_MANAGER_TAGS", "MANAGER_TAGS", "manager_of"]
+__all__ = ["AWS_MANAGER_NAMESPACES", "AWS_MANAGER_TAGS", "MANAGER_TAGS", "manager_of"]
 
 # The tags AWS itself writes on the instances a manager launches (users cannot write `aws:` tags): the proof.
 AWS_MANAGER_TAGS = {
@@ -25,6 +25,21 @@ AWS_MANAGER_TAGS = {
     "aws:ec2spot:fleet-request-id": "Spot Fleet request",
     "aws:elasticmapreduce:job-flow-id": "EMR cluster",
 }
+# Any other `aws:` tag of a service that launches and replaces instances is a proof too (EKS writes
+# `aws:eks:cluster-name`, EMR `aws:elasticmapreduce:instance-group-role`, ...): compared without case, since
+# nobody but AWS can write an `aws:` key, whatever its spelling.
+AWS_MANAGER_NAMESPACES: tuple[tuple[str, str], ...] = (
+    ("aws:autoscaling:", "Auto Scaling group"),
+    ("aws:ec2:fleet-id", "EC2 Fleet"),
+    ("aws:ec2fleet:", "EC2 Fleet"),
+    ("aws:ec2spot:", "Spot Fleet request"),
+    ("aws:elasticmapreduce:", "EMR cluster"),
+    ("aws:emr-containers:", "EMR on EKS"),
+    ("aws:eks:", "EKS cluster"),
+    ("aws:batch:", "AWS Batch compute environment"),
+    ("aws:ecs:", "ECS cluster"),
+    ("aws:elasticbeanstalk:", "Elastic Beanstalk environment"),
+)
 # (tag key, what it names): the manager behind the proof, named better (never a proof on its own).
 MANAGER_TAGS: tuple[tuple[str, str], ...] = (
     ("eks:nodegroup-name", "EKS managed node group"),
@@ -42,8 +57,7 @@ _PARALLELCLUSTER_NAME = "parallelcluster:cluster-name"
 def manager_of(tags: Mapping[str, str]) -> str | None:
     """`<manager> '<name>'` for an instance a manager keeps running, e.g. "Auto Scaling group 'gpu-asg'"; None for
     a standalone instance (no `aws:` manager tag with a value)."""
-    proof = next((f"{label} '{tags[key].strip()}'" for key, label in AWS_MANAGER_TAGS.items()
-                  if tags.get(key, "").strip()), None)
+    proof = _proof(tags)
     if proof is None:
         return None
     for key, label in MANAGER_TAGS:
@@ -53,3 +67,17 @@ def manager_of(tags: Mapping[str, str]) -> str | None:
     if tags.get(_PARALLELCLUSTER_NODE, "").strip().lower() == "compute":
         return f"ParallelCluster compute fleet '{tags.get(_PARALLELCLUSTER_NAME, '').strip()}' ({proof})"
     return proof
+
+
+def _proof(tags: Mapping[str, str]) -> str | None:
+    """The manager an `aws:` tag names: the well-known keys first (they name the group, fleet or cluster), then any
+    key of a manager's namespace."""
+    lowered = {key.strip().lower(): value.strip() for key, value in tags.items() if value and value.strip()}
+    for key, label in AWS_MANAGER_TAGS.items():
+        if lowered.get(key.lower()):
+            return f"{label} '{lowered[key.lower()]}'"
+    for key, value in sorted(lowered.items()):
+        named = next((label for space, label in AWS_MANAGER_NAMESPACES if key.startswith(space)), None)
+        if named is not None:
+            return f"{named} '{value}'"
+    return None

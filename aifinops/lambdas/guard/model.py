@@ -44,6 +44,9 @@ class Resource:
     accelerated_types: tuple[str, ...] = ()
     pricing_note: str = ""  # why an on-demand Linux price is only an estimate here (spot, Windows ...)
     missing_config: str = ""  # endpoints: the endpoint config that no longer exists (instance types unknown)
+    # endpoints: an asynchronous endpoint (AsyncInferenceConfig), which publishes no `Invocations`: its traffic is
+    # InvocationsProcessed and its queue ApproximateBacklogSize
+    asynchronous: bool = False
 
     def billed(self) -> tuple[tuple[str, int], ...]:
         """(instance type, count) of everything this resource bills for now."""

@@ -32,6 +32,7 @@ PERMISSIONS: tuple[Permission, ...] = (
                "account"),
     Permission("tag:GetResources", ("resourcegroupstaggingapi:GetResources",), ("*",), "none"),
     Permission("cloudwatch:GetMetricData", ("cloudwatch:GetMetricData",), ("*",), "none"),
+    Permission("cloudwatch:ListMetrics", ("cloudwatch:ListMetrics",), ("*",), "none"),
     Permission("pricing:GetProducts", ("pricing:GetProducts",), ("*",), "none"),
     # act
     Permission("ec2:StopInstances", ("ec2:StopInstances",), ("instance",), "accelerated-type"),

@@ -4,21 +4,27 @@ One `GetMetricData` call carries up to 500 queries (the API's limit, documented 
 resources; the queries of the whole fleet go in chunks of 500, each chunk paginated with NextToken (100,800
 datapoints per response at most; a 1-hour window at 300 s is 12 datapoints a query, so a chunk fits in one
 response). moto 5.2.5 neither rejects more than 500 queries nor returns a NextToken: the chunking is ours. Calls:
-ceil(Q/500) with Q = 4 per EC2 instance + 2 per endpoint variant. Notebooks and training jobs have no idle
-metric (their rules are tags and running time) and get no queries.
+ceil(Q/500) with Q = 4 per EC2 instance (+1 per GPU stream with more dimensions than InstanceId) + 2 per endpoint
+variant (3 per variant + 1 for an asynchronous endpoint), and ceil(G/500) ListMetrics for G GPU streams (moto lists
+a stream once per datapoint). Notebooks and training jobs have no idle metric (their rules are tags and running time)
+and get no queries.
 
 Queries:
 - EC2: `AWS/EC2` CPUUtilization (Maximum), NetworkIn and NetworkOut (Sum per period, summed per timestamp and
   divided by the period: bytes per second), and the CloudWatch agent's `CWAgent` `nvidia_smi_utilization_gpu`
-  (Maximum) with the single dimension InstanceId. The agent publishes that metric with `index`, `name`, `host`
-  and whatever `append_dimensions` adds; an exact-dimension query only matches a metric with exactly
-  {InstanceId}, so the agent configuration must add `append_dimensions: {"InstanceId": "${aws:InstanceId}"}`
-  and roll the GPUs up with `aggregation_dimensions: [["InstanceId"]]`. We do not use a SEARCH expression
-  (one per instance would be needed, and moto returns nothing for it). An
-  instance without that metric simply has no GPU signal and is judged on CPU and network.
+  (Maximum) with the single dimension InstanceId. The agent publishes that metric per GPU with `index`, `name`,
+  `host` and whatever `append_dimensions` adds; an exact-dimension query only matches a metric with exactly
+  {InstanceId} (the agent's `aggregation_dimensions: [["InstanceId"]]`), so one ListMetrics pass for that metric
+  (`gpu_streams`) finds every other stream naming an instance (`append_dimensions` with InstanceId), and each
+  gets a query of its own: the busiest GPU counts. We do not use a SEARCH expression (one per instance would be
+  needed, and moto returns nothing for it). An instance without that metric simply has no GPU signal and is
+  judged on CPU and network.
 - Endpoints, every variant: `AWS/SageMaker` Invocations (Sum) and `/aws/sagemaker/Endpoints` GPUUtilization
   (Maximum), dimensions EndpointName + VariantName. Invocations are emitted only with traffic: when the window is
-  covered, no datapoint means 0.
+  covered, no datapoint means 0. An asynchronous endpoint publishes no Invocations at all (AWS: "Any metric not
+  listed below is not published if the endpoint is enabled for asynchronous inference"): its variants also get
+  InvocationsProcessed (Sum), and the endpoint ApproximateBacklogSize (Maximum, dimension EndpointName); requests
+  processed or waiting count as invocations.
 
 `Signals.maximum[s]` is the largest datapoint of signal `s` in the window; for an endpoint, Invocations are summed
 over its variants per period and GPUUtilization is the busiest variant's. Coverage rule (`covered`):
@@ -41,15 +47,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aifinops_runtime.clients import API_ERRORS, describe_error
+from aifinops_runtime.clients import API_ERRORS, describe_error, pages
 
 from .model import Kind, Resource, Signal, Signals
 
-__all__ = ["QUERIES_PER_CALL", "SignalsError", "SignalsResult", "collect", "queries_for"]
+__all__ = ["QUERIES_PER_CALL", "SignalsError", "SignalsResult", "collect", "gpu_streams", "queries_for"]
 
 QUERIES_PER_CALL = 500
+GPU_NAMESPACE, GPU_METRIC = "CWAgent", "nvidia_smi_utilization_gpu"
+RECENTLY_ACTIVE_MINUTES = 180  # ListMetrics RecentlyActive=PT3H: streams with a datapoint in the last 3 hours
 DEFAULT_PERIOD = 300
 FAILED_STATUS = ("InternalError", "Forbidden")  # a query's StatusCode: its datapoints (if any) are not the truth
+
+
+Dimensions = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,7 @@ class _Query:
     part: str  # which metric of the signal: "cpu", "in", "out", "gpu", "invocations"
     namespace: str
     metric: str
-    dimensions: tuple[tuple[str, str], ...]
+    dimensions: Dimensions
     stat: str
 
 
@@ -79,22 +90,31 @@ class SignalsResult:
     errors: list[SignalsError] = field(default_factory=list)
 
 
-def queries_for(resource: Resource) -> list[_Query]:
-    """The metric queries one resource needs (none for notebooks and training jobs)."""
+def queries_for(resource: Resource, gpu_streams: Iterable[Dimensions] = ()) -> list[_Query]:
+    """The metric queries one resource needs (none for notebooks and training jobs); for an EC2 instance also one
+    per GPU metric stream of `gpu_streams` (the agent's dimension sets naming the instance, see `gpu_streams`)."""
     rid, key = resource.id, resource.arn
-    dims: tuple[tuple[str, str], ...]
+    dims: Dimensions
     if resource.kind is Kind.EC2_INSTANCE:
         dims = (("InstanceId", rid),)
         return [_Query(key, Signal.CPU, "cpu", "AWS/EC2", "CPUUtilization", dims, "Maximum"),
                 _Query(key, Signal.NETWORK, "in", "AWS/EC2", "NetworkIn", dims, "Sum"),
                 _Query(key, Signal.NETWORK, "out", "AWS/EC2", "NetworkOut", dims, "Sum"),
-                _Query(key, Signal.GPU, "gpu", "CWAgent", "nvidia_smi_utilization_gpu", dims, "Maximum")]
+                _Query(key, Signal.GPU, "gpu", GPU_NAMESPACE, GPU_METRIC, dims, "Maximum"),
+                *(_Query(key, Signal.GPU, "gpu", GPU_NAMESPACE, GPU_METRIC, stream, "Maximum")
+                  for stream in gpu_streams if set(stream) != set(dims))]
     if resource.kind is Kind.ENDPOINT:
         out: list[_Query] = []
         for variant in resource.variants:
             dims = (("EndpointName", rid), ("VariantName", variant))
             out += [_Query(key, Signal.INVOCATIONS, "invocations", "AWS/SageMaker", "Invocations", dims, "Sum"),
                     _Query(key, Signal.GPU, "gpu", "/aws/sagemaker/Endpoints", "GPUUtilization", dims, "Maximum")]
+            if resource.asynchronous:  # no `Invocations` for an asynchronous endpoint: requests processed
+                out.append(_Query(key, Signal.INVOCATIONS, "invocations", "AWS/SageMaker", "InvocationsProcessed",
+                                  dims, "Sum"))
+        if resource.asynchronous:  # and requests waiting in its queue (dimension EndpointName only)
+            out.append(_Query(key, Signal.INVOCATIONS, "backlog", "AWS/SageMaker", "ApproximateBacklogSize",
+                              (("EndpointName", rid),), "Maximum"))
         return out
     return []
 
@@ -110,8 +130,10 @@ def collect(cloudwatch: Any, resources: Iterable[Resource], *, window_minutes: i
     start = datetime.fromtimestamp(epoch + (-epoch % period_seconds), UTC)
     items = list(resources)
     ids = {r.arn: r.id for r in items}
-    queries = [q for r in items for q in queries_for(r)]
-    result = SignalsResult(queries=len(queries))
+    result = SignalsResult()
+    streams = gpu_streams(cloudwatch, [r for r in items if r.kind is Kind.EC2_INSTANCE], window_minutes, result)
+    queries = [q for r in items for q in queries_for(r, streams.get(r.id, ()))]
+    result.queries = len(queries)
     # resource ARN -> part -> timestamp -> value
     series: dict[str, dict[str, dict[datetime, float]]] = defaultdict(lambda: defaultdict(dict))
     failed: set[str] = set()
@@ -151,6 +173,37 @@ def collect(cloudwatch: Any, resources: Iterable[Resource], *, window_minutes: i
     return result
 
 
+def gpu_streams(cloudwatch: Any, instances: list[Resource], window_minutes: int,
+                result: SignalsResult) -> dict[str, list[Dimensions]]:
+    """Instance id -> the dimension sets of the agent's GPU metric streams that name it (InstanceId among them):
+    the agent publishes one stream per GPU (`index`, `name`, `host`, and what `append_dimensions` adds: InstanceId,
+    InstanceType, ImageId ...), which the query by InstanceId alone never matches unless the agent also aggregates
+    by InstanceId. Unread, a GPU-bound instance with a quiet CPU and network would look idle. ListMetrics for the
+    one metric, ceil(streams / 500) calls (none without instances); RecentlyActive (the last 3 hours) when the
+    window fits in it. A failure is recorded and the instances are queried by InstanceId alone, as before."""
+    wanted = {r.id for r in instances}
+    found: dict[str, list[Dimensions]] = defaultdict(list)
+    if not wanted:
+        return found
+    kwargs: dict[str, Any] = {"Namespace": GPU_NAMESPACE, "MetricName": GPU_METRIC}
+    if window_minutes <= RECENTLY_ACTIVE_MINUTES:
+        kwargs["RecentlyActive"] = "PT3H"
+    try:
+        for page in pages(cloudwatch.list_metrics, "NextToken", **kwargs):
+            for metric in page.get("Metrics", []):
+                # In the order listed: moto 5.2.5 matches a query's dimensions to a stream's in order (its
+                # Dimension.__lt__ is broken); AWS matches them as a set.
+                dims = tuple((str(d["Name"]), str(d["Value"])) for d in metric.get("Dimensions", []) if "Value" in d)
+                instance = dict(dims).get("InstanceId")
+                if instance in wanted and not any(set(dims) == set(seen) for seen in found[instance]):
+                    found[instance].append(dims)
+    except API_ERRORS as exc:
+        code, message = describe_error(exc)
+        result.errors.append(SignalsError(tuple(sorted(wanted)), "ListMetrics", code,
+                                          f"{message[:300]} (GPU metrics read by InstanceId alone)"))
+    return found
+
+
 def _messages(data: dict[str, Any]) -> str:
     return "; ".join(str(m.get("Value", m.get("Code", ""))) for m in data.get("Messages", [])) or "no datapoints"
 
@@ -158,9 +211,10 @@ def _messages(data: dict[str, Any]) -> str:
 def _signals(resource: Resource, parts: dict[str, dict[datetime, float]], *, start: datetime, now: datetime,
              window: timedelta, period: int) -> Signals:
     maximum: dict[Signal, float] = {}
-    for part, signal in (("cpu", Signal.CPU), ("gpu", Signal.GPU), ("invocations", Signal.INVOCATIONS)):
+    for part, signal in (("cpu", Signal.CPU), ("gpu", Signal.GPU), ("invocations", Signal.INVOCATIONS),
+                         ("backlog", Signal.INVOCATIONS)):
         if parts.get(part):
-            maximum[signal] = max(parts[part].values())
+            maximum[signal] = max(maximum.get(signal, -math.inf), *parts[part].values())
     network_in, network_out = parts.get("in", {}), parts.get("out", {})
     if network_in or network_out:
         maximum[Signal.NETWORK] = max((network_in.get(ts, 0.0) + network_out.get(ts, 0.0)) / period

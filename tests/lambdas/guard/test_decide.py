@@ -89,7 +89,8 @@ def test_valid_exemption_wins_over_everything(until: str) -> None:
 
 @pytest.mark.parametrize(("until", "why"), [
     ("2026-12-28", "more than 30 days ahead"), ("2026-12-28T00:00:01Z", "more than 30 days ahead"),
-    ("9999-12-31", "not an ISO 8601"), ("tomorrow", "not an ISO 8601"), ("2026-13-01", "not an ISO 8601"),
+    ("9999-12-31", "more than 30 days ahead"), ("9999-12-31T23:59:59-12:00", "more than 30 days ahead"),
+    ("tomorrow", "not an ISO 8601"), ("2026-13-01", "not an ISO 8601"),
     ("31/12/2026", "not an ISO 8601"), ("2026-11-28T25:00:00Z", "not an ISO 8601"), ("", "not an ISO 8601"),
     ("2026-11-28T10:00:00+25:00", "not an ISO 8601"), ("x" * 300, "not an ISO 8601"),
     ("2026-W49", "not an ISO 8601"), ("2026-W49-3", "not an ISO 8601"),  # a week is a span: its end is a guess
@@ -114,8 +115,31 @@ def test_expired_exemption_is_simply_gone(until: str) -> None:
     assert (d.action, d.reasons) == (Action.NONE, (Reason.COMPLIANT,))
 
 
+@pytest.mark.parametrize(("until", "ends"), [
+    # a date with a zone designator (the XML Schema date form) runs to the end of that day in that zone
+    ("2026-11-27+05:00", "2026-11-27T19:00:00Z"), ("2026-11-27-08:00", "2026-11-28T08:00:00Z"),
+    ("2026-11-27Z", "2026-11-28T00:00:00Z"), ("20261127+0530", "2026-11-27T18:30:00Z"),
+    # 24:00 ends its day; a leap second is the second after 23:59:59
+    ("2026-11-27T24:00:00Z", "2026-11-28T00:00:00Z"), ("2026-11-27T24:00+01:00", "2026-11-27T23:00:00Z"),
+    ("2026-11-27T23:59:60Z", "2026-11-28T00:00:00Z"), ("20261127T235960Z", "2026-11-28T00:00:00Z"),
+])
+def test_a_date_with_an_offset_24_00_and_a_leap_second_are_read_as_their_owner_meant(until: str, ends: str) -> None:
+    """`2026-11-27+05:00` read as the midnight opening the 27th (+05:00) had expired at 12:00Z that day: a false
+    stop."""
+    d = decide(resource(tags={**TAGS, EXEMPT: until}), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.reasons, d.detail) == (Action.NONE, (Reason.EXEMPT,), f"exempt until {ends}")
+
+
+@pytest.mark.parametrize("until", ["0001-01-01T00:00:00+01:00", "0001-01-01", "2026-11-27T11:00:00-00:30"])
+def test_an_exemption_long_past_in_any_spelling_has_expired(until: str) -> None:
+    d = decide(resource(tags={**TAGS, EXEMPT: until}), IDLE_GPU, POLICY, NOW)
+    assert (d.action, d.reasons) == (Action.STOP, (Reason.IDLE,)) and "has expired" in d.detail
+
+
 @pytest.mark.parametrize("key", ["aifinops:Exempt-Until", "AIFINOPS:EXEMPT-UNTIL", "aifinops_exempt_until",
-                                 "aifinops:exempt_until", " aifinops:exempt-until", "aifinops-exemptUntil"])
+                                 "aifinops:exempt_until", " aifinops:exempt-until", "aifinops-exemptUntil",
+                                 "user:aifinops:exempt-until", "aws:aifinops:exempt-until", "aifinops:exempt-until-utc",
+                                 "aifinops:exempted-until", "aifinops:exemption-until"])
 def test_a_near_miss_of_the_exemption_key_is_reported_and_never_stopped(key: str) -> None:
     d = decide(resource(tags={**TAGS, key: "2026-12-01"}), IDLE_GPU, POLICY, NOW)
     assert (d.action, d.reasons) == (Action.NOTIFY, (Reason.NEAR_MISS_TAG, Reason.IDLE))
@@ -135,7 +159,8 @@ def test_a_near_miss_of_a_key_the_guard_writes_is_reported_but_stops_nothing_les
 
 def test_exact_keys_and_unrelated_keys_are_no_near_miss() -> None:
     d = decide(resource(tags={**TAGS, "aifinops:exempted": "x", "violation": "x", "managed": "true", "critical": "x",
-                              "Team": "x", "stop-after": "x"}), IDLE_GPU, POLICY, NOW)
+                              "Team": "x", "stop-after": "x", "backup:exempt-until": "2026-12-01"}), IDLE_GPU, POLICY,
+               NOW)
     assert (d.action, d.reasons) == (Action.STOP, (Reason.IDLE,))
 
 
@@ -420,9 +445,25 @@ def test_an_instance_a_manager_keeps_running_is_never_stopped_or_marked(tags: di
     assert f"managed by {manager}" in d.detail
 
 
+@pytest.mark.parametrize(("tags", "manager"), [
+    ({"aws:eks:cluster-name": "ml"}, "EKS cluster 'ml'"),
+    ({"eks:nodegroup-name": "gpu", "aws:eks:cluster-name": "ml"}, "EKS managed node group 'gpu' (EKS cluster 'ml')"),
+    ({"aws:batch:compute-environment": "ce-gpu"}, "AWS Batch compute environment 'ce-gpu'"),
+    ({"aws:elasticmapreduce:instance-group-role": "CORE"}, "EMR cluster 'CORE'"),
+    ({"aws:ecs:clusterName": "svc"}, "ECS cluster 'svc'"),
+    ({"AWS:AutoScaling:GroupName": "asg"}, "Auto Scaling group 'asg'"),
+])
+def test_any_aws_tag_of_a_manager_service_proves_a_manager(tags: dict[str, str], manager: str) -> None:
+    """Not only the four best-known keys: EKS writes `aws:eks:cluster-name`, EMR more than the job flow id. Only AWS
+    writes `aws:` keys, so none of them can be spoofed, whatever the case."""
+    d = decide(resource(tags={**UNTAGGED, **tags}), IDLE_GPU, GRACE_0, NOW)
+    assert (d.action, d.managed_by) == (Action.NOTIFY, manager)
+
+
 def test_a_standalone_or_cloudformation_instance_is_not_managed() -> None:
     """Only AWS's own `aws:` tags prove a manager: anyone may write `eks:nodegroup-name` on a standalone instance."""
     spoofed = ({"eks:nodegroup-name": "x"}, {"karpenter.sh/nodepool": "x"}, {"AWSBatchServiceTag": "batch"},
+               {"eks:cluster-name": "x"}, {"aws:ec2launchtemplate:id": "lt-1"}, {"aws:eks:cluster-name": ""},
                {"AmazonECSManaged": ""}, {"elasticbeanstalk:environment-name": "e"},
                {"parallelcluster:node-type": "Compute"}, {"aws:autoscaling:groupName": " "})
     for tags in ({}, {"aws:cloudformation:stack-name": "s"}, {"parallelcluster:node-type": "HeadNode"}, *spoofed):

@@ -116,6 +116,7 @@ def test_failed_chunk_leaves_resources_uncovered_and_paginates() -> None:
     fleet.append(_resource(Kind.NOTEBOOK, "nb", old))
     start = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
     stub = Stubber(cw)
+    stub.add_response("list_metrics", {"Metrics": []})  # the GPU streams of the instances: none
     stub.add_response("get_metric_data", {"MetricDataResults": [], "NextToken": "more"})
     stub.add_response("get_metric_data", {"MetricDataResults": [
         {"Id": "q0", "Label": "cpu", "Timestamps": [start], "Values": [3.0], "StatusCode": "Complete"}]})
@@ -197,3 +198,85 @@ def test_a_gpu_metric_that_started_within_the_window_is_partial(clients: ClientF
     _put(cw, "CWAgent", "nvidia_smi_utilization_gpu", {"InstanceId": instance.id}, [(ts, 0.0) for ts in slots[-2:]])
     signals = collect(cw, [instance], window_minutes=WINDOW, period_seconds=PERIOD, now=now).signals[instance.arn]
     assert signals.partial == frozenset({Signal.GPU}) and signals.covered
+
+
+def test_an_asynchronous_endpoint_is_busy_by_requests_processed_or_waiting(clients: ClientFactory) -> None:
+    """AWS publishes no `Invocations` for an asynchronous endpoint: read as idle, a busy one would be deleted."""
+    sm, cw = clients.client("sagemaker", REGION), clients.client("cloudwatch", REGION)
+    sm.create_model(ModelName="model", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "image"})
+    sm.create_endpoint_config(EndpointConfigName="async", ProductionVariants=[
+        {"VariantName": "a", "ModelName": "model", "InitialInstanceCount": 1, "InstanceType": "ml.g4dn.xlarge"}],
+        AsyncInferenceConfig={"OutputConfig": {"S3OutputPath": "s3://bucket/out/"}})
+    for name in ("processing", "queued", "quiet"):
+        sm.create_endpoint(EndpointName=name, EndpointConfigName="async")
+    now = datetime.now(UTC)
+    found = {r.id: _old(r, now) for r in endpoints(sm, lambda _t: True).resources}
+    assert all(r.asynchronous for r in found.values())
+    slots = _window(now)
+    _put(cw, "AWS/SageMaker", "InvocationsProcessed", {"EndpointName": "processing", "VariantName": "a"},
+         [(slots[4], 4.0)])
+    _put(cw, "AWS/SageMaker", "ApproximateBacklogSize", {"EndpointName": "queued"}, [(slots[7], 3.0)])
+
+    result = collect(cw, found.values(), window_minutes=WINDOW, period_seconds=PERIOD, now=now)
+    got = {rid: result.signals[r.arn].maximum for rid, r in found.items()}
+
+    assert result.queries == 3 * (3 + 1)
+    assert got == {"processing": {Signal.INVOCATIONS: 4.0}, "queued": {Signal.INVOCATIONS: 3.0},
+                   "quiet": {Signal.INVOCATIONS: 0.0}}
+
+
+def test_gpu_metrics_per_gpu_with_the_agents_dimensions_are_read(clients: ClientFactory) -> None:
+    """The agent publishes one stream per GPU (`index`, `name`, `host` + `append_dimensions`); a query by InstanceId
+    alone matches none of them, and a GPU-bound instance with a quiet CPU and network looked idle."""
+    ec2, cw = clients.client("ec2", REGION), clients.client("cloudwatch", REGION)
+    ec2.run_instances(ImageId="ami-12c6146b", MinCount=3, MaxCount=3, InstanceType="g5.12xlarge")
+    now = datetime.now(UTC)
+    fleet = [_old(r, now) for r in ec2_instances(ec2, ["g5.12xlarge"]).resources]
+    training, idle, other = (r.id for r in fleet)
+    slots = _window(now)
+    for instance in (training, idle):
+        _put(cw, "AWS/EC2", "CPUUtilization", {"InstanceId": instance}, [(ts, 2.0) for ts in slots])
+    for index, busy in (("0", 3.0), ("1", 97.0)):  # one busy GPU of two
+        _put(cw, "CWAgent", "nvidia_smi_utilization_gpu", {"InstanceId": training, "InstanceType": "g5.12xlarge",
+                                                           "index": index, "name": "NVIDIA A10G", "host": "ip-1"},
+             [(ts, busy) for ts in slots])
+    _put(cw, "CWAgent", "nvidia_smi_utilization_gpu", {"InstanceId": idle, "index": "0", "host": "ip-2"},
+         [(ts, 1.0) for ts in slots])
+    _put(cw, "CWAgent", "nvidia_smi_utilization_gpu", {"host": "no-instance-id", "index": "0"}, [(slots[0], 99.0)])
+    listed = count_calls(cw, "ListMetrics")
+
+    result = collect(cw, fleet, window_minutes=WINDOW, period_seconds=PERIOD, now=now)
+    got = {r.id: result.signals[r.arn] for r in fleet}
+
+    assert listed[0] == 1 and result.errors == [] and result.queries == 3 * 4 + 2 + 1
+    assert got[training].maximum[Signal.GPU] == 97.0 and got[idle].maximum[Signal.GPU] == 1.0
+    assert Signal.GPU not in got[other].maximum
+
+
+def test_no_instance_no_list_metrics_call() -> None:
+    import boto3
+
+    cw = boto3.client("cloudwatch", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    stub = Stubber(cw)
+    with stub:  # any call would fail: none is expected
+        result = collect(cw, [_resource(Kind.NOTEBOOK, "nb", None)], window_minutes=WINDOW)
+    assert result.calls == 0 and result.errors == []
+
+
+def test_gpu_streams_unlisted_the_instances_are_still_measured_by_instance_id() -> None:
+    import boto3
+
+    cw = boto3.client("cloudwatch", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    instance = _resource(Kind.EC2_INSTANCE, "i-1", now - timedelta(hours=3))
+    stub = Stubber(cw)
+    stub.add_client_error("list_metrics", "AccessDenied", "not allowed", http_status_code=403)
+    stub.add_response("get_metric_data", {"MetricDataResults": [
+        {"Id": "q3", "Label": "gpu", "Timestamps": [now - timedelta(minutes=30)], "Values": [88.0],
+         "StatusCode": "Complete"}]})
+    with stub:
+        result = collect(cw, [instance], window_minutes=WINDOW, now=now)
+        stub.assert_no_pending_responses()
+    assert result.signals[instance.arn].maximum == {Signal.GPU: 88.0}
+    [error] = result.errors
+    assert (error.operation, error.code, error.resources) == ("ListMetrics", "AccessDenied", ("i-1",))
