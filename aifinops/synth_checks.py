@@ -10,7 +10,10 @@ construct code reachable from a file this way, or names why it is not.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
+from importlib.resources import files
 from typing import Any
 
 from aifinops.config import (
@@ -57,6 +60,7 @@ Fields = Mapping[str, Loc]
 def synth_checks(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     for index, workload in enumerate(cfg.workloads):
         yield from _workload(cfg, ("workloads", index), workload)
+        yield from _resource_types_in_regions(cfg, ("workloads", index), workload)
     yield from _team_budgets(cfg)
     yield from _guardrails(cfg)
 
@@ -92,10 +96,58 @@ def _workload(cfg: FinOpsConfig, at: Loc, w: Any) -> Iterator[tuple[Loc, str]]:
             volume_gib=w.volume_gib)
         yield from _report(gpu_notebook_rules.check_props(props, env), at, {
             p: (p,) for p in ("instance_type", "idle_minutes", "volume_gib", "direct_internet")})
+        if w.direct_internet:  # the security checks run at synthesis (aifinops.infra.attach_security_checks)
+            yield (*at, "direct_internet"), (
+                "a notebook with direct internet access fails synthesis: cdk-nag AwsSolutions-SM1 (notebook outside "
+                "a VPC) and AwsSolutions-SM3 (direct internet access) are unacknowledged errors; use the "
+                "environment's network (direct_internet: false, the default), or build the notebook in your own CDK "
+                "app (GpuNotebook(direct_internet=True)) and acknowledge both findings there with their reason")
     elif isinstance(w, BedrockAccessWorkload):
         for region in cfg.organization.regions:  # one stack a region; the default routing is 'geo'
             problems = bedrock_model_rules.check_props(w.models, env.max_model_tier, "geo", region)
             yield from _report(problems, at, {"models": ("models",)})
+
+
+# --- CloudFormation's resource types per region: synthesis validates every template against them -------------
+
+def _resource_types(cfg: FinOpsConfig, w: Any) -> tuple[str, ...]:
+    """The resource types a workload's construct creates that some regions lack (IAM, Lambda, KMS, CloudWatch
+    and the like exist in all of them)."""
+    if isinstance(w, BedrockAccessWorkload):
+        return ("AWS::Bedrock::ApplicationInferenceProfile",)
+    if isinstance(w, GpuInferenceEndpointWorkload):
+        env = cfg.environments[w.environment]
+        mode = w.idle_mode if w.idle_mode is not None else gpu_endpoint_rules.default_idle_mode(env)
+        return ("AWS::SageMaker::Model", "AWS::SageMaker::EndpointConfig", "AWS::SageMaker::Endpoint",
+                *(("AWS::SageMaker::InferenceComponent",) if mode == "scale_to_zero" else ()))
+    if isinstance(w, GpuNotebookWorkload):
+        return ("AWS::SageMaker::NotebookInstance", "AWS::SageMaker::NotebookInstanceLifecycleConfig")
+    return ("AWS::Batch::ComputeEnvironment", "AWS::Batch::JobQueue", "AWS::Batch::JobDefinition")
+
+
+@cache
+def _region_types(region: str) -> frozenset[str] | None:
+    """The resource types CloudFormation offers in `region` (cfn-lint's provider schemas, the ones synthesis
+    validates templates against), or None for a region they do not know."""
+    try:
+        text = (files("cfnlint.data.schemas.providers") / f"{region}.json").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return None
+    return frozenset(json.loads(text))
+
+
+def _resource_types_in_regions(cfg: FinOpsConfig, at: Loc, w: Any) -> Iterator[tuple[Loc, str]]:
+    """WorkloadStack builds every workload in each region of organization.regions."""
+    for region in dict.fromkeys(cfg.organization.regions):
+        available = _region_types(region)
+        if available is None:
+            continue
+        for kind in _resource_types(cfg, w):
+            if kind not in available:
+                yield (*at, "kind"), (
+                    f"a {w.kind} workload creates {kind}, a resource type CloudFormation does not offer in "
+                    f"'{region}' (organization.regions): choose regions that have it"
+                    + (", or an idle_mode other than scale_to_zero" if kind.endswith("InferenceComponent") else ""))
 
 
 def _endpoint_props(w: GpuInferenceEndpointWorkload, env: Environment) -> gpu_endpoint_rules.EndpointProps:

@@ -58,7 +58,8 @@ def test_guardrails_that_cannot_fit_the_scp_limits_are_bad_input(tmp_path: Path)
     path.write_text(text)
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"{path}: organization.scp_limits: environment 'dev'")
+    line = next(i for i, text in enumerate(text.splitlines(), 1) if "scp_limits" in text)
+    assert result.stderr.startswith(f"{path}:{line}: organization.scp_limits: environment 'dev'")
 
 
 def test_checkov_policy_is_written_from_the_config(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from aifinops.catalog import model_catalog
 from aifinops.catalog.tag_policy_types import tag_policy_types
-from aifinops.config.keys import ENVIRONMENT, TEAM
+from aifinops.config.keys import DEFAULT_REQUIRED_TAGS, ENVIRONMENT, TEAM
 from aifinops.config.source import Loc
 from aifinops.config.workloads import GpuNotebookWorkload, GpuTrainingQueueWorkload
 from aifinops.naming import BUDGET_PREFIX, org_guardrails_stack_name, workload_stack_name
@@ -83,6 +83,14 @@ def _check_tags(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
         if key not in required:
             yield ("tags", "required"), f"must include '{key}' (budgets filter on team, guards read environment)"
     yield from _duplicates(required, ("tags", "required"), "tag key")
+    yield from _case_duplicates(required)
+    if cfg.workloads:  # each workload's stack refuses, at synthesis, a resource without every required key
+        for i, key in enumerate(required):
+            if key not in DEFAULT_REQUIRED_TAGS:
+                yield ("tags", "required", i), (
+                    f"'{key}': the workloads of finops.yaml carry the cost tags {', '.join(DEFAULT_REQUIRED_TAGS)} "
+                    "only (exact case), so synthesis would refuse each of them for lacking it; require keys among "
+                    "those, or build workloads with CostTags(extra=...) in your own CDK app")
     yield from _duplicates(cfg.tags.task_types, ("tags", "task_types"), "task type")
     for key, values in cfg.tags.shared.items():
         if key == ENVIRONMENT:
@@ -92,6 +100,16 @@ def _check_tags(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
         elif key not in required:
             yield ("tags", "shared", key), f"'{key}' is not a required tag key ({', '.join(required)})"
         yield from _duplicates(values, ("tags", "shared", key), "value")
+
+
+def _case_duplicates(required: tuple[str, ...]) -> Iterator[tuple[Loc, str]]:
+    """Tag policies key each tag by its lower-case name: `Team` and `team` would be one policy entry."""
+    first: dict[str, int] = {}
+    for i, key in enumerate(required):
+        j = first.setdefault(key.lower(), i)
+        if j != i and required[j] != key:
+            yield ("tags", "required", i), (f"tag key '{key}' differs from '{required[j]}' (index {j}) only by case: "
+                                            "tag policies key tags without case, so the two would be one")
 
 
 def _check_environments(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:

@@ -86,8 +86,12 @@ OuId = Annotated[str, _pattern(r"ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}", "an OU id (o
 RootId = Annotated[str, _pattern(r"r-[0-9a-z]{4,32}", "an organization root id (r-xxxx)")]
 CdkQualifier = Annotated[str, _pattern(r"[a-z0-9]{1,10}", "a CDK bootstrap qualifier: 1-10 of a-z and 0-9")]
 Region = Annotated[str, _pattern(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", "an AWS region (like us-east-1)")]
-# Lower-case names become parts of stack, resource and budget names.
-Name = Annotated[str, _pattern(r"[a-z][a-z0-9-]{0,29}", "a name: 1-30 of a-z, 0-9 and -, starting with a letter")]
+# Lower-case names become parts of stack, resource and budget names, and of the descriptions of Bedrock application
+# inference profiles, which allow no two separators in a row ('a--b', 'ab- x'): single hyphens between letters and
+# digits only.
+Name = Annotated[str, _pattern(r"(?=.{1,30}$)[a-z](-?[a-z0-9])*",
+                               "a name: 1-30 of a-z, 0-9 and single hyphens, starting with a letter and not ending "
+                               "with a hyphen")]
 PrincipalArnPattern = Annotated[str, _pattern(
     r"arn:aws[a-z-]*:iam::(\d{12}|\*):(role|user)/\S+",
     "an IAM role or user ARN pattern (arn:aws:iam::<account or *>:role/<path and name, * allowed>)",

@@ -52,7 +52,21 @@ def load(path: str | Path, limits: Limits | None = None) -> FinOpsConfig:
     """Read and validate a finops.yaml; raise ConfigError naming file, line and field of each problem.
     `limits` (size, values, depth) default to `limits.Limits` with AIFINOPS_MAX_CONFIG_BYTES applied."""
     source = read_source(path, limits)
-    return parse(source.data, source)
+    config = parse(source.data, source)
+    _check_scp_packing(config, source)
+    return config
+
+
+def _check_scp_packing(config: FinOpsConfig, source: Source) -> None:
+    """Guardrails that cannot be packed into organization.scp_limits: the error `check_scp_limits` raises before
+    any stack is built, here with the line of the field (`parse()` leaves it to them: the SCP builders' own tests
+    parse configs that do not fit)."""
+    scp = import_module("aifinops.policies.scp")
+    try:
+        scp.build_scps(config)
+    except scp.ScpLimitError as exc:
+        loc: Loc = ("organization", "scp_limits")
+        raise ConfigError([ConfigIssue(source.path, line_of(source.lines, loc), dotted(loc), str(exc))]) from None
 
 
 DEFAULT_CONFIG = Path("finops.yaml")

@@ -140,7 +140,9 @@ def test_sids_are_alphanumeric_unique_and_summaries_are_one_line() -> None:
 
 
 def test_sids_are_made_unique_for_look_alike_tag_keys() -> None:
-    config = edited(lambda d: d["tags"].update(required=["team", "environment", "task-type", "task_type"]))
+    # no workloads: those of finops.yaml carry the five default keys only (validate refuses task_type with them)
+    config = edited(lambda d: (d["tags"].update(required=["team", "environment", "task-type", "task_type"]),
+                               d.update(workloads=[])))
     sids = [s.sid for s in build_statements(config, "dev")]
     assert len(sids) == len(set(sids))
 
@@ -153,7 +155,8 @@ def test_validation_inputs_lists_every_action_and_condition_key() -> None:
     assert {"aws:PrincipalARN", "aws:RequestTag/task-type", "ec2:InstanceType", "sagemaker:InstanceTypes",
             "sagemaker:MaxRuntimeInSeconds", "bedrock-mantle:Model", "aws:TagKeys", "ec2:Attribute/InstanceType",
             "autoscaling:InstanceTypes", "autoscaling:InstanceType", "ec2:CommitmentDuration", "bedrock:ModelArn",
-            "aws:RequestTag/aifinops:exempt-until",
+            "aws:RequestTag/aifinops:exempt-until", "cloud9:InstanceType",
+            "codebuild:computeConfiguration.instanceType", "codebuild:environment.computeConfiguration.instanceType",
             f"aws:ResourceTag/{MANAGED_TAG}"} == set(names.condition_keys) - {
         f"aws:RequestTag/{k}" for k in ("team", "project", "model", "environment")}
     checker = names.checker_input()
