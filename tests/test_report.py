@@ -114,7 +114,8 @@ def test_stages_and_nested_stacks_are_read_and_priced(tmp_path: Path) -> None:
         "ProdWorkloads045C8371": {"type": "aws:cloudformation:stack", "displayName": "Prod/Workloads",
                                   "environment": "aws://111111111111/us-east-1",
                                   "properties": {"templateFile": "ProdWorkloads045C8371.template.json"}}}}))
-    (stage / "ProdWorkloads045C8371.template.json").write_text(json.dumps({"Resources": {"Gpu": instance("g5.xlarge")}}))
+    (stage / "ProdWorkloads045C8371.template.json").write_text(
+        json.dumps({"Resources": {"Gpu": instance("g5.xlarge")}}))
     (stage / "ProdWorkloads045C8371.assets.json").write_text(json.dumps({"version": "55.0.0", "files": {
         "8a40": {"source": {"path": "ProdWorkloadsChild725F502D.nested.template.json", "packaging": "file"}}}}))
     (stage / "ProdWorkloadsChild725F502D.nested.template.json").write_text(json.dumps(

@@ -37,6 +37,12 @@ of notebooks (a stopped notebook moved to another type), clusters, domains, spac
 and monitoring schedules. Not CreateEndpoint, UpdateEndpoint or CreateInferenceComponent: they take no instance
 type of their own, so the gate is CreateEndpointConfig.
 
+Cloud9 and CodeBuild (found by walking the IAM data of 2026 for every key naming an instance type): a Cloud9 EC2
+environment (`cloud9:InstanceType`; Cloud9 launches the instance through its service-linked role, so the EC2
+statement never sees it) and CodeBuild reserved-capacity fleets and projects on a custom EC2 instance type
+(`codebuild:computeConfiguration.instanceType`, `codebuild:environment.computeConfiguration.instanceType`; the
+capacity runs in CodeBuild's accounts, billed to this one). Single-valued: the same pair of conditions as EC2.
+
 Auto Scaling: `autoscaling:InstanceTypes` on CreateAutoScalingGroup and UpdateAutoScalingGroup (the mixed
 instances policy's override types: multivalued, so the exact denied list, as for SageMaker) and
 `autoscaling:InstanceType` on CreateLaunchConfiguration. A group launching from a launch template with no
@@ -108,6 +114,17 @@ AUTO_SCALING_GROUP_ACTIONS = ("autoscaling:CreateAutoScalingGroup", "autoscaling
 AUTO_SCALING_TYPES_KEY = "autoscaling:InstanceTypes"
 LAUNCH_CONFIGURATION = "autoscaling:CreateLaunchConfiguration"
 LAUNCH_CONFIGURATION_TYPE_KEY = "autoscaling:InstanceType"
+# Services that launch EC2 capacity of a type the request names, in a key of their own (single-valued strings in the
+# IAM data): a Cloud9 EC2 environment (its instance is launched by Cloud9's service-linked role, out of the EC2
+# statement's reach) and CodeBuild reserved-capacity fleets and projects on a custom instance type (run by CodeBuild).
+OTHER_TYPE_DOORS = (
+    ("AifDenyGpuTypesCloud9", "Cloud9 EC2 environments", ("cloud9:CreateEnvironmentEC2",),
+     "cloud9:InstanceType"),
+    ("AifDenyGpuTypesCodeBuildFleet", "CodeBuild reserved-capacity fleets",
+     ("codebuild:CreateFleet", "codebuild:UpdateFleet"), "codebuild:computeConfiguration.instanceType"),
+    ("AifDenyGpuTypesCodeBuildProject", "CodeBuild projects",
+     ("codebuild:CreateProject", "codebuild:UpdateProject"), "codebuild:environment.computeConfiguration.instanceType"),
+)
 
 
 def _allowed(env: Environment, sagemaker: bool) -> tuple[set[str], dict[str, list[str]]]:
@@ -191,6 +208,9 @@ def accelerator_statements(env_name: str, env: Environment, exempt: tuple[str, .
                  actions=(LAUNCH_CONFIGURATION,), conditions=_single_valued(LAUNCH_CONFIGURATION_TYPE_KEY, like,
                                                                            not_like), exempt=exempt),
         ]
+        statements += [deny(sid, f"{what} on accelerated EC2 instance types not allowed in {env_name}", actions=actions,
+                            conditions=_single_valued(key, like, not_like), exempt=exempt)
+                       for sid, what, actions, key in OTHER_TYPE_DOORS]
     if like and env.provisioned_throughput:  # elsewhere AifDenyCommitments denies these purchases whole
         statements.append(deny(
             "AifDenyUnjudgedAcceleratorPurchases",

@@ -26,6 +26,9 @@ default, and also under an allowlist):
   Anthropic-compatible endpoint) when `bedrock-mantle:Model` is `StringLike` a pattern without its vendor and with
   a `*` in front (`*claude-opus*`, `mantle_patterns`): the id with or without its vendor, with a geo prefix, or
   as an ARN. Model ids are lower case; a mixed-case spelling is not matched (IAM has no case-insensitive match).
+- the same bedrock-mantle actions (and `CountTokens`, which also carries the key) when the request carries no
+  `bedrock-mantle:Model` at all (`Null`): the model is a required parameter, so a call the SCP cannot judge is
+  refused rather than waved through (found by walking the IAM data for model keys, 2026-12).
 - Claude Platform on AWS (`aws-external-anthropic:*`): it reaches every Anthropic model, Opus included, and has
   no model condition key, so below the premium tier the whole service is denied. The IAM data lists no other
   service that invokes a catalog model by name: Bedrock Agents, Flows, knowledge bases and AgentCore call
@@ -79,7 +82,10 @@ MODEL_SPENDING_ACTIONS = (
     "bedrock:CreatePromptRouter",
     "bedrock:CreateInferenceProfile",
 )
-MANTLE_ACTIONS = ("bedrock-mantle:CreateInference", "bedrock-mantle:CreateFineTuningJob")
+MANTLE_ACTIONS = ("bedrock-mantle:CreateInference", "bedrock-mantle:CreateFineTuningJob")  # what spends on a model
+# Every bedrock-mantle action that carries `bedrock-mantle:Model` in the IAM data (2026): CountTokens reads the model
+# without running it (so budget stops leave it alone), but it is one more door that names a premium model.
+MANTLE_MODEL_ACTIONS = (*MANTLE_ACTIONS, "bedrock-mantle:CountTokens")
 MANTLE_MODEL_KEY = "bedrock-mantle:Model"
 MODEL_ARN_KEY = "bedrock:ModelArn"
 CLAUDE_PLATFORM = "aws-external-anthropic:*"
@@ -114,8 +120,8 @@ def model_resources(patterns: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def model_tier_statements(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...]:
-    statements = [*_denylist(env, exempt)]
     allowlist = env.model_policy == "allowlist"
+    statements = [*_denylist(env, exempt, allowlist=allowlist)]
     if allowlist:
         statements += _allowlist(env, exempt)
     if allowlist or env.max_model_tier != TOP_TIER:
@@ -133,7 +139,9 @@ def mantle_patterns(patterns: tuple[str, ...]) -> list[str]:
     return list(dict.fromkeys(f"*{p.split('.', 1)[1] if '.' in p else p}" for p in patterns))
 
 
-def _denylist(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...]:
+def _denylist(env: Environment, exempt: tuple[str, ...], *, allowlist: bool = False) -> tuple[Statement, ...]:
+    """The Denies of the tiers above the environment's; under an allowlist the bedrock-mantle call without a model
+    is left to `AifAllowOnlyCatalogModelsMantle` (its `StringNotLike` is true when the key is absent)."""
     patterns = denied_model_patterns(env)
     if not patterns:  # the environment allows the top tier
         return ()
@@ -141,7 +149,7 @@ def _denylist(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...
     listed = ", ".join(patterns)
     foundation = [f"{ARN}:bedrock:*::foundation-model/{p}" for p in patterns] + \
         [f"{ARN}:bedrock:::foundation-model/{p}" for p in patterns]
-    return (
+    statements = [
         deny(f"AifDenyModelTierAbove{sid_word(tier)}",
              f"invoking, batch-invoking, fine-tuning, evaluating or routing to models above the {tier} tier "
              f"({listed}) in any region, directly or through inference profiles",
@@ -153,9 +161,16 @@ def _denylist(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...
         deny(f"AifDenyMantleModelTierAbove{sid_word(tier)}",
              f"calling bedrock-mantle (OpenAI/Anthropic-compatible API) with models above the {tier} tier ({listed}), "
              f"however the model is written (vendor prefix or not, geo prefix, ARN)",
-             actions=MANTLE_ACTIONS, conditions={"StringLike": {MANTLE_MODEL_KEY: mantle_patterns(patterns)}},
+             actions=MANTLE_MODEL_ACTIONS, conditions={"StringLike": {MANTLE_MODEL_KEY: mantle_patterns(patterns)}},
              exempt=exempt),
-    )
+    ]
+    if not allowlist:
+        statements.append(deny(
+            f"AifDenyMantleNoModelAbove{sid_word(tier)}",
+            f"calling bedrock-mantle without bedrock-mantle:Model in the request (fail closed: a model the SCP cannot "
+            f"see may be above the {tier} tier)",
+            actions=MANTLE_MODEL_ACTIONS, conditions={"Null": {MANTLE_MODEL_KEY: "true"}}, exempt=exempt))
+    return tuple(statements)
 
 
 def _allowlist(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ...]:
@@ -169,7 +184,7 @@ def _allowlist(env: Environment, exempt: tuple[str, ...]) -> tuple[Statement, ..
              actions=INVOKE_ACTIONS, not_resources=kept, exempt=exempt),
         deny("AifAllowOnlyCatalogModelsMantle",
              f"calling bedrock-mantle with any model but the catalog's at or below the {tier} tier (allowlist)",
-             actions=MANTLE_ACTIONS,
+             actions=MANTLE_MODEL_ACTIONS,
              conditions={"StringNotLike": {MANTLE_MODEL_KEY: [*patterns, *(f"*.{p}" for p in patterns)]}},
              exempt=exempt),
     )

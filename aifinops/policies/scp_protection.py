@@ -40,13 +40,15 @@ f. `AifProtectGuardrailStacks`: CloudFormation writes on the guardrail stacks (`
    stack was deployed with, for anyone allowed to operate on the stack, even without `iam:PassRole`: without this,
    a developer's own template would run as the exempt execution role.
 
-Cost tags (exempt: break-glass only): removing a required cost tag key (`aws:TagKeys`) from SageMaker and
-Bedrock resources (`sagemaker:DeleteTags`, `bedrock:UntagResource`, `Resource: "*"`), and from EC2 instances,
-capacity reservations and dedicated hosts (`ec2:DeleteTags`; it has no instance-type key, so this covers every
-instance).
+Cost tags (exempt: break-glass only): removing a required cost tag key (`aws:TagKeys`) from SageMaker, Bedrock,
+bedrock-mantle, Bedrock AgentCore and Claude Platform resources (their untag actions, `Resource: "*"`), and from
+EC2 instances, capacity reservations and dedicated hosts (`ec2:DeleteTags`; it has no instance-type key, so this
+covers every instance).
 `AifDenyStripAllTags`: `ec2:DeleteTags` without a `Tags` parameter deletes every tag and carries no
 `aws:TagKeys`, which `ForAnyValue` never matches: denied on instances, capacity reservations and dedicated hosts
-(`"Null": {"aws:TagKeys": "true"}`). Changing a value stays possible (AddTags / CreateTags / TagResource), but
+(`"Null": {"aws:TagKeys": "true"}`); the same for the untag actions above and Batch job queues (their APIs require a
+key list, so a request without one is refused rather than judged by statements that cannot see it, the guard's tags
+included). Changing a value stays possible (AddTags / CreateTags / TagResource), but
 not to an empty one (`scp_required_tags`).
 
 The guard's tags (`AifProtectGuardTags`; exempt: break-glass, the GPU guard's role, the budget enforcer's
@@ -129,9 +131,14 @@ TAGGING_ACTIONS = tuple(a for a in (*TAGGED_GUARDRAIL_ACTIONS, *NAMED_GUARDRAIL_
                         if a.split(":")[1] in {"TagResource", "UntagResource", "TagRole", "UntagRole", "TagPolicy",
                                                "UntagPolicy", "TagQueue", "UntagQueue", "TagLogGroup",
                                                "UntagLogGroup", "AddTagsToResource", "RemoveTagsFromResource"})
-COST_TAG_REMOVAL = ("sagemaker:DeleteTags", "bedrock:UntagResource", "bedrock-mantle:UntagResource")
+COST_TAG_REMOVAL = ("sagemaker:DeleteTags", "bedrock:UntagResource", "bedrock-mantle:UntagResource",
+                    "bedrock-agentcore:UntagResource", "aws-external-anthropic:UntagResource")
+# Where an untag call without a key list (`aws:TagKeys` absent, which `ForAnyValue` never matches) is refused whole:
+# the AI services above on any of their resources, EC2 compute and the Batch job queues the guard tags.
 EC2_TAG_REMOVAL = "ec2:DeleteTags"
-STRIPPABLE = TAGGED_COMPUTE
+STRIP_ALL_ACTIONS = (EC2_TAG_REMOVAL, *COST_TAG_REMOVAL, "batch:UntagResource")
+STRIPPABLE = (*TAGGED_COMPUTE, *(f"{ARN}:{a.split(':')[0]}:*:*:*" for a in COST_TAG_REMOVAL),
+              f"{ARN}:batch:*:*:job-queue/*")
 # The guard's and the enforcer's keys (the enforcer's endpoint records are `aifinops:paused-by:<...>` keys), and
 # `aifinops:critical`, which exempts a workload from every pause: only the platform (break-glass) sets it.
 GUARD_TAGS = (VIOLATION_TAG, STOP_AFTER_TAG, STOPPED_BY_TAG, f"{PAUSED_TAG}*", CRITICAL_TAG)
@@ -286,8 +293,9 @@ def cost_tag_statements(required: tuple[str, ...], exempt: tuple[str, ...]) -> t
              "reservations and dedicated hosts",
              actions=(EC2_TAG_REMOVAL,), resources=TAGGED_COMPUTE, conditions=removing, exempt=exempt),
         deny("AifDenyStripAllTags",
-             "deleting every tag at once (ec2:DeleteTags without a tag list) from EC2 instances, capacity "
-             "reservations and dedicated hosts",
-             actions=(EC2_TAG_REMOVAL,), resources=STRIPPABLE, conditions={"Null": {"aws:TagKeys": "true"}},
+             "deleting tags without naming them (ec2:DeleteTags without a tag list deletes every tag; an untag "
+             "call without aws:TagKeys cannot be judged) from EC2 instances, capacity reservations, dedicated hosts, "
+             "SageMaker, Bedrock, bedrock-mantle, AgentCore and Claude Platform resources and Batch job queues",
+             actions=STRIP_ALL_ACTIONS, resources=STRIPPABLE, conditions={"Null": {"aws:TagKeys": "true"}},
              exempt=exempt),
     )

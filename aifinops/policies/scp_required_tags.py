@@ -7,9 +7,9 @@ matches the key of `aws:RequestTag/<key>` case-insensitively, so `Team=search` w
 (case-sensitive) sees no `team`: a second statement per key denies unless the exact key is among `aws:TagKeys`. A
 value of spaces only is not caught (IAM wildcards have no "non-space" class): the GPU guard treats a blank value
 as missing at run time. A value emptied after creation is denied too (`AifDenyEmptyTag<Key>`, exempt:
-break-glass only): `ec2:CreateTags` (instances, capacity reservations, dedicated hosts), `sagemaker:AddTags` and
-`bedrock:TagResource` that set the key (`ForAnyValue:StringEquals aws:TagKeys`) to nothing
-(`StringNotLike ... "?*"`). The create actions:
+break-glass only): `ec2:CreateTags` (instances, capacity reservations, dedicated hosts), `sagemaker:AddTags`,
+`bedrock:TagResource` and `bedrock-mantle:TagResource` that set the key (`ForAnyValue:StringEquals aws:TagKeys`)
+to nothing (`StringNotLike ... "?*"`). The create actions:
 
 - SageMaker: CreateEndpointConfig, CreateEndpoint, CreateTrainingJob, CreateProcessingJob, CreateTransformJob,
   CreateHyperParameterTuningJob, CreateNotebookInstance, CreateInferenceComponent, CreateModel, and
@@ -17,7 +17,8 @@ break-glass only): `ec2:CreateTags` (instances, capacity reservations, dedicated
 - Bedrock: CreateInferenceProfile (application inference profiles: the per-team cost handle),
   CreateProvisionedModelThroughput, CreateModelCustomizationJob. The last has two tag lists (`jobTags`,
   `customModelTags`) and one `aws:RequestTag` context: pass the cost tags in both;
-- SageMaker also: CreateInferenceExperiment (shadow endpoints), CreateMonitoringSchedule; Bedrock also: batch
+- SageMaker also: CreateInferenceExperiment (shadow endpoints), CreateMonitoringSchedule, and the jobs that start
+  instances of their own (AutoML V1 and V2, compilation, optimization, inference recommendations); Bedrock also: batch
   (CreateModelInvocationJob), evaluation jobs, custom model deployments, model import jobs; bedrock-mantle projects
   and reservations;
 - EC2: RunInstances and CreateFleet (EC2 Fleet, Karpenter) on `instance/*`, and capacity reservations, Capacity
@@ -68,6 +69,12 @@ SAGEMAKER_CREATE = (
     "sagemaker:CreateCluster",
     "sagemaker:CreateInferenceExperiment",
     "sagemaker:CreateMonitoringSchedule",
+    # jobs that start instances of their own and take tags at creation (IAM data: aws:RequestTag on each)
+    "sagemaker:CreateAutoMLJob",
+    "sagemaker:CreateAutoMLJobV2",
+    "sagemaker:CreateCompilationJob",
+    "sagemaker:CreateOptimizationJob",
+    "sagemaker:CreateInferenceRecommendationsJob",
 )
 BEDROCK_CREATE = (
     "bedrock:CreateInferenceProfile",
@@ -138,9 +145,9 @@ def required_tag_statements(required: tuple[str, ...], exempt: tuple[str, ...]) 
     return tuple(statements)
 
 
-TAG_WRITES = ("ec2:CreateTags", "sagemaker:AddTags", "bedrock:TagResource")
+TAG_WRITES = ("ec2:CreateTags", "sagemaker:AddTags", "bedrock:TagResource", "bedrock-mantle:TagResource")
 TAGGED_COMPUTE = (INSTANCE_ARN, f"{ARN}:ec2:*:*:capacity-reservation/*", f"{ARN}:ec2:*:*:dedicated-host/*")
-TAG_WRITE_RESOURCES = (*TAGGED_COMPUTE, f"{ARN}:sagemaker:*:*:*", f"{ARN}:bedrock:*:*:*")
+TAG_WRITE_RESOURCES = (*TAGGED_COMPUTE, *(f"{ARN}:{svc}:*:*:*" for svc in ("sagemaker", "bedrock", "bedrock-mantle")))
 
 
 def emptied_tag_statements(required: tuple[str, ...], exempt: tuple[str, ...]) -> tuple[Statement, ...]:

@@ -17,9 +17,10 @@ commitment bought through the second endpoint, which a Deny on `bedrock:` alone 
 Blocks for ML (`ec2:PurchaseCapacityBlock`, `PurchaseCapacityBlockExtension`: GPU capacity paid up front) and
 SageMaker training plans (and their extension) and reserved capacity, EC2 Reserved Instances (purchase, exchange
 into another type, modification), scheduled instances, host reservations, Savings Plans (Compute and SageMaker
-plans cover GPU hours; buy them centrally, from the management account), and capacity reservations with a
-commitment duration (`ec2:CommitmentDuration` present). Most carry no instance-type or model key: they are denied
-whole. Pure; no aws_cdk.
+plans cover GPU hours; buy them centrally, from the management account), the reserved nodes of RDS, ElastiCache,
+MemoryDB, OpenSearch, DynamoDB, Redshift and Redshift Serverless (commitments all the same, and the same central
+purchase), and capacity reservations with a commitment duration (`ec2:CommitmentDuration` present). Most carry no
+instance-type or model key: they are denied whole. Pure; no aws_cdk.
 """
 
 from __future__ import annotations
@@ -63,6 +64,19 @@ COMMITMENT_ACTIONS = (
     "sagemaker:ExtendTrainingPlan",
     "sagemaker:CreateReservedCapacity",
 )
+# Reserved nodes of the other services (found by walking the IAM data for Purchase*/*Reserv*): commitments too, bought
+# centrally like Savings Plans; none carries a key that could tell an AI use from another. Not AI spend, so budget
+# stops (`budget_stop`, which reuses COMMITMENT_ACTIONS) leave them alone.
+OTHER_COMMITMENT_ACTIONS = (
+    "rds:PurchaseReservedDBInstancesOffering",
+    "elasticache:PurchaseReservedCacheNodesOffering",
+    "memorydb:PurchaseReservedNodesOffering",
+    "es:PurchaseReserved*",  # PurchaseReservedInstanceOffering and its Elasticsearch-era twin
+    "dynamodb:PurchaseReservedCapacityOfferings",
+    "redshift:PurchaseReservedNodeOffering",
+    "redshift:AcceptReservedNodeExchange",
+    "redshift-serverless:CreateReservation",
+)
 COMMITTED_RESERVATION = "ec2:CreateCapacityReservation"  # with a commitment duration, a commitment too
 COMMITMENT_KEY = "ec2:CommitmentDuration"
 
@@ -88,9 +102,10 @@ def commitment_statements(env_name: str, env: Environment, exempt: tuple[str, ..
     return (
         deny("AifDenyCommitments",
              f"buying or changing Bedrock provisioned throughput, bedrock-mantle capacity reservations, EC2 Capacity "
-             f"Blocks, Reserved Instances, scheduled instances and host reservations, Savings Plans, or SageMaker "
-             f"training plans and reserved capacity (not allowed in {env_name})",
-             actions=COMMITMENT_ACTIONS, exempt=exempt),
+             f"Blocks, Reserved Instances, scheduled instances and host reservations, Savings Plans, SageMaker "
+             f"training plans and reserved capacity, or reserved database, cache, search and warehouse nodes (not "
+             f"allowed in {env_name})",
+             actions=(*COMMITMENT_ACTIONS, *OTHER_COMMITMENT_ACTIONS), exempt=exempt),
         deny("AifDenyCommittedReservations",
              f"EC2 capacity reservations with a commitment duration (not allowed in {env_name})",
              actions=(COMMITTED_RESERVATION,), resources=(CAPACITY_RESERVATION_ARN,),

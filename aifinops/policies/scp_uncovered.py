@@ -41,8 +41,9 @@ UNCOVERED_ROUTES: tuple[UncoveredRoute, ...] = (
     UncoveredRoute("SageMaker AutoML, compilation, optimization, inference recommendation, labeling, benchmark "
                    "and inference experiment jobs (sagemaker:CreateAutoMLJob(V2), CreateCompilationJob, "
                    "CreateOptimizationJob, CreateInferenceRecommendationsJob, CreateLabelingJob, CreateAIBenchmarkJob, "
-                   "CreateInferenceExperiment)",
-                   "no sagemaker:InstanceTypes key on these actions",
+                   "CreateAIRecommendationJob, CreateInferenceExperiment), HyperPod inference and node additions "
+                   "(UpdateClusterInference, BatchAddClusterNodes)",
+                   "no sagemaker:InstanceTypes key on these actions (their cost tags are required at creation)",
                    "the GPU guard reports the training jobs and endpoints they create"),
     UncoveredRoute("Restarting a SageMaker notebook of a forbidden type made before the SCP "
                    "(sagemaker:StartNotebookInstance)", "no sagemaker:InstanceTypes key on the start",
@@ -54,6 +55,10 @@ UNCOVERED_ROUTES: tuple[UncoveredRoute, ...] = (
     UncoveredRoute("Attribute-based instance selection (EC2 Fleet or Auto Scaling InstanceRequirements: accelerator "
                    "count, manufacturer)", "the request names no instance type; a fleet's launches are judged as "
                    "RunInstances only when made as the caller", _GUARD),
+    UncoveredRoute("CodeBuild GPU environment types (codebuild:StartBuild, CreateProject with LINUX_GPU_CONTAINER)",
+                   "the GPU is chosen by environment and compute type, not by an instance type (custom instance "
+                   "types of fleets and projects are denied by their keys); builds run in CodeBuild's accounts",
+                   "nothing in aifinops: deny the GPU environment type in the environment's own SCPs if unused"),
     UncoveredRoute("GameLift fleets, AWS Deadline Cloud and AWS PCS compute node groups",
                    "no instance-type condition key; the instances may run in service-owned accounts",
                    "nothing in aifinops: deny these services in the environment's own SCPs if unused"),

@@ -49,6 +49,7 @@ SSO_DEVELOPER = f"{ACCT_ARN}:role/aws-reserved/sso.amazonaws.com/us-east-1/AWSRe
 PREMIUM = (  # every spelling of the premium tier we know: old and new Anthropic ids, Nova Premier
     "anthropic.claude-opus-4-7", "anthropic.claude-opus-4-6-v1", "anthropic.claude-opus-4-1-20250805-v1:0",
     "anthropic.claude-3-opus-20240229-v1:0", "anthropic.claude-opus-5", "amazon.nova-premier-v1:0",
+    "amazon.nova-2-premier-v1:0",
 )
 CHEAPER = (  # standard and economy: open everywhere
     "anthropic.claude-sonnet-4-5-20250929-v1:0", "anthropic.claude-haiku-4-5-20251001-v1:0",
@@ -76,6 +77,9 @@ MANTLE_SPELLINGS = (  # bedrock-mantle:Model as a caller may write it
 )
 PROJECT = "arn:aws:bedrock:us-east-1:{acct}:project/p1"
 WORKSPACE = "arn:aws:aws-external-anthropic:us-east-1:{acct}:workspace/ws1"
+# every bedrock-mantle action that carries `bedrock-mantle:Model` in the IAM data (CountTokens reads the model too)
+MANTLE_MODEL_ACTIONS = ("bedrock-mantle:CreateInference", "bedrock-mantle:CreateFineTuningJob",
+                        "bedrock-mantle:CountTokens")
 CLAUDE_PLATFORM_ACTIONS = ("CreateInference", "CreateBatchInference", "CountTokens", "CreateAgent", "CreateSession",
                            "CallWithBearerToken")
 
@@ -110,11 +114,13 @@ def _models() -> Iterable[Case]:
         for model in PREMIUM[:3]:
             yield case(f"{action} on {model}", "DDA", action, fm(model), context)
         yield case(f"{action} on {CHEAPER[0]}", "AAA", action, fm(CHEAPER[0]), context)
-    for action in ("bedrock-mantle:CreateInference", "bedrock-mantle:CreateFineTuningJob"):
+    for action in MANTLE_MODEL_ACTIONS:
         for model in MANTLE_SPELLINGS:
             yield case(f"{action} {model}", "DDA", action, MANTLE, {"bedrock-mantle:Model": model})
         for model in CHEAPER:
             yield case(f"{action} {model}", "AAA", action, MANTLE, {"bedrock-mantle:Model": model})
+        # a call whose model the SCP cannot see: below premium it is refused (fail closed), as on Claude Platform
+        yield case(f"{action} naming no model", "DDA", action, MANTLE)
     for name in CLAUDE_PLATFORM_ACTIONS:
         yield case(f"Claude Platform {name}", "DDA", f"aws-external-anthropic:{name}",
                    "*" if name == "CallWithBearerToken" else WORKSPACE)
@@ -143,6 +149,8 @@ DEDICATED_HOST = "arn:aws:ec2:us-east-1:{acct}:dedicated-host/h-0123456789abcdef
 LAUNCH_CONFIGURATION = ("arn:aws:autoscaling:us-east-1:{acct}:launchConfiguration:"
                         "11111111-2222-3333-4444-555555555555:launchConfigurationName/gpu-lc")
 RESERVED_INSTANCES = "arn:aws:ec2:us-east-1:{acct}:reserved-instances/11111111-2222-3333-4444-555555555555"
+CODEBUILD_FLEET = "arn:aws:codebuild:us-east-1:{acct}:fleet/gpu-fleet:11111111-2222-3333-4444-555555555555"
+CODEBUILD_PROJECT = "arn:aws:codebuild:us-east-1:{acct}:project/gpu-build"
 AUTO_SCALING_GROUP = ("arn:aws:autoscaling:us-east-1:{acct}:autoScalingGroup:"
                       "11111111-2222-3333-4444-555555555555:autoScalingGroupName/gpu-asg")
 
@@ -167,6 +175,15 @@ def _ec2_doors(instance_type: str) -> Iterable[tuple[str, str, Any, Mapping[str,
         "autoscaling:InstanceType": instance_type}
     for action in ("CreateAutoScalingGroup", "UpdateAutoScalingGroup"):
         yield action, f"autoscaling:{action}", AUTO_SCALING_GROUP, {"autoscaling:InstanceTypes": [instance_type]}
+    # found by walking the IAM data for *InstanceType* keys: services that launch EC2 capacity of a type the
+    # request names, through a role SCPs do not restrict (Cloud9's service-linked role, CodeBuild's fleet)
+    yield "Cloud9 CreateEnvironmentEC2", "cloud9:CreateEnvironmentEC2", "*", {"cloud9:InstanceType": instance_type}
+    for action in ("CreateFleet", "UpdateFleet"):
+        yield f"CodeBuild {action}", f"codebuild:{action}", CODEBUILD_FLEET, {
+            "codebuild:computeConfiguration.instanceType": instance_type}
+    for action in ("CreateProject", "UpdateProject"):
+        yield f"CodeBuild {action}", f"codebuild:{action}", CODEBUILD_PROJECT, {
+            "codebuild:environment.computeConfiguration.instanceType": instance_type}
 
 
 ML_TYPES = {
@@ -240,6 +257,15 @@ COMMITMENTS = (
     ("savingsplans:CreateSavingsPlan", "*", False),
     ("ec2:PurchaseReservedInstancesOffering", "*", False),
     ("ec2:PurchaseScheduledInstances", "*", False),
+    ("rds:PurchaseReservedDBInstancesOffering", "arn:aws:rds:us-east-1:{acct}:ri:ri1", False),
+    ("elasticache:PurchaseReservedCacheNodesOffering",
+     "arn:aws:elasticache:us-east-1:{acct}:reserved-instance:rc1", False),
+    ("memorydb:PurchaseReservedNodesOffering", "arn:aws:memorydb:us-east-1:{acct}:reservednode/rn1", False),
+    ("es:PurchaseReservedInstanceOffering", "*", False),
+    ("es:PurchaseReservedElasticsearchInstanceOffering", "*", False),
+    ("dynamodb:PurchaseReservedCapacityOfferings", "*", False),
+    ("redshift:PurchaseReservedNodeOffering", "*", False), ("redshift:AcceptReservedNodeExchange", "*", False),
+    ("redshift-serverless:CreateReservation", "*", False),
 )
 
 
@@ -290,6 +316,10 @@ CREATES = {  # create action -> (resources, extra context that the other stateme
     "bedrock:CreateModelImportJob": ("*", {}),
     "bedrock-mantle:CreateProject": (MANTLE, {}),
     "sagemaker:CreateInferenceExperiment": ("arn:aws:sagemaker:us-east-1:{acct}:inference-experiment/x", {}),
+    # SageMaker jobs that start instances of their own and take tags at creation (IAM data: aws:RequestTag)
+    **{f"sagemaker:Create{kind}": (f"arn:aws:sagemaker:us-east-1:{{acct}}:{arn}/j1", {}) for kind, arn in (
+        ("AutoMLJob", "automl-job"), ("AutoMLJobV2", "automl-job"), ("CompilationJob", "compilation-job"),
+        ("OptimizationJob", "optimization-job"), ("InferenceRecommendationsJob", "inference-recommendations-job"))},
 }
 
 
@@ -319,9 +349,20 @@ TAGGABLE = {  # tagging action -> resources it tags here
     "ec2:CreateTags": (INSTANCE, "arn:aws:ec2:us-east-1:{acct}:capacity-reservation/cr-1"),
     "sagemaker:AddTags": (ENDPOINT, NOTEBOOK, TRAINING_JOB),
     "bedrock:TagResource": (APP_PROFILE,),
+    "bedrock-mantle:TagResource": (MANTLE,),
 }
+AGENT_RUNTIME = "arn:aws:bedrock-agentcore:us-east-1:{acct}:runtime/rt-1"
 UNTAG = {"ec2:DeleteTags": TAGGABLE["ec2:CreateTags"], "sagemaker:DeleteTags": TAGGABLE["sagemaker:AddTags"],
-         "bedrock:UntagResource": TAGGABLE["bedrock:TagResource"]}
+         "bedrock:UntagResource": TAGGABLE["bedrock:TagResource"],
+         "bedrock-mantle:UntagResource": TAGGABLE["bedrock-mantle:TagResource"],
+         "bedrock-agentcore:UntagResource": (AGENT_RUNTIME,),
+         "aws-external-anthropic:UntagResource": (WORKSPACE,)}
+# Untag calls without a key list (`aws:TagKeys` absent): `ForAnyValue` never matches them, so each is refused whole
+STRIP_ALL = {**{f"ec2:DeleteTags {k}": ("ec2:DeleteTags", r) for k, r in (
+    ("instance", INSTANCE), ("capacity reservation", CAPACITY_RESERVATION), ("dedicated host", DEDICATED_HOST))},
+    **{f"{a} {r.split(':')[-1].split('/')[0]}": (a, r) for a, rs in UNTAG.items() if a != "ec2:DeleteTags"
+       for r in rs},
+    "batch:UntagResource job-queue": ("batch:UntagResource", "arn:aws:batch:us-east-1:{acct}:job-queue/gpu-queue")}
 
 
 def _tags_later() -> Iterable[Case]:
@@ -339,10 +380,10 @@ def _tags_later() -> Iterable[Case]:
                 yield case(f"{action} {key} from {kind}", "DDD", action, resource, {"aws:TagKeys": [key]})
             yield case(f"{action} scratch + team from {kind}", "DDD", action, resource,
                        {"aws:TagKeys": ["scratch", "team"]})
-            yield case(f"{action} scratch from {kind}", "AAA", action, resource, {"aws:TagKeys": ["scratch"]})
-    for kind, resource in (("instance", INSTANCE), ("capacity reservation", CAPACITY_RESERVATION),
-                           ("dedicated host", DEDICATED_HOST)):
-        yield case(f"ec2:DeleteTags every tag of a {kind}", "DDD", "ec2:DeleteTags", resource)
+            other = "DDA" if action.startswith("aws-external-anthropic:") else "AAA"  # below premium: denied whole
+            yield case(f"{action} scratch from {kind}", other, action, resource, {"aws:TagKeys": ["scratch"]})
+    for what, (action, resource) in STRIP_ALL.items():
+        yield case(f"{what}: every tag (no aws:TagKeys)", "DDD", action, resource)
     yield case("ec2:DeleteTags every tag of a VPC", "AAA", "ec2:DeleteTags", "arn:aws:ec2:us-east-1:{acct}:vpc/vpc-1")
 
 

@@ -231,6 +231,18 @@ SABOTAGES: Mapping[str, tuple[str, Sabotage]] = {  # what is reverted -> (class 
     "guardrail stacks open": ("self-made exemptions", without("AifProtectGuardrailStacks")),
     "guard function invocable": ("guardrail tampering", drop_actions("AifProtectTaggedGuardrails",
                                                                      "lambda:InvokeFunction")),
+    # side doors found by walking the IAM data (2026-12): keys of other services, keys absent, other untag actions
+    "Cloud9 and CodeBuild types allowed": ("accelerated capacity", without("AifDenyGpuTypes")),
+    "mantle CountTokens allowed": ("premium models", drop_actions("AifDenyMantleModelTier",
+                                                                  "bedrock-mantle:CountTokens")),
+    "mantle without a model allowed": ("premium models", without("AifDenyMantleNoModel")),
+    "untag without keys allowed": ("cost tags emptied or stripped", drop_actions(
+        "AifDenyStripAllTags", "sagemaker:DeleteTags", "bedrock:UntagResource", "bedrock-mantle:UntagResource",
+        "bedrock-agentcore:UntagResource", "aws-external-anthropic:UntagResource", "batch:UntagResource")),
+    "AgentCore cost tags removable": ("cost tags emptied or stripped", drop_actions(
+        "AifProtectCostTags", "bedrock-agentcore:UntagResource")),
+    "other reserved purchases allowed": ("run time and commitments", drop_actions(
+        "AifDenyCommitments", "rds:PurchaseReservedDBInstancesOffering", "redshift-serverless:CreateReservation")),
 }
 
 

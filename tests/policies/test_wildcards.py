@@ -20,7 +20,8 @@ def test_star_crosses_dots_slashes_and_dashes() -> None:
 def test_catalog_reduction_drops_only_covered_patterns() -> None:
     catalog = model_catalog()
     premium = catalog.patterns_for_tiers(("premium",))
-    assert reduce_patterns(premium) == ("anthropic.claude-opus*", "anthropic.claude-*-opus*", "amazon.nova-premier*")
+    assert reduce_patterns(premium) == ("anthropic.claude-opus*", "anthropic.claude-*-opus*", "amazon.nova-premier*",
+                                        "amazon.nova-*-premier*")
     assert covers("anthropic.claude-*-opus*", "anthropic.claude-3-opus*")
     assert not covers("anthropic.claude-opus*", "anthropic.claude-*-opus*")
 
