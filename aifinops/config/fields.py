@@ -67,7 +67,16 @@ def _check_accelerator(value: str) -> str:
     return value
 
 
+# A Bedrock model id (optionally geo-prefixed): lower-case words joined by single dots, colons or hyphens. Catalog
+# patterns end in `*`, which would also accept trailing spaces, invisible characters or doubled separators; the
+# profile descriptions that carry the id refuse those at synthesis.
+_MODEL_ID_SHAPE = re.compile(r"[a-z0-9]+(?:[.:-][a-z0-9]+)*")
+
+
 def _check_model_id(value: str) -> str:
+    if len(value) > 128 or not _MODEL_ID_SHAPE.fullmatch(value) or "." not in value:
+        raise ValueError(f"{value!r} is not a Bedrock model id: lower-case letters and digits joined by single "
+                         "'.', ':' or '-', 'provider.model' (at most 128 characters)")
     if model_catalog().family_of(value) is None:
         families = ", ".join(f.name for f in model_catalog().families)
         raise ValueError(f"'{value}' matches no model family in the catalog ({families})")

@@ -83,7 +83,7 @@ def test_drift_missing_orphaned_and_inactive_tags_are_each_reported(org: Any, mo
     staging = config.environments["staging"]
     client.detach_policy(PolicyId=policies["aifinops-staging-tags-1"], TargetId=staging.accounts[0])
     client.detach_policy(PolicyId=policies["aifinops-prod-protect-1"], TargetId=config.environments["prod"].ou_ids[0])
-    orphan = client.create_policy(Name="aifinops-dev-run-2", Type="SERVICE_CONTROL_POLICY", Description="old",
+    orphan = client.create_policy(Name="aifinops-dev-run-9", Type="SERVICE_CONTROL_POLICY", Description="old",
                                   Content=json.dumps({"Version": "2012-10-17", "Statement": []}))
     client.detach_policy(PolicyId=policies["aifinops-dev-cost-tags"], TargetId=config.environments["dev"].ou_ids[0])
     client.detach_policy(PolicyId=policies["aifinops-dev-cost-tags"], TargetId=config.environments["dev"].accounts[0])
@@ -95,8 +95,8 @@ def test_drift_missing_orphaned_and_inactive_tags_are_each_reported(org: Any, mo
     assert found["aifinops-staging-tags-1"]["detail"] == f"not attached to {staging.accounts[0]}"
     assert found["aifinops-prod-protect-1"]["state"] == "targets differ"
     assert found["aifinops-dev-cost-tags"]["state"] == "missing"
-    assert found["aifinops-dev-run-2"]["state"] == "orphaned"
-    assert orphan["Policy"]["PolicySummary"]["Id"] in found["aifinops-dev-run-2"]["detail"]
+    assert found["aifinops-dev-run-9"]["state"] == "orphaned"
+    assert orphan["Policy"]["PolicySummary"]["Id"] in found["aifinops-dev-run-9"]["detail"]
     assert found["aifinops-dev-tags-1"]["state"] == "ok"
     assert result["costAllocationTags"] == {"team": "Active", "project": "not seen", "model": "not seen",
                                             "environment": "not seen", "task-type": "not seen"}
