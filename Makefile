@@ -50,14 +50,20 @@ $(CHECKOV_VENV)/.installed: requirements/checkov.txt
 
 deps: $(VENV)/.installed node_modules/.installed
 
-# Headless Chromium (Debian's package) renders the weekly report page in the tests; installed once, needs root
-# (CI runs as root) or sudo.
+# Debian packages installed once, with root (CI runs as root) or sudo: headless Chromium renders the weekly report
+# page in the tests; libfaketime lets the guard benchmark make moto's resources hours old.
+SUDO = $$( [ "$$(id -u)" = 0 ] || echo sudo )
+APT_INSTALL = $(SUDO) apt-get install -y --no-install-recommends $(1) \
+	  || { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(1); }
 CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	@echo "installing Debian's chromium for the report rendering test"
-	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y --no-install-recommends chromium \
-	  || { $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update && $$( [ "$$(id -u)" = 0 ] || echo sudo ) \
-	       apt-get install -y --no-install-recommends chromium; }
+	$(call APT_INSTALL,chromium)
+
+FAKETIME := /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+$(FAKETIME):
+	@echo "installing Debian's faketime for the guard benchmark"
+	$(call APT_INSTALL,faketime)
 
 deps-runtime: $(VENV)/.runtime node_modules/.installed
 
@@ -76,7 +82,7 @@ test: lint $(CHECKOV_VENV)/.installed $(CHROMIUM)
 check: deps $(CHECKOV_VENV)/.installed
 	$(BIN)/aifinops check --config $(CONFIG) --output $(REPORTS)
 
-bench: deps
+bench: deps $(FAKETIME)
 	$(BIN)/python bench/synth_scale.py
 	$(BIN)/python bench/guard_scale.py
 	$(BIN)/python bench/guard_traps.py
