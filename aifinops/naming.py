@@ -1,6 +1,9 @@
 """Names and tags that mark what aifinops deploys: guardrail SCPs protect resources carrying them, guards
 and budgets carry them, and external checks read them. Pure; no aws_cdk import."""
 
+import hashlib
+import re
+
 NAME_PREFIX = "aifinops"  # stacks, functions, roles, topics, schedules and budgets start with it
 MANAGED_TAG = "aifinops:managed"  # value "true" on every resource of the guardrail stacks
 CRITICAL_TAG = "aifinops:critical"  # "true" on a workload the budget enforcer must never pause
@@ -35,9 +38,22 @@ PAYER_REGION = "us-east-1"  # the payer stacks: Budgets, Organizations and Cost 
 INFORM_NAME = f"{NAME_PREFIX}-inform"  # the spend collector and weekly report functions: <INFORM_NAME>-collect/-report
 INFORM_STACK = f"{NAME_PREFIX}-inform"  # the stack of the collector, the reports and the dashboards (payer account)
 REPORT_TOPIC_PREFIX = f"{NAME_PREFIX}-report-"  # aifinops-report-<team>: each team's weekly report
-DASHBOARD_PREFIX = f"{NAME_PREFIX}-"  # aifinops-executive, aifinops-team-<team>, aifinops-engineering-<env>-<team>
+# aifinops-executive, aifinops-team-<team>, aifinops-engineering-<env>-<team>[-<region>]
+DASHBOARD_PREFIX = f"{NAME_PREFIX}-"
 
 
 def report_bucket_name(account: str, region: str) -> str:
     """The weekly reports' bucket: one a payer account and region, named so the functions' policy can say it."""
     return f"{NAME_PREFIX}-reports-{account}-{region}"
+
+
+def bedrock_profile_name(team: str, project: str, environment: str, model_id: str) -> str:
+    """The name of a model's application inference profile (BedrockModelAccess): 1-64 characters matching
+    ^([0-9a-zA-Z][ _-]?)+$, unique per team, project, environment and model; a long name keeps its start and gets a
+    short hash of the whole."""
+    raw = f"{team}-{project}-{environment}-{model_id}"
+    cleaned = re.sub(r"[^0-9a-zA-Z]+", "-", raw).strip("-")
+    if len(cleaned) <= 64:
+        return cleaned
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:8]
+    return f"{cleaned[:55].rstrip('-')}-{digest}"

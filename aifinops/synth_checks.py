@@ -48,9 +48,12 @@ from aifinops.constructs.team_budget_rules import (
     scp_slot_problems,
     stop_problems,
 )
+from aifinops.naming import CANARY, NAME_PREFIX, bedrock_profile_name
 from aifinops.policies.budget_policy import enforcer_policy_json
 from aifinops.policies.guard_policy import guard_policy_json
 from aifinops.policies.scp import ScpLimitError, build_scps
+from aifinops.policies.scp_types import ScpDocument
+from aifinops.policies.tag_policy import tag_policy_name
 
 # prop -> where in finops.yaml it comes from; a prop missing here (set by the stack, not the file) is
 # reported at the entry itself (the workload, the team).
@@ -61,6 +64,7 @@ def synth_checks(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     for index, workload in enumerate(cfg.workloads):
         yield from _workload(cfg, ("workloads", index), workload)
         yield from _resource_types_in_regions(cfg, ("workloads", index), workload)
+    yield from _profile_names(cfg)
     yield from _team_budgets(cfg)
     yield from _guardrails(cfg)
 
@@ -106,6 +110,57 @@ def _workload(cfg: FinOpsConfig, at: Loc, w: Any) -> Iterator[tuple[Loc, str]]:
         for region in cfg.organization.regions:  # one stack a region; the default routing is 'geo'
             problems = bedrock_model_rules.check_props(w.models, env.max_model_tier, "geo", region)
             yield from _report(problems, at, {"models": ("models",)})
+
+
+def _profile_names(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    """An application inference profile's name is unique in its account and region, and the workload stacks of
+    one environment deploy to the same accounts: two profiles of one name there fail at deployment. The name joins
+    team, project, environment and model with '-', so team 'a' with project 'b-c' meets team 'a-b' with project
+    'c', and two bedrock_access workloads of one team and project meet on a model both list."""
+    seen: dict[tuple[str, str], tuple[str, str]] = {}  # (environment, profile name) -> (workload, model id)
+    for i, w in enumerate(cfg.workloads):
+        if not isinstance(w, BedrockAccessWorkload):
+            continue
+        for m, model_id in enumerate(w.models):
+            name = bedrock_profile_name(w.team, w.project, w.environment, model_id)
+            first = seen.setdefault((w.environment, name), (w.name, model_id))
+            if first != (w.name, model_id):  # the same model twice in one workload is AIF_MODEL_DUPLICATE
+                other = next(x for x in cfg.workloads if x.name == first[0])
+                yield ("workloads", i, "models", m), (
+                    f"Bedrock inference profile name '{name}' is also that of workload '{other.name}' "
+                    f"({other.team}/{other.project}, {first[1]}) in environment '{w.environment}': names are unique "
+                    "per account and region, so deployment would fail; list a model once per team and project, or "
+                    "rename the team or project")
+
+
+def organization_policy_names(cfg: FinOpsConfig,
+                               scps: Mapping[str, Sequence[ScpDocument]]) -> Iterator[tuple[str, bool, str]]:
+    """(environment, canary, policy name) of every Organizations policy, as `org_policies.all_policies` names them
+    (that builds the SCPs once per environment: too slow for many environments; tests/test_config.py proves the
+    two equal)."""
+    for name, env in cfg.environments.items():
+        prefix = f"{NAME_PREFIX}-{name}-"
+        for canary in (False, True) if env.canary else (False,):
+            for document in scps.get(name, ()):
+                yield name, canary, (f"{prefix}{CANARY}-{document.name.removeprefix(prefix)}" if canary
+                                     else document.name)
+            yield name, canary, tag_policy_name(name) + (f"-{CANARY}" if canary else "")
+
+
+def _policy_names(cfg: FinOpsConfig, scps: Mapping[str, Sequence[ScpDocument]]) -> Iterator[tuple[Loc, str]]:
+    """Organizations policy names are unique in the organization (CreatePolicy: DuplicatePolicyException), and
+    every environment's SCPs and tag policy are named aifinops-<environment>-<section>-<n>, -<n> when densely
+    packed, -canary-... for its canary: environment 'dev' and environment 'dev-run' can meet."""
+    seen: dict[str, str] = {}
+    reported: set[tuple[str, str]] = set()
+    for environment, canary, name in organization_policy_names(cfg, scps):
+        owner = f"environment '{environment}'" + (" (canary)" if canary else "")
+        if name in seen and seen[name] != owner and (owner, seen[name]) not in reported:
+            reported.add((owner, seen[name]))
+            yield ("environments", environment), (
+                f"its Organizations policy '{name}' is also a policy of {seen[name]}: policy names are unique in an "
+                "organization, so deployment would fail; rename the environment")
+        seen.setdefault(name, owner)
 
 
 # --- CloudFormation's resource types per region: synthesis validates every template against them -------------
@@ -225,6 +280,7 @@ def _team_budgets(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     else:
         for problem in scp_slot_problems(cfg, scps):
             yield ("organization", "scp_limits"), problem.message
+        yield from _policy_names(cfg, scps)
     yield from _report(enforcer_problems(policy_json=enforcer_policy_json(cfg), regions=cfg.organization.regions,
                                          resume_schedule=settings.resume_day_cron), (), {
         "policy_json": ("budgets",), "regions": ("organization", "regions"),

@@ -177,3 +177,17 @@ def test_zones_belong_to_the_region_of_their_network(tmp_path: Path) -> None:
         "organization.regions (us-east-1, eu-west-1): a zone is its region's name and one letter, e.g. us-east-1a"]
     # dev's notebook and training queue would import dev's VPC in both regions
     assert [i.split(":")[0] for i in found[2:]] == ["workloads[5].kind", "workloads[6].kind"]
+
+
+def test_validate_names_organization_policies_as_the_stacks_do() -> None:
+    """synth_checks names every SCP and tag policy from one packing; the stacks use org_policies.all_policies."""
+    from aifinops.policies.org_policies import all_policies
+    from aifinops.policies.scp import build_scps
+    from aifinops.synth_checks import organization_policy_names
+
+    data = reference_data()
+    data["environments"]["dev"]["canary"] = {"accounts": ["555555555555"]}
+    config = parse(data)
+    names = [(env, canary, name) for env, canary, name in organization_policy_names(config, build_scps(config))]
+    assert sorted(names) == sorted((p.environment, p.canary, p.name) for p in all_policies(config))
+    assert any(canary for _, canary, _ in names)

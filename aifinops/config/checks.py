@@ -5,15 +5,21 @@ run, model tiers, job timeouts...) is theirs: `aifinops.synth_checks` runs their
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from aifinops.catalog import model_catalog
 from aifinops.catalog.tag_policy_types import tag_policy_types
 from aifinops.config.keys import DEFAULT_REQUIRED_TAGS, ENVIRONMENT, TEAM
 from aifinops.config.source import Loc
-from aifinops.config.workloads import GpuNotebookWorkload, GpuTrainingQueueWorkload
+from aifinops.config.workloads import BedrockAccessWorkload, GpuNotebookWorkload, GpuTrainingQueueWorkload
 from aifinops.naming import BUDGET_PREFIX, org_guardrails_stack_name, workload_stack_name
+
+# AWS::Bedrock::ApplicationInferenceProfile's tag values (other resource types take any Unicode letter).
+_BEDROCK_TAG_VALUE = re.compile(r"[a-zA-Z0-9\s._:/=+@-]*")
 
 if TYPE_CHECKING:  # the schema runs these checks: its module imports this one, not the other way round
     from aifinops.config.models import FinOpsConfig
@@ -30,8 +36,32 @@ def cross_check(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
     yield from _check_budgets(cfg)
     yield from _check_workloads(cfg)
     yield from _check_stack_names(cfg)
+    yield from _check_construct_ids(cfg)
     yield from _check_outcomes(cfg)
     yield from _check_rollout(cfg)
+    yield from _check_token_markers(cfg, ())
+
+
+# The CDK reads "${Token[...]}" and "#{Token[...]}" in a string it resolves as a reference to one of its tokens:
+# `fixed_capacity_reason: "... ${Token[x]} ..."` stops synthesis ("Unrecognized token key: x"). Which strings reach
+# a construct prop changes with the constructs, so no string of finops.yaml may hold either marker.
+_TOKEN_MARKERS = ("${Token[", "#{Token[")
+
+
+def _check_token_markers(value: Any, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    if isinstance(value, str):
+        if any(marker in value for marker in _TOKEN_MARKERS):
+            yield loc, "must not contain '${Token[' or '#{Token[': the CDK reads them as references to its tokens"
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _check_token_markers(getattr(value, name), (*loc, name))
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _check_token_markers(key, (*loc, key))  # a key's problem is reported at its entry
+            yield from _check_token_markers(item, (*loc, key))
+    elif isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            yield from _check_token_markers(item, (*loc, i))
 
 
 def _check_rollout(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
@@ -184,6 +214,10 @@ def _check_workloads(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
         if w.task_type not in cfg.tags.task_types:
             yield (*loc, "task_type"), f"'{w.task_type}' is not an allowed task type; allowed: " \
                 f"{', '.join(cfg.tags.task_types)}"
+        elif isinstance(w, BedrockAccessWorkload) and not _BEDROCK_TAG_VALUE.fullmatch(w.task_type):
+            yield (*loc, "task_type"), (
+                f"'{w.task_type}': the task-type tag of a bedrock_access workload's inference profiles must be ASCII "
+                "letters, digits, spaces and _ . : / = + @ - (Bedrock's tag pattern, checked at synthesis)")
         env = cfg.environments.get(w.environment)
         if env is None:
             yield (*loc, "environment"), f"unknown environment '{w.environment}'; environments are " \
@@ -216,6 +250,24 @@ def _check_stack_names(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
         if seen.setdefault(stack, owner) != owner:
             yield ("workloads", i, "team"), f"its workload stack '{stack}' is also the stack of {seen[stack]}; " \
                 "rename the environment or the team"
+
+
+def _check_construct_ids(cfg: FinOpsConfig) -> Iterator[tuple[Loc, str]]:
+    """In a workload stack (one environment and team) each workload is a construct with its name as id, and
+    WorkloadStack imports each role of a bedrock_access workload as `<name>-role<index>`: workload 'x' with
+    roles and workload 'x-role0' would be two constructs of one id, which stops synthesis."""
+    seen: dict[tuple[str, str, str], str] = {}
+    for i, w in enumerate(cfg.workloads):
+        ids: list[tuple[Loc, str, str]] = [(("workloads", i, "name"), w.name, f"workload '{w.name}'")]
+        ids += [(("workloads", i, "roles", r), f"{w.name}-role{r}", f"role {r} of workload '{w.name}'")
+                for r in range(len(getattr(w, "roles", ())))]
+        for loc, ident, owner in ids:
+            key = (w.environment, w.team, ident)
+            if key in seen:
+                yield loc, (f"construct id '{ident}' of {owner} is also the id of {seen[key]} in the workload stack "
+                            f"of team '{w.team}' in environment '{w.environment}' (a bedrock_access workload's "
+                            "roles are imported as <name>-role<index>); rename one of the workloads")
+            seen.setdefault(key, owner)
 
 
 def _needs_network(w: Any) -> bool:

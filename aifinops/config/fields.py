@@ -86,6 +86,11 @@ def _check_model_id(value: str) -> str:
 def _check_cron(value: str) -> str:
     if problem := cron_problem(value):
         raise ValueError(f"'{value}': {problem}")
+    # CloudFormation's linter (run at synthesis) splits the fields on single spaces; EventBridge's own examples
+    # never use more, nor tabs or spaces inside the parentheses' ends.
+    if not re.fullmatch(r"cron\(\S+( \S+)*\)", value):
+        problem = "separate the six fields by single spaces, with none after 'cron(' or before ')'"
+        raise ValueError(f"'{value}': {problem}")
     return value
 
 
@@ -116,7 +121,20 @@ Tier = Annotated[str, AfterValidator(_check_tier)]
 Accelerator = Annotated[str, AfterValidator(_check_accelerator)]
 ModelId = Annotated[str, AfterValidator(_check_model_id)]
 CronExpression = Annotated[str, AfterValidator(_check_cron)]  # EventBridge's six fields, checked one by one
-Email = EmailStr
+# Owners subscribe to the team's cost anomaly alerts: AWS::CE::AnomalySubscription takes ASCII addresses only
+# (its Address pattern; no backtick or slash before the @, no internationalised domain), and synthesis validates
+# the template against that pattern.
+_ANOMALY_ADDRESS = re.compile(r"[a-zA-Z0-9.!#$%&'*+=?^_{|}~-]+@[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)+")
+
+
+def _check_email(value: str) -> str:
+    if not _ANOMALY_ADDRESS.fullmatch(value):
+        raise ValueError(f"'{value}': AWS cost anomaly alerts take ASCII addresses only: letters, digits and "
+                         ".!#$%&'*+=?^_{|}~- before the @, a domain of letters, digits, _ and - labels joined by dots")
+    return value
+
+
+Email = Annotated[EmailStr, AfterValidator(_check_email)]
 # CloudWatch's limits: namespaces, metric and dimension names 1-255 printable ASCII characters, dimension values
 # 1-1024; "AWS/" namespaces are AWS's own.
 MetricNamespace = Annotated[str, _pattern(r"(?!AWS/)[\x21-\x7e][\x20-\x7e]{0,254}",

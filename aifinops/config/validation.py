@@ -96,7 +96,10 @@ class _Message:
         if kind in ("too_short", "too_long"):
             limit = ctx.get("min_length" if kind == "too_short" else "max_length")
             bound = "at least" if kind == "too_short" else "at most"
-            return f"must have {bound} {limit} item{'' if limit == 1 else 's'}, not {ctx.get('actual_length')}"
+            actual = ctx.get("actual_length")  # None for a mapping: pydantic stops counting past the limit
+            if actual is None:
+                actual = len(value) if isinstance(value, (dict, list, tuple, str)) else "more"
+            return f"must have {bound} {limit} item{'' if limit == 1 else 's'}, not {actual}"
         if kind in ("list_type", "tuple_type"):
             return f"must be a list, not {_describe(value)}"
         if kind == "string_type" and isinstance(value, int | float | bool):

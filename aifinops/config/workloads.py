@@ -40,8 +40,9 @@ class GpuInferenceEndpointWorkload(WorkloadBase):
 
     kind: Literal["gpu_inference_endpoint"]
     model: TagValue = Field(description="value of the model cost tag: a catalog id or tags.model_values")
-    image_uri: str = Field(min_length=1)
-    model_data_url: str | None = None
+    # AWS::SageMaker::Model's limits (PrimaryContainer Image, ModelDataUrl), checked at synthesis.
+    image_uri: str = Field(min_length=1, max_length=255, description="SageMaker takes image URIs of 255 characters")
+    model_data_url: str | None = Field(None, max_length=1024)
     instance_type: Accelerator
     min_instances: StrictInt = Field(0, ge=0, le=100, description="0 lets a non-production endpoint go idle")
     max_instances: StrictInt = Field(1, ge=1, le=100)
@@ -69,7 +70,8 @@ class GpuTrainingQueueWorkload(WorkloadBase):
         None, ge=1, le=100_000, description="only with on_demand_fallback; default max_vcpus; adds to max_vcpus")
     job_vcpus: StrictInt = Field(4, ge=1, le=192)
     job_gpus: StrictInt = Field(1, ge=1, le=16)
-    job_memory_mib: StrictInt | None = Field(None, ge=4, description="default 3,584 MiB per job vCPU")
+    # At most 2 TiB, the memory of the largest accelerated instances (p5e.48xlarge, trn2.48xlarge): more never runs.
+    job_memory_mib: StrictInt | None = Field(None, ge=4, le=2_097_152, description="default 3,584 MiB per job vCPU")
     job_timeout_hours: StrictInt | None = Field(
         None, ge=1, le=672, description="at most the environment's max_training_hours (the default)")
     retry_attempts: StrictInt = Field(3, ge=1, le=10, description="only lost hosts (Spot reclaim) are retried")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Sequence
 
 import aws_cdk as cdk
@@ -18,6 +16,7 @@ from aifinops.constructs.capacity import record_token_pricing
 from aifinops.constructs.cost_tags import CostTags
 from aifinops.constructs.engineering_dashboard import ProfileView
 from aifinops.constructs.errors import raise_if_any
+from aifinops.naming import bedrock_profile_name
 
 # Converse and ConverseStream are authorised as these two actions; there is no bedrock:Converse.
 INVOKE_ACTIONS = ("bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream")
@@ -131,11 +130,5 @@ def _model_source(stack: cdk.Stack, model_id: str, routing: Routing) -> str:
 
 
 def profile_name(tags: CostTags, model_id: str) -> str:
-    """1-64 characters matching ^([0-9a-zA-Z][ _-]?)+$, unique per team, project, environment and model;
-    a long name keeps its start and gets a short hash of the whole."""
-    raw = f"{tags.team}-{tags.project}-{tags.environment}-{model_id}"
-    cleaned = re.sub(r"[^0-9a-zA-Z]+", "-", raw).strip("-")
-    if len(cleaned) <= 64:
-        return cleaned
-    digest = hashlib.sha256(raw.encode()).hexdigest()[:8]
-    return f"{cleaned[:55].rstrip('-')}-{digest}"
+    """The profile name of `model_id` for these cost tags (`naming.bedrock_profile_name`)."""
+    return bedrock_profile_name(tags.team, tags.project, tags.environment, model_id)

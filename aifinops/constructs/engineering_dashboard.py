@@ -52,7 +52,8 @@ def _graph(title: str, metrics: Sequence[cloudwatch.IMetric], unit: str, width: 
 
 
 class EngineeringDashboard(Construct):
-    """``aifinops-engineering-<environment>-<team>``, in the workload stack beside the profiles and endpoints.
+    """``aifinops-engineering-<environment>-<team>[-<region>]``, in the workload stack beside the profiles and
+    endpoints.
 
     Example::
 
@@ -71,18 +72,23 @@ class EngineeringDashboard(Construct):
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, cost_tags: CostTags,
-                 profiles: Sequence[ProfileView] = (), endpoints: Sequence[EndpointView] = ()) -> None:
+                 profiles: Sequence[ProfileView] = (), endpoints: Sequence[EndpointView] = (),
+                 region_in_name: bool = False) -> None:
         """
         :param cost_tags: the dashboard's tags; its team's guard metrics are shown, its team and environment
             name it.
         :param profiles: the application inference profiles shown.
         :param endpoints: the GPU inference endpoints shown.
+        :param region_in_name: end the name with the stack's region. Dashboards are global to an account (their
+            ARN has no region): one per region of the same team and environment needs this, or the second
+            deployment finds the name taken. Default: False.
         """
         super().__init__(scope, construct_id)
         cost_tags.apply(self)
         team, environment = cost_tags.team, cost_tags.environment
         catalog = model_catalog()
-        self.name = f"{DASHBOARD_PREFIX}engineering-{environment}-{team}"
+        self.name = f"{DASHBOARD_PREFIX}engineering-{environment}-{team}" + (
+            f"-{cdk.Stack.of(self).region}" if region_in_name else "")
         rows: list[cloudwatch.IWidget] = [cloudwatch.TextWidget(width=24, height=2, markdown=(
             f"# AI workloads of {team} in {environment}\nBedrock metrics per application inference profile; "
             f"estimated cost = tokens x on-demand price per million tokens from the aifinops catalog "

@@ -52,7 +52,7 @@ class WorkloadStack(cdk.Stack):
         if profiles or endpoints:
             self.engineering_dashboard = EngineeringDashboard(
                 self, "EngineeringDashboard", cost_tags=shared_cost_tags(shown), profiles=profiles,
-                endpoints=endpoints)
+                endpoints=endpoints, region_in_name=len(set(config.organization.regions)) > 1)
 
 
     @property

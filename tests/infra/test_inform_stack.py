@@ -110,3 +110,30 @@ def test_a_policy_naming_other_resources_is_refused(config: FinOpsConfig, change
                                                          region="us-east-1"))
     with pytest.raises(ConstructPropError, match=code):
         InformFunctions(stack, "Inform", policy_json=json.dumps(policy), owners={})
+
+
+def test_engineering_dashboards_of_several_regions_have_their_own_names() -> None:
+    """Dashboards are global to an account (no region in their ARN): one per region of the same team and
+    environment would collide at the second deployment, so with several regions each name ends with its own."""
+    import aws_cdk as cdk
+    import yaml
+
+    from aifinops.config import parse
+    from aifinops.infra.workload_stack import WorkloadStack
+    from tests.conftest import REFERENCE_CONFIG
+
+    data = yaml.safe_load(REFERENCE_CONFIG.read_text())
+    workload = next(w for w in data["workloads"] if w["kind"] == "bedrock_access")
+    data["workloads"] = [workload]  # workloads in a VPC are refused with several regions (their network is in one)
+    names = {}
+    for regions in (["us-east-1"], ["us-east-1", "us-west-2"]):
+        data["organization"]["regions"] = regions
+        config = parse(data)
+        account = config.environments[workload["environment"]].accounts[0]
+        app = cdk.App()
+        names[len(regions)] = {
+            WorkloadStack(app, f"Workloads-{region}", config=config, environment=workload["environment"],
+                          team=workload["team"], env=cdk.Environment(account=account, region=region)
+                          ).engineering_dashboard.name for region in regions}
+    prefix = f"aifinops-engineering-{workload['environment']}-{workload['team']}"
+    assert names == {1: {prefix}, 2: {f"{prefix}-us-east-1", f"{prefix}-us-west-2"}}
